@@ -1,0 +1,99 @@
+# vecdb -- built with PGXS.  `make test` and `make demo` are the two entry
+# points for people (see README.md); the rest are the steps they call.
+
+EXTENSION  = vecdb
+EXTVERSION = 0.1.0
+MODULE_big = vecdb
+
+CORE_OBJS = \
+	src/core/vector_text.o \
+	src/core/simd/distance_dispatch.o \
+	src/core/simd/distance_scalar.o \
+	src/core/simd/distance_avx2.o \
+	src/core/simd/distance_avx512.o \
+	src/core/simd/distance_neon.o
+
+PG_OBJS = \
+	src/pg/guard.o \
+	src/pg/vecdb.o \
+	src/pg/types/vector.o \
+	src/pg/types/vector_io.o \
+	src/pg/types/vector_cast.o \
+	src/pg/types/vector_distance.o \
+	src/pg/types/vector_functions.o \
+	src/pg/types/vector_aggregates.o
+
+OBJS = $(CORE_OBJS) $(PG_OBJS)
+
+# The install script is built from the SQL beside the code it declares.
+SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+TAP_TESTS   = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
+SHLIB_LINK += -lstdc++
+
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o
+
+# Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
+# file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Per-ISA translation units (CXXFLAGS, after the include: PGXS folds
+# PG_CXXFLAGS in with := so target-specific PG_CXXFLAGS are ignored).
+ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
+src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma
+src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma
+endif
+
+$(DATA_built): $(SQL_SOURCES)
+	cat $^ > $@
+
+# Every object depends on the headers; the tree is small enough not to track
+# them file by file.
+HEADERS = $(wildcard src/core/*.h src/core/*/*.h src/core/*/*.inc src/pg/*.h src/pg/*/*.h)
+$(OBJS): $(HEADERS)
+
+# --- GoogleTest unit tests of src/core --------------------------------------
+UNIT_SOURCES = $(wildcard test/unit/*_test.cpp)
+TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
+
+test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
+	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
+
+.PHONY: unit test demo bench bench-kernels bench-sql
+unit: test/unit/vecdb_unit
+	./test/unit/vecdb_unit
+
+# --- Google Benchmark ---------------------------------------------------------
+# plain_loops.cpp is the baseline: the loops pgvector compiles, with
+# pgvector's flags (auto-vectorized, no -march), so ratios compare like with like.
+bench/plain_loops.o: bench/plain_loops.cpp bench/plain_loops.h
+	$(CXX) -std=c++17 -O2 -ftree-vectorize -fassociative-math -fno-signed-zeros -fno-trapping-math -c -o $@ $<
+
+bench/vecdb_bench: bench/distance_bench.cpp bench/plain_loops.o $(CORE_OBJS) $(HEADERS)
+	$(CXX) -std=c++17 -O2 -pthread -o $@ bench/distance_bench.cpp bench/plain_loops.o $(CORE_OBJS) -lbenchmark
+
+bench-kernels: bench/vecdb_bench
+	./bench/vecdb_bench
+
+bench-sql:
+	bash scripts/bench_sql.sh
+
+bench: bench-kernels bench-sql
+
+# --- The two commands of the README ----------------------------------------
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh

@@ -1,0 +1,38 @@
+/*
+ * distance_neon.cpp -- kernels for ARMv8 NEON.
+ *
+ * On arm64 this compiles to native NEON.  Elsewhere SIMDe emulates the
+ * intrinsics, which is slow but lets the unit tests check these loops on any
+ * machine; the dispatcher only selects this table on arm64.
+ */
+#include <cstddef>
+
+#include <simde/arm/neon.h>
+
+#include "distance.h"
+
+#include "../core_only.h"
+
+namespace vecdb {
+
+namespace {
+
+struct Neon {
+    using V = simde_float32x4_t;
+    static constexpr std::size_t kWidth = 4;
+    static V zero() { return simde_vdupq_n_f32(0.0f); }
+    static V load(const float *p) { return simde_vld1q_f32(p); }
+    static V add(V a, V b) { return simde_vaddq_f32(a, b); }
+    static V sub(V a, V b) { return simde_vsubq_f32(a, b); }
+    static V mul_add(V a, V b, V acc) { return simde_vfmaq_f32(acc, a, b); }
+    static V abs(V a) { return simde_vabsq_f32(a); }
+    static float sum(V v) { return simde_vaddvq_f32(v); }
+};
+
+#include "distance_simd.inc"
+
+}  // namespace
+
+const DistanceKernels kNeonKernels = make_kernels<Neon>("neon");
+
+}  // namespace vecdb

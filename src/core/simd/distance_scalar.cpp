@@ -1,0 +1,61 @@
+/*
+ * distance_scalar.cpp -- the reference kernels: one accumulator, in order.
+ *
+ * Compiled without -ffast-math, so the compiler keeps the summation order and
+ * these are what the SIMD kernels are tested against.  They are also the
+ * fallback on CPUs without AVX2.
+ */
+#include <cmath>
+
+#include "distance.h"
+
+#include "../core_only.h"
+
+namespace vecdb {
+
+namespace {
+
+float l2_squared_scalar(const float *a, const float *b, std::size_t n)
+{
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < n; i++) {
+        float diff = a[i] - b[i];
+        sum += diff * diff;
+    }
+    return sum;
+}
+
+float dot_scalar(const float *a, const float *b, std::size_t n)
+{
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+CosineSums cosine_sums_scalar(const float *a, const float *b, std::size_t n)
+{
+    CosineSums sums = {0.0f, 0.0f, 0.0f};
+    for (std::size_t i = 0; i < n; i++) {
+        sums.dot += a[i] * b[i];
+        sums.norm_a += a[i] * a[i];
+        sums.norm_b += b[i] * b[i];
+    }
+    return sums;
+}
+
+float l1_scalar(const float *a, const float *b, std::size_t n)
+{
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < n; i++)
+        sum += std::fabs(a[i] - b[i]);
+    return sum;
+}
+
+}  // namespace
+
+const DistanceKernels kScalarKernels = {
+    "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar,
+};
+
+}  // namespace vecdb
