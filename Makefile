@@ -97,3 +97,14 @@ test:
 
 demo:
 	bash scripts/demo.sh
+
+# --- Suites, each against an installed vecdb ---------------------------------
+.PHONY: installcheck-regress installcheck-pgtap installcheck-tap
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-pgtap:
+	pg_prove --failures -d "$${PGDATABASE:-postgres}" test/pgtap/*.sql
+
+installcheck-tap:
+	$(prove_installcheck)

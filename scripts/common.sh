@@ -1,0 +1,62 @@
+# common.sh -- sourced by scripts/test.sh, demo.sh and bench_sql.sh.
+#
+# Installs what vecdb needs from Debian, builds and installs the extension,
+# and arranges for servers to run as a non-root user: initdb refuses root, so
+# when run as root the build happens in a scratch copy owned by `postgres`.
+
+set -euo pipefail
+
+VECDB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PACKAGES=(make g++ postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-pgtap pgtap
+          libipc-run-perl libsimde-dev libgtest-dev libbenchmark-dev)
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        echo "vecdb: needs root (or sudo) for: $*" >&2
+        return 1
+    fi
+}
+
+install_packages() {
+    local missing=()
+    for package in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "vecdb: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Sets WORK (the tree to build and test in) and RUN (the prefix that runs a
+# command as the non-root user that owns WORK).
+prepare_workdir() {
+    if [ "$(id -u)" = 0 ]; then
+        WORK=$(mktemp -d /tmp/vecdb.XXXXXX)
+        tar -C "$VECDB_SRC" --exclude=.git -cf - . | tar -C "$WORK" -xf -
+        chown -R postgres: "$WORK"
+        RUN=(runuser -u postgres --)
+        trap 'rm -rf "$WORK"' EXIT
+    else
+        WORK=$VECDB_SRC
+        RUN=()
+    fi
+}
+
+build_and_install() {
+    echo "vecdb: building in $WORK"
+    "${RUN[@]}" make -C "$WORK" -s -j"$(nproc)"
+    as_root make -C "$WORK" -s install >/dev/null
+}
+
+# Runs "$@" as the owner of WORK in a throwaway cluster (PGHOST, PGPORT, ...
+# set; the cluster is dropped when the command ends).
+in_throwaway_cluster() {
+    "${RUN[@]}" env PATH="$PG_BIN:$PATH" pg_virtualenv -v $PG_MAJOR "$@"
+}

@@ -1,0 +1,70 @@
+-- Distance operators, functions, arithmetic and comparison.
+
+-- Distances on small integer vectors have exact answers.
+SELECT '[1,2,3]'::vector <-> '[3,1,2]' AS l2, '[1,2,3]'::vector <#> '[3,1,2]' AS neg_ip,
+       '[1,2,3]'::vector <=> '[3,1,2]' AS cosine, '[1,2,3]'::vector <+> '[3,1,2]' AS l1;
+SELECT l2_distance('[0,0]', '[3,4]'), vector_l2_squared_distance('[0,0]', '[3,4]'),
+       inner_product('[1,2]', '[3,4]'), vector_negative_inner_product('[1,2]', '[3,4]'),
+       cosine_distance('[1,0]', '[0,1]'), cosine_distance('[1,1]', '[2,2]'), cosine_distance('[1,1]', '[-1,-1]'),
+       l1_distance('[1,-2]', '[-3,4]');
+SELECT vector_spherical_distance('[1,0]', '[0,1]'), vector_spherical_distance('[1,0]', '[1,0]');
+-- The zero vector has no direction: cosine distance is NaN (as in pgvector).
+SELECT cosine_distance('[0,0]', '[1,1]');
+
+-- Distances agree with the definitions computed in SQL, across the SIMD
+-- main loop and scalar tail (dims 1 .. 70).
+WITH pairs AS (
+    SELECT d, array_agg(sin(d * 7 + i)::real ORDER BY i) AS a, array_agg(cos(d * 3 + i * 2)::real ORDER BY i) AS b
+    FROM generate_series(1, 70) d, generate_series(1, d) i GROUP BY d
+), expected AS (
+    SELECT d, a::vector AS va, b::vector AS vb,
+           (SELECT sqrt(sum((x - y)^2)) FROM unnest(a, b) u(x, y)) AS l2,
+           (SELECT sum(x * y) FROM unnest(a, b) u(x, y)) AS ip,
+           (SELECT 1 - sum(x * y) / sqrt(sum(x * x) * sum(y * y)) FROM unnest(a, b) u(x, y)) AS cos,
+           (SELECT sum(abs(x - y)) FROM unnest(a, b) u(x, y)) AS l1
+    FROM pairs
+)
+SELECT count(*) AS dims_checked,
+       max(abs((va <-> vb) - l2)) < 1e-5 AS l2_ok,
+       max(abs(-(va <#> vb) - ip)) < 1e-5 AS ip_ok,
+       max(abs((va <=> vb) - cos)) < 1e-5 AS cosine_ok,
+       max(abs((va <+> vb) - l1)) < 1e-4 AS l1_ok
+FROM expected;
+
+-- Nearest neighbours by each operator (exact scan)
+CREATE TABLE items (id int, category int, embedding vector(3));
+INSERT INTO items VALUES (1, 1, '[1,1,1]'), (2, 1, '[2,2,2]'), (3, 2, '[1,1,2]'), (4, 2, '[-1,-1,-1]'), (5, 1, '[0,0,5]');
+SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' LIMIT 3;
+SELECT id FROM items ORDER BY embedding <#> '[1,1,1]' LIMIT 3;
+SELECT id FROM items ORDER BY embedding <=> '[1,1,1]', id LIMIT 3;
+SELECT id FROM items ORDER BY embedding <+> '[1,1,1]' LIMIT 3;
+SELECT id, round((embedding <-> '[3,1,2]')::numeric, 4) AS dist FROM items WHERE category = 1 ORDER BY dist LIMIT 5;
+DROP TABLE items;
+
+-- Norm, normalize, dims, subvector, binary quantization
+SELECT vector_norm('[3,4]'), vector_norm('[0,0,0]'), vector_dims('[1,2,3]');
+SELECT l2_normalize('[3,4]'), l2_normalize('[0,0]'), vector_norm(l2_normalize('[1,2,3,4,5]'));
+SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2), subvector('[1,2,3,4,5]', 4, 10),
+       subvector('[1,2,3,4,5]', -1, 3), subvector('[1,2,3,4,5]', 5, 1);
+SELECT binary_quantize('[1,-2,3,0,0.5,-0.1,7,8,9]'), binary_quantize('[-1]'), length(binary_quantize(array_fill(1, ARRAY[100])::vector));
+
+-- Element-wise arithmetic and concatenation
+SELECT '[1,2,3]'::vector + '[4,5,6]', '[1,2,3]'::vector - '[4,5,6]', '[1,2,3]'::vector * '[4,5,6]';
+SELECT '[1,2]'::vector || '[3]', vector_dims(array_fill(1, ARRAY[8000])::vector || array_fill(2, ARRAY[8000])::vector);
+
+-- Comparison: element by element, then the shorter first; a btree index uses it.
+SELECT '[1,2,3]'::vector < '[1,2,4]', '[1,2,3]'::vector <= '[1,2,3]', '[1,2,3]'::vector = '[1,2,3]',
+       '[1,2,3]'::vector <> '[1,2]', '[1,2]'::vector < '[1,2,3]', '[2]'::vector > '[1,9]', '[1,2]'::vector >= '[1,3]';
+SELECT vector_cmp('[1,2]', '[1,3]'), vector_cmp('[1,2]', '[1,2]'), vector_cmp('[1,3]', '[1,2]'), vector_cmp('[1]', '[1,0]');
+CREATE TABLE sorted (v vector);
+INSERT INTO sorted VALUES ('[2,1]'), ('[1,2,3]'), ('[1,2]'), ('[-1,5]'), ('[1,2]');
+SELECT v FROM sorted ORDER BY v;
+SELECT DISTINCT v FROM sorted ORDER BY v;
+CREATE INDEX ON sorted (v);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT v FROM sorted WHERE v = '[1,2]';
+SELECT v FROM sorted WHERE v = '[1,2]';
+RESET enable_seqscan;
+DROP TABLE sorted;
+
+SELECT vecdb_simd_kernels() IN ('avx512f', 'avx2', 'neon', 'scalar') AS known_kernel_set;

@@ -1,0 +1,253 @@
+-- Catalog checks of the vecdb SQL surface: the vector type, its functions,
+-- operators, btree operator class, casts and aggregates, and generic rules
+-- every function the extension owns must follow (volatility, strictness,
+-- parallel safety, comments).
+--
+-- Run in a throwaway database:
+--   pg_prove -d <db> test/pgtap/*.sql
+-- Everything happens inside one transaction that is rolled back.
+
+\set ON_ERROR_STOP 1
+
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS vecdb;
+
+SELECT plan(135);
+
+-- ---------------------------------------------------------------------------
+-- The type
+-- ---------------------------------------------------------------------------
+SELECT has_type('vector');
+SELECT is((SELECT typstorage::text FROM pg_type WHERE oid = 'vector'::regtype), 'e',
+          'vector has STORAGE external (typstorage = e)');
+SELECT is((SELECT typlen::int FROM pg_type WHERE oid = 'vector'::regtype), -1,
+          'vector is a varlena (typlen = -1)');
+SELECT is((SELECT typmodin::regproc::text FROM pg_type WHERE oid = 'vector'::regtype),
+          'vector_typmod_in', 'vector has the type modifier input function vector_typmod_in');
+SELECT is((SELECT ARRAY[typinput::regproc::text, typoutput::regproc::text,
+                        typreceive::regproc::text, typsend::regproc::text]
+             FROM pg_type WHERE oid = 'vector'::regtype),
+          ARRAY['vector_in', 'vector_out', 'vector_recv', 'vector_send'],
+          'vector has text and binary I/O functions');
+SELECT is(format_type('vector'::regtype, 3), 'vector(3)', 'typmod 3 displays as vector(3)');
+SELECT ok(obj_description('vector'::regtype, 'pg_type') IS NOT NULL, 'type vector has a comment');
+
+-- ---------------------------------------------------------------------------
+-- Functions, with their argument and return types
+-- ---------------------------------------------------------------------------
+CREATE TEMP TABLE expected_functions (name name, args name[], returns text) ON COMMIT DROP;
+INSERT INTO expected_functions VALUES
+    -- src/pg/vecdb.sql
+    ('vecdb_simd_kernels',            '{}',                                          'text'),
+    ('vecdb_raise_cpp_exception',     '{text}',                                      'void'),
+    -- src/pg/types/vector.sql
+    ('vector_in',                     '{cstring,oid,integer}',                       'vector'),
+    ('vector_out',                    '{vector}',                                    'cstring'),
+    ('vector_typmod_in',              '{cstring[]}',                                 'integer'),
+    ('vector_recv',                   '{internal,oid,integer}',                      'vector'),
+    ('vector_send',                   '{vector}',                                    'bytea'),
+    ('vector',                        '{vector,integer,boolean}',                    'vector'),
+    ('array_to_vector',               '{integer[],integer,boolean}',                 'vector'),
+    ('array_to_vector',               '{real[],integer,boolean}',                    'vector'),
+    ('array_to_vector',               '{"double precision[]",integer,boolean}',      'vector'),
+    ('array_to_vector',               '{numeric[],integer,boolean}',                 'vector'),
+    ('vector_to_float4',              '{vector,integer,boolean}',                    'real[]'),
+    -- src/pg/types/vector_functions.sql: distances
+    ('l2_distance',                   '{vector,vector}',                             'double precision'),
+    ('vector_l2_squared_distance',    '{vector,vector}',                             'double precision'),
+    ('inner_product',                 '{vector,vector}',                             'double precision'),
+    ('vector_negative_inner_product', '{vector,vector}',                             'double precision'),
+    ('cosine_distance',               '{vector,vector}',                             'double precision'),
+    ('vector_spherical_distance',     '{vector,vector}',                             'double precision'),
+    ('l1_distance',                   '{vector,vector}',                             'double precision'),
+    -- other functions
+    ('vector_dims',                   '{vector}',                                    'integer'),
+    ('vector_norm',                   '{vector}',                                    'double precision'),
+    ('l2_normalize',                  '{vector}',                                    'vector'),
+    ('subvector',                     '{vector,integer,integer}',                    'vector'),
+    ('binary_quantize',               '{vector}',                                    'bit'),
+    ('vector_add',                    '{vector,vector}',                             'vector'),
+    ('vector_sub',                    '{vector,vector}',                             'vector'),
+    ('vector_mul',                    '{vector,vector}',                             'vector'),
+    ('vector_concat',                 '{vector,vector}',                             'vector'),
+    -- comparison
+    ('vector_lt',                     '{vector,vector}',                             'boolean'),
+    ('vector_le',                     '{vector,vector}',                             'boolean'),
+    ('vector_eq',                     '{vector,vector}',                             'boolean'),
+    ('vector_ne',                     '{vector,vector}',                             'boolean'),
+    ('vector_ge',                     '{vector,vector}',                             'boolean'),
+    ('vector_gt',                     '{vector,vector}',                             'boolean'),
+    ('vector_cmp',                    '{vector,vector}',                             'integer'),
+    -- aggregate support
+    ('vector_accum',                  '{"double precision[]",vector}',               'double precision[]'),
+    ('vector_combine',                '{"double precision[]","double precision[]"}', 'double precision[]'),
+    ('vector_avg',                    '{"double precision[]"}',                      'vector'),
+    -- aggregates
+    ('avg',                           '{vector}',                                    'vector'),
+    ('sum',                           '{vector}',                                    'vector');
+
+-- 41 x has_function
+SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
+-- 41 x function_returns
+SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
+
+-- The extension owns exactly these functions: a function added to the SQL
+-- files must be added above (and so pass through the generic checks below).
+CREATE TEMP VIEW extension_functions AS
+    SELECT p.oid, p.proname, p.prokind, l.lanname, p.provolatile, p.proisstrict, p.proparallel,
+           p.oid::regprocedure::text AS signature
+      FROM pg_proc p
+      JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+      JOIN pg_language l ON l.oid = p.prolang
+     WHERE d.refclassid = 'pg_extension'::regclass
+       AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecdb')
+       AND d.deptype = 'e';
+
+SELECT set_eq(
+    'SELECT signature FROM extension_functions',
+    $$SELECT (name || '(' || array_to_string(args::regtype[]::text[], ',') || ')')::regprocedure::text
+        FROM expected_functions$$,
+    'the extension owns exactly the expected functions and aggregates');
+
+-- ---------------------------------------------------------------------------
+-- Generic rules over every function the extension owns
+-- ---------------------------------------------------------------------------
+SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'), '>=', 39,
+              'the generic checks see the extension''s C functions');
+
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE lanname = 'c'
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND provolatile <> 'i'
+                 ORDER BY 1),
+          '{}'::text[], 'every C function (but the diagnostics) is IMMUTABLE');
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE lanname = 'c'
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND NOT proisstrict
+                 ORDER BY 1),
+          '{}'::text[], 'every C function (but the diagnostics) is STRICT');
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE lanname = 'c'
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND proparallel <> 's'
+                 ORDER BY 1),
+          '{}'::text[], 'every C function (but the diagnostics) is PARALLEL SAFE');
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE prokind = 'f' AND lanname <> 'c'
+                 ORDER BY 1),
+          '{}'::text[], 'every plain function of the extension is written in C');
+
+SELECT is((SELECT provolatile::text FROM extension_functions WHERE proname = 'vecdb_simd_kernels'), 's',
+          'vecdb_simd_kernels() is STABLE (the kernel set is chosen per server)');
+SELECT is((SELECT ARRAY[proisstrict::text, proparallel::text]
+             FROM extension_functions WHERE proname = 'vecdb_simd_kernels'),
+          ARRAY['true', 's'], 'vecdb_simd_kernels() is STRICT and PARALLEL SAFE');
+SELECT is((SELECT ARRAY[provolatile::text, proparallel::text]
+             FROM extension_functions WHERE proname = 'vecdb_raise_cpp_exception'),
+          ARRAY['v', 'u'], 'vecdb_raise_cpp_exception(text) is VOLATILE and PARALLEL UNSAFE');
+
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE obj_description(oid, 'pg_proc') IS NULL
+                 ORDER BY 1),
+          '{}'::text[], 'every function and aggregate of the extension has a COMMENT');
+
+-- ---------------------------------------------------------------------------
+-- Aggregates
+-- ---------------------------------------------------------------------------
+SELECT is_aggregate('avg', ARRAY['vector']);
+SELECT is_aggregate('sum', ARRAY['vector']);
+SELECT is(ARRAY(SELECT signature FROM extension_functions
+                 WHERE prokind = 'a' AND proparallel <> 's' ORDER BY 1),
+          '{}'::text[], 'every aggregate of the extension is PARALLEL SAFE');
+SELECT is(ARRAY(SELECT f.signature FROM extension_functions f
+                  JOIN pg_aggregate a ON a.aggfnoid = f.oid
+                 WHERE f.prokind = 'a' AND a.aggcombinefn = 0 ORDER BY 1),
+          '{}'::text[], 'every aggregate of the extension has a combine function');
+SELECT results_eq(
+    $$SELECT f.signature, a.aggtransfn::regproc::text, a.aggcombinefn::regproc::text,
+             a.aggfinalfn::regproc::text, format_type(a.aggtranstype, NULL)
+        FROM extension_functions f JOIN pg_aggregate a ON a.aggfnoid = f.oid
+       ORDER BY 1$$,
+    $$VALUES ('avg(vector)', 'vector_accum', 'vector_combine', 'vector_avg', 'double precision[]'),
+             ('sum(vector)', 'vector_add',   'vector_add',     '-',          'vector')$$,
+    'avg(vector) and sum(vector) have the expected support functions');
+
+-- ---------------------------------------------------------------------------
+-- Operators
+-- ---------------------------------------------------------------------------
+SELECT has_operator('vector', '<->', 'vector', 'double precision'::name);
+SELECT has_operator('vector', '<#>', 'vector', 'double precision'::name);
+SELECT has_operator('vector', '<=>', 'vector', 'double precision'::name);
+SELECT has_operator('vector', '<+>', 'vector', 'double precision'::name);
+SELECT has_operator('vector', '+', 'vector', 'vector'::name);
+SELECT has_operator('vector', '-', 'vector', 'vector'::name);
+SELECT has_operator('vector', '*', 'vector', 'vector'::name);
+SELECT has_operator('vector', '||', 'vector', 'vector'::name);
+SELECT has_operator('vector', '<', 'vector', 'boolean'::name);
+SELECT has_operator('vector', '<=', 'vector', 'boolean'::name);
+SELECT has_operator('vector', '=', 'vector', 'boolean'::name);
+SELECT has_operator('vector', '<>', 'vector', 'boolean'::name);
+SELECT has_operator('vector', '>=', 'vector', 'boolean'::name);
+SELECT has_operator('vector', '>', 'vector', 'boolean'::name);
+
+SELECT results_eq(
+    $$SELECT oprname::text COLLATE "default", oprcode::regproc::text
+        FROM pg_operator
+       WHERE oprleft = 'vector'::regtype AND oprright = 'vector'::regtype
+       ORDER BY oprname COLLATE "C"$$,
+    $$VALUES ('*', 'vector_mul'), ('+', 'vector_add'), ('-', 'vector_sub'),
+             ('<', 'vector_lt'), ('<#>', 'vector_negative_inner_product'),
+             ('<+>', 'l1_distance'), ('<->', 'l2_distance'), ('<=', 'vector_le'),
+             ('<=>', 'cosine_distance'), ('<>', 'vector_ne'), ('=', 'vector_eq'),
+             ('>', 'vector_gt'), ('>=', 'vector_ge'), ('||', 'vector_concat')$$,
+    'the vector operators and the functions implementing them');
+
+-- ---------------------------------------------------------------------------
+-- btree operator class
+-- ---------------------------------------------------------------------------
+SELECT has_opclass('vector_ops');
+SELECT is((SELECT opcdefault FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+            WHERE c.opcname = 'vector_ops' AND a.amname = 'btree'
+              AND c.opcintype = 'vector'::regtype),
+          true, 'vector_ops is the default btree operator class for vector');
+SELECT results_eq(
+    $$SELECT amopstrategy::int, amopopr::regoperator::text
+        FROM pg_amop o JOIN pg_opclass c ON o.amopfamily = c.opcfamily
+       WHERE c.opcname = 'vector_ops' ORDER BY 1$$,
+    $$VALUES (1, '<(vector,vector)'), (2, '<=(vector,vector)'), (3, '=(vector,vector)'),
+             (4, '>=(vector,vector)'), (5, '>(vector,vector)')$$,
+    'vector_ops has the five btree strategies');
+SELECT results_eq(
+    $$SELECT amprocnum::int, amproc::regproc::text
+        FROM pg_amproc p JOIN pg_opclass c ON p.amprocfamily = c.opcfamily
+       WHERE c.opcname = 'vector_ops' ORDER BY 1$$,
+    $$VALUES (1, 'vector_cmp')$$,
+    'vector_ops support function 1 is vector_cmp');
+
+-- ---------------------------------------------------------------------------
+-- Casts
+-- ---------------------------------------------------------------------------
+SELECT has_cast('vector', 'vector', 'vector'::name,
+                'Cast (vector AS vector) WITH FUNCTION vector() should exist');
+SELECT has_cast('vector', 'real[]', 'vector_to_float4'::name,
+                'Cast (vector AS real[]) WITH FUNCTION vector_to_float4() should exist');
+SELECT has_cast('integer[]', 'vector', 'array_to_vector'::name,
+                'Cast (integer[] AS vector) WITH FUNCTION array_to_vector() should exist');
+SELECT has_cast('real[]', 'vector', 'array_to_vector'::name,
+                'Cast (real[] AS vector) WITH FUNCTION array_to_vector() should exist');
+SELECT has_cast('double precision[]', 'vector', 'array_to_vector'::name,
+                'Cast (double precision[] AS vector) WITH FUNCTION array_to_vector() should exist');
+SELECT has_cast('numeric[]', 'vector', 'array_to_vector'::name,
+                'Cast (numeric[] AS vector) WITH FUNCTION array_to_vector() should exist');
+
+SELECT cast_context_is('vector',             'vector', 'implicit');
+SELECT cast_context_is('vector',             'real[]', 'implicit');
+SELECT cast_context_is('integer[]',          'vector', 'assignment');
+SELECT cast_context_is('real[]',             'vector', 'assignment');
+SELECT cast_context_is('double precision[]', 'vector', 'assignment');
+SELECT cast_context_is('numeric[]',          'vector', 'assignment');
+
+SELECT * FROM finish();
+ROLLBACK;
