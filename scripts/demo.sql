@@ -1,0 +1,58 @@
+-- The vecdb demo: run by scripts/demo.sh in a throwaway cluster.
+\pset footer off
+\echo '== vecdb: CREATE EXTENSION'
+CREATE EXTENSION vecdb;
+SELECT extversion AS vecdb_version, vecdb_simd_kernels() AS simd_kernels FROM pg_extension WHERE extname = 'vecdb';
+
+\echo '== A table of 20,000 items with 64-dimensional embeddings in 10 clusters (seeded, so the same every run)'
+CREATE TABLE items (id bigserial PRIMARY KEY, category int, embedding vector(64));
+SELECT setseed(0.42) \gset
+CREATE TEMP TABLE centroids AS
+SELECT k, array_agg((random() * 2 - 1)::real ORDER BY d) AS c
+FROM generate_series(0, 9) k, generate_series(1, 64) d GROUP BY k ORDER BY k;
+\timing on
+INSERT INTO items (category, embedding)
+SELECT i % 10, (SELECT array_agg(c[d] + (random() - 0.5) * 0.6 ORDER BY d) FROM generate_series(1, 64) d)::vector
+FROM generate_series(1, 20000) i JOIN centroids ON k = i % 10 ORDER BY i;
+\timing off
+ANALYZE items;
+SELECT count(*) AS items, pg_size_pretty(pg_total_relation_size('items')) AS size FROM items;
+
+\echo '== The query vector: item 42 moved a little'
+SELECT embedding + array_fill(0.01, ARRAY[64])::vector AS q FROM items WHERE id = 42 \gset
+SELECT subvector(:'q'::vector, 1, 4) AS query_starts_with;
+
+\echo '== 5 nearest by Euclidean distance (<->)'
+\timing on
+SELECT id, category, round((embedding <-> :'q')::numeric, 4) AS l2
+FROM items ORDER BY embedding <-> :'q' LIMIT 5;
+\echo '== 5 nearest by cosine distance (<=>)'
+SELECT id, category, round((embedding <=> :'q')::numeric, 6) AS cosine
+FROM items ORDER BY embedding <=> :'q' LIMIT 5;
+\echo '== 5 largest inner products (<#> is the negative inner product)'
+SELECT id, category, round((-(embedding <#> :'q'))::numeric, 3) AS inner_product
+FROM items ORDER BY embedding <#> :'q' LIMIT 5;
+\echo '== Filtered: 5 nearest in category 7 only, plain SQL WHERE'
+SELECT id, category, round((embedding <-> :'q')::numeric, 4) AS l2
+FROM items WHERE category = 7 ORDER BY embedding <-> :'q' LIMIT 5;
+\echo '== Taxicab distance (<+>), with a join on the result'
+SELECT n.id, n.l1, i.category FROM (
+    SELECT id, round((embedding <+> :'q')::numeric, 3) AS l1 FROM items ORDER BY embedding <+> :'q' LIMIT 3
+) n JOIN items i USING (id) ORDER BY n.l1;
+\echo '== Per-category centroids with avg(vector)'
+SELECT category, subvector(avg(embedding), 1, 3) AS centroid_starts_with, count(*)
+FROM items GROUP BY category ORDER BY category LIMIT 4;
+\timing off
+
+\echo '== Functions'
+SELECT vector_dims(:'q'::vector) AS dims, round(vector_norm(:'q')::numeric, 4) AS norm,
+       round(vector_norm(l2_normalize(:'q'))::numeric, 4) AS normalized_norm,
+       binary_quantize(subvector(:'q'::vector, 1, 16)) AS sign_bits_1_16;
+SELECT '[1,2,3]'::vector + '[4,5,6]' AS sum, '[1,2]'::vector || '[3]' AS concat,
+       ARRAY[1.5, 2.5]::real[]::vector AS from_array, '[1,2]'::vector::real[] AS to_array;
+
+\echo '== Bad input gets a clear error (expected):'
+\set ON_ERROR_STOP 0
+SELECT '[1,2]'::vector <-> '[1,2,3]';
+SELECT '[1,NaN]'::vector;
+\set ON_ERROR_STOP 1

@@ -1,0 +1,408 @@
+/*
+ * distance_test.cpp -- every kernel set of simd/distance.h against the scalar
+ * reference, and the dispatcher's choice.
+ *
+ * SIMD kernels sum in a different order than the scalar loop, so float results
+ * are compared with a tolerance relative to the sum of the absolute terms
+ * (computed in double).  The tolerance is tight enough that dropping or
+ * double-counting one element fails: DistanceToleranceTest checks that on the
+ * same data.  Integer-valued inputs, whose sums are exact in any order, are
+ * compared exactly.
+ */
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../../src/core/simd/distance.h"
+
+namespace vecdb {
+namespace {
+
+constexpr std::size_t kMaxSweepDim = 2048;
+constexpr std::size_t kLargeDim = 16000;
+
+// |simd - scalar| <= kRelTol * sum|terms| + kAbsTol.  Measured errors are
+// below 1e-6 of sum|terms| even at 16000 dimensions; one element of the
+// bounded_pair data is at least 1/(4n) of sum|terms| (1.6e-5 at n = 16000).
+constexpr double kRelTol = 1e-5;
+constexpr double kAbsTol = 1e-30;
+
+struct Pair {
+    std::vector<float> a, b;
+};
+
+/// Random signs, |a[i]|, |b[i]| in [1, 2], and b[i] of the opposite sign to
+/// a[i]: every term of every sum (|a-b|, (a-b)^2, a*b, a^2, b^2) lies within
+/// a factor 4 of every other and none cancel, so one missing or extra element
+/// moves each sum by at least sum|terms| / (4n).
+Pair bounded_pair(std::size_t n, std::uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> magnitude(1.0f, 2.0f);
+    std::bernoulli_distribution negative(0.5);
+    Pair p{std::vector<float>(n), std::vector<float>(n)};
+    for (std::size_t i = 0; i < n; i++) {
+        float sign = negative(rng) ? -1.0f : 1.0f;
+        p.a[i] = sign * magnitude(rng);
+        p.b[i] = -sign * magnitude(rng);
+    }
+    return p;
+}
+
+/// Independent uniform values in [-scale, scale]: sums that cancel.
+Pair uniform_pair(std::size_t n, std::uint32_t seed, float scale = 1.0f)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> value(-scale, scale);
+    Pair p{std::vector<float>(n), std::vector<float>(n)};
+    for (std::size_t i = 0; i < n; i++) {
+        p.a[i] = value(rng);
+        p.b[i] = value(rng);
+    }
+    return p;
+}
+
+/// Sums of the absolute terms of each kernel, in double: the scale of the
+/// rounding error either summation order can make.
+struct AbsSums {
+    double l2, dot, norm_a, norm_b, l1;
+};
+
+AbsSums abs_sums(const float *a, const float *b, std::size_t n)
+{
+    AbsSums s = {0, 0, 0, 0, 0};
+    for (std::size_t i = 0; i < n; i++) {
+        double x = a[i], y = b[i];
+        s.l2 += (x - y) * (x - y);
+        s.dot += std::fabs(x * y);
+        s.norm_a += x * x;
+        s.norm_b += y * y;
+        s.l1 += std::fabs(x - y);
+    }
+    return s;
+}
+
+::testing::AssertionResult close(const char *what, float got, float ref, double abs_terms)
+{
+    if (!std::isfinite(ref)) {
+        // Overflow: both must give the same infinity.
+        if (got == ref)
+            return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << what << ": got " << got << ", scalar " << ref;
+    }
+    double tolerance = kRelTol * abs_terms + kAbsTol;
+    double error = std::fabs(static_cast<double>(got) - static_cast<double>(ref));
+    if (error <= tolerance)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << what << ": got " << got << ", scalar " << ref << ", |diff| " << error
+                                         << " > tolerance " << tolerance;
+}
+
+/// All four kernels (all three cosine sums) of `k` against kScalarKernels.
+::testing::AssertionResult matches_scalar(const DistanceKernels &k, const float *a, const float *b, std::size_t n)
+{
+    const DistanceKernels &ref = kScalarKernels;
+    AbsSums s = abs_sums(a, b, n);
+    CosineSums got_cos = k.cosine_sums(a, b, n), ref_cos = ref.cosine_sums(a, b, n);
+    const ::testing::AssertionResult checks[] = {
+        close("l2_squared", k.l2_squared(a, b, n), ref.l2_squared(a, b, n), s.l2),
+        close("dot", k.dot(a, b, n), ref.dot(a, b, n), s.dot),
+        close("cosine_sums.dot", got_cos.dot, ref_cos.dot, s.dot),
+        close("cosine_sums.norm_a", got_cos.norm_a, ref_cos.norm_a, s.norm_a),
+        close("cosine_sums.norm_b", got_cos.norm_b, ref_cos.norm_b, s.norm_b),
+        close("l1", k.l1(a, b, n), ref.l1(a, b, n), s.l1),
+    };
+    for (const auto &check : checks)
+        if (!check)
+            return ::testing::AssertionFailure() << k.name << ", n = " << n << ": " << check.message();
+    return ::testing::AssertionSuccess();
+}
+
+/// Whether this CPU can execute the kernel set (SIMDe emulates the others).
+bool cpu_can_run(const DistanceKernels *k)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (k == &kAvx512Kernels)
+        return __builtin_cpu_supports("avx512f");
+    if (k == &kAvx2Kernels)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    (void)k;
+#endif
+    return true;
+}
+
+std::string kernel_set_name(const ::testing::TestParamInfo<const DistanceKernels *> &info)
+{
+    return info.param->name;
+}
+
+class KernelSetTest : public ::testing::TestWithParam<const DistanceKernels *> {
+protected:
+    void SetUp() override
+    {
+        if (!cpu_can_run(GetParam()))
+            GTEST_SKIP() << "this CPU cannot run the " << GetParam()->name << " kernels";
+    }
+    const DistanceKernels &kernels() const { return *GetParam(); }
+};
+
+// --- Every vector kernel set against the scalar reference -------------------
+
+class SimdVsScalarTest : public KernelSetTest {};
+
+TEST_P(SimdVsScalarTest, BoundedTermsEveryDimension)
+{
+    Pair p = bounded_pair(kMaxSweepDim, 1);
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++)
+        ASSERT_TRUE(matches_scalar(kernels(), p.a.data(), p.b.data(), n));
+}
+
+TEST_P(SimdVsScalarTest, UniformEveryDimension)
+{
+    Pair p = uniform_pair(kMaxSweepDim, 2);
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++)
+        ASSERT_TRUE(matches_scalar(kernels(), p.a.data(), p.b.data(), n));
+}
+
+TEST_P(SimdVsScalarTest, ZeroLength)
+{
+    float x = 1.0f;
+    ASSERT_TRUE(matches_scalar(kernels(), &x, &x, 0));
+}
+
+TEST_P(SimdVsScalarTest, AllZeros)
+{
+    std::vector<float> zeros(kMaxSweepDim, 0.0f);
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++) {
+        ASSERT_TRUE(matches_scalar(kernels(), zeros.data(), zeros.data(), n));
+        CosineSums c = kernels().cosine_sums(zeros.data(), zeros.data(), n);
+        ASSERT_EQ(kernels().l2_squared(zeros.data(), zeros.data(), n), 0.0f) << "n = " << n;
+        ASSERT_EQ(kernels().dot(zeros.data(), zeros.data(), n), 0.0f) << "n = " << n;
+        ASSERT_EQ(c.dot + c.norm_a + c.norm_b, 0.0f) << "n = " << n;
+        ASSERT_EQ(kernels().l1(zeros.data(), zeros.data(), n), 0.0f) << "n = " << n;
+    }
+}
+
+TEST_P(SimdVsScalarTest, LargeMagnitudesStayFinite)
+{
+    // Elements up to 1e18: a term up to (2e18)^2 = 4e36, so 64 of them stay
+    // below FLT_MAX; longer vectors use 1e17.
+    struct Case {
+        std::size_t max_n;
+        float scale;
+    };
+    for (Case c : {Case{64, 1e18f}, Case{kMaxSweepDim, 1e17f}}) {
+        Pair p = uniform_pair(c.max_n, 3, c.scale);
+        for (std::size_t n = 1; n <= c.max_n; n++) {
+            const float *a = p.a.data(), *b = p.b.data();
+            CosineSums ref = kScalarKernels.cosine_sums(a, b, n);
+            ASSERT_TRUE(std::isfinite(kScalarKernels.l2_squared(a, b, n)) && std::isfinite(ref.norm_a) &&
+                        std::isfinite(ref.norm_b))
+                << "test data overflows at n = " << n;
+            ASSERT_TRUE(matches_scalar(kernels(), a, b, n));
+        }
+    }
+}
+
+TEST_P(SimdVsScalarTest, OverflowGivesInfinity)
+{
+    for (std::size_t n : {1, 3, 4, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000}) {
+        for (std::size_t pos : {std::size_t{0}, n / 2, n - 1}) {
+            Pair p = uniform_pair(n, 4);
+            const float *a = p.a.data(), *b = p.b.data();
+
+            // Squares overflow, the difference does not: l2, dot and the
+            // norms are infinite (dot negative), l1 stays finite.
+            p.a[pos] = 1e20f;
+            p.b[pos] = -1e20f;
+            CosineSums ref = kScalarKernels.cosine_sums(a, b, n);
+            ASSERT_TRUE(std::isinf(kScalarKernels.l2_squared(a, b, n)) && std::isinf(kScalarKernels.dot(a, b, n)) &&
+                        std::isinf(ref.dot) && std::isinf(ref.norm_a) && std::isinf(ref.norm_b) &&
+                        std::isfinite(kScalarKernels.l1(a, b, n)));
+            ASSERT_TRUE(matches_scalar(kernels(), a, b, n)) << "element " << pos << " = +-1e20";
+
+            // The difference overflows too: l1 is infinite as well.
+            p.a[pos] = 3e38f;
+            p.b[pos] = -3e38f;
+            ASSERT_TRUE(std::isinf(kScalarKernels.l1(a, b, n)));
+            ASSERT_TRUE(matches_scalar(kernels(), a, b, n)) << "element " << pos << " = +-3e38";
+        }
+    }
+}
+
+TEST_P(SimdVsScalarTest, MixedSigns)
+{
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> magnitude(0.5f, 100.0f);
+    std::vector<float> alternating(kMaxSweepDim), positive(kMaxSweepDim), negated(kMaxSweepDim);
+    for (std::size_t i = 0; i < kMaxSweepDim; i++) {
+        positive[i] = magnitude(rng);
+        alternating[i] = (i % 2 ? -1.0f : 1.0f) * positive[i];
+        negated[i] = -alternating[i];
+    }
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++) {
+        // dot cancels pairwise toward zero while sum|terms| stays large.
+        ASSERT_TRUE(matches_scalar(kernels(), alternating.data(), positive.data(), n));
+        // b = -a: l2 = 4 * |a|^2, dot = -|a|^2.
+        ASSERT_TRUE(matches_scalar(kernels(), alternating.data(), negated.data(), n));
+    }
+}
+
+TEST_P(SimdVsScalarTest, Dimension16000)
+{
+    Pair bounded = bounded_pair(kLargeDim, 6);
+    EXPECT_TRUE(matches_scalar(kernels(), bounded.a.data(), bounded.b.data(), kLargeDim));
+    Pair uniform = uniform_pair(kLargeDim, 7);
+    EXPECT_TRUE(matches_scalar(kernels(), uniform.a.data(), uniform.b.data(), kLargeDim));
+}
+
+TEST_P(SimdVsScalarTest, MisalignedPointers)
+{
+    // Vector data starts 4 and 12 bytes past a malloc'ed (16-byte) boundary,
+    // so no load is aligned to the register width.
+    Pair p = bounded_pair(kLargeDim + 3, 8);
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++)
+        ASSERT_TRUE(matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, n));
+    EXPECT_TRUE(matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, kLargeDim));
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelSets, SimdVsScalarTest, ::testing::Values(&kAvx2Kernels, &kAvx512Kernels, &kNeonKernels),
+                         kernel_set_name);
+
+// --- Exact results on integer-valued inputs, every set including scalar -------
+
+class ExactTest : public KernelSetTest {};
+
+TEST_P(ExactTest, HandComputedSmallVectors)
+{
+    const float a[] = {1, 2, 3};
+    const float b[] = {3, 1, 2};
+    // a - b = [-2, 1, 1]
+    EXPECT_EQ(kernels().l2_squared(a, b, 3), 6.0f);  // 4 + 1 + 1
+    EXPECT_EQ(kernels().dot(a, b, 3), 11.0f);        // 3 + 2 + 6
+    CosineSums c = kernels().cosine_sums(a, b, 3);
+    EXPECT_EQ(c.dot, 11.0f);
+    EXPECT_EQ(c.norm_a, 14.0f);  // 1 + 4 + 9
+    EXPECT_EQ(c.norm_b, 14.0f);  // 9 + 1 + 4
+    EXPECT_EQ(kernels().l1(a, b, 3), 4.0f);  // 2 + 1 + 1
+}
+
+TEST_P(ExactTest, IntegerValuedEveryDimension)
+{
+    // Elements in [-8, 8]: every partial sum, in any order, is an integer
+    // below 2048 * 256 < 2^24, so float sums are exact and must equal the
+    // integer sums whatever the kernel's order.
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int> value(-8, 8);
+    std::vector<int> ai(kMaxSweepDim), bi(kMaxSweepDim);
+    std::vector<float> a(kMaxSweepDim), b(kMaxSweepDim);
+    for (std::size_t i = 0; i < kMaxSweepDim; i++) {
+        ai[i] = value(rng);
+        bi[i] = value(rng);
+        a[i] = static_cast<float>(ai[i]);
+        b[i] = static_cast<float>(bi[i]);
+    }
+    std::int64_t l2 = 0, dot = 0, norm_a = 0, norm_b = 0, l1 = 0;
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++) {
+        std::int64_t x = ai[n - 1], y = bi[n - 1];
+        l2 += (x - y) * (x - y);
+        dot += x * y;
+        norm_a += x * x;
+        norm_b += y * y;
+        l1 += std::llabs(x - y);
+
+        CosineSums c = kernels().cosine_sums(a.data(), b.data(), n);
+        ASSERT_EQ(kernels().l2_squared(a.data(), b.data(), n), static_cast<float>(l2)) << "n = " << n;
+        ASSERT_EQ(kernels().dot(a.data(), b.data(), n), static_cast<float>(dot)) << "n = " << n;
+        ASSERT_EQ(c.dot, static_cast<float>(dot)) << "n = " << n;
+        ASSERT_EQ(c.norm_a, static_cast<float>(norm_a)) << "n = " << n;
+        ASSERT_EQ(c.norm_b, static_cast<float>(norm_b)) << "n = " << n;
+        ASSERT_EQ(kernels().l1(a.data(), b.data(), n), static_cast<float>(l1)) << "n = " << n;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelSets, ExactTest,
+                         ::testing::Values(&kScalarKernels, &kAvx2Kernels, &kAvx512Kernels, &kNeonKernels),
+                         kernel_set_name);
+
+// --- The tolerance itself ------------------------------------------------------
+
+// A kernel that drops or double-counts its last element must fail `close` on
+// the data the sweeps use; otherwise the sweeps would prove nothing about tails.
+TEST(DistanceToleranceTest, CatchesOffByOneTail)
+{
+    Pair p = bounded_pair(kLargeDim, 1);
+    const DistanceKernels &ref = kScalarKernels;
+    auto check = [&](std::size_t n) {
+        const float *a = p.a.data(), *b = p.b.data();
+        float x = a[n - 1], y = b[n - 1];
+        AbsSums s = abs_sums(a, b, n);
+        CosineSums full = ref.cosine_sums(a, b, n), dropped = ref.cosine_sums(a, b, n - 1);
+        float l2 = ref.l2_squared(a, b, n), dot = ref.dot(a, b, n), l1 = ref.l1(a, b, n);
+
+        EXPECT_FALSE(close("l2", ref.l2_squared(a, b, n - 1), l2, s.l2)) << "n = " << n;
+        EXPECT_FALSE(close("l2", l2 + (x - y) * (x - y), l2, s.l2)) << "n = " << n;
+        EXPECT_FALSE(close("dot", ref.dot(a, b, n - 1), dot, s.dot)) << "n = " << n;
+        EXPECT_FALSE(close("dot", dot + x * y, dot, s.dot)) << "n = " << n;
+        EXPECT_FALSE(close("norm_a", dropped.norm_a, full.norm_a, s.norm_a)) << "n = " << n;
+        EXPECT_FALSE(close("norm_a", full.norm_a + x * x, full.norm_a, s.norm_a)) << "n = " << n;
+        EXPECT_FALSE(close("norm_b", dropped.norm_b, full.norm_b, s.norm_b)) << "n = " << n;
+        EXPECT_FALSE(close("norm_b", full.norm_b + y * y, full.norm_b, s.norm_b)) << "n = " << n;
+        EXPECT_FALSE(close("l1", ref.l1(a, b, n - 1), l1, s.l1)) << "n = " << n;
+        EXPECT_FALSE(close("l1", l1 + std::fabs(x - y), l1, s.l1)) << "n = " << n;
+    };
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++)
+        check(n);
+    check(kLargeDim);
+}
+
+// --- Dispatch --------------------------------------------------------------------
+
+#if defined(__x86_64__) || defined(__i386__)
+
+TEST(DistanceDispatchTest, PicksAvx512fOnAvx512fCpu)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f"))
+        GTEST_SKIP() << "this CPU has no AVX-512F";
+    EXPECT_EQ(best_distance_kernels(), &kAvx512Kernels);
+
+    const DistanceKernels *before = &distance_kernels();
+    init_distance_kernels();
+    EXPECT_EQ(&distance_kernels(), &kAvx512Kernels);
+    EXPECT_STREQ(distance_kernels().name, "avx512f");
+    set_distance_kernels(before);
+}
+
+TEST(DistanceDispatchTest, BestMatchesCpuFeatures)
+{
+    __builtin_cpu_init();
+    const DistanceKernels *expected = &kScalarKernels;
+    if (__builtin_cpu_supports("avx512f"))
+        expected = &kAvx512Kernels;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        expected = &kAvx2Kernels;
+    EXPECT_STREQ(best_distance_kernels()->name, expected->name);
+}
+
+#endif
+
+TEST(DistanceDispatchTest, SetDistanceKernelsSwitchesTable)
+{
+    const DistanceKernels *before = &distance_kernels();
+    set_distance_kernels(&kNeonKernels);
+    EXPECT_EQ(&distance_kernels(), &kNeonKernels);
+    set_distance_kernels(&kScalarKernels);
+    EXPECT_EQ(&distance_kernels(), &kScalarKernels);
+    set_distance_kernels(before);
+}
+
+}  // namespace
+}  // namespace vecdb
