@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# bench_sql.sh -- `make bench-sql`: brute-force k-NN in SQL (no index),
+#   SELECT id FROM items ORDER BY embedding <op> q LIMIT 10
+# over ROWS vectors, for each operator and each of DIMS, single backend with
+# parallel query off (so the distance kernels dominate, not the worker count).
+#
+# When a `vector` extension (pgvector) is installed in the same PostgreSQL,
+# the same data and queries run against it in a second database of the same
+# cluster, interleaved round by round, and the ratio is printed.
+#
+# Environment: ROWS (100000), DIMS ("128 768 1536"), QUERIES (20), ROUNDS (3).
+source "$(dirname "$0")/common.sh"
+
+ROWS=${ROWS:-100000}
+DIMS=${DIMS:-128 768 1536}
+QUERIES=${QUERIES:-20}
+ROUNDS=${ROUNDS:-3}
+
+install_packages
+prepare_workdir
+build_and_install
+export ROWS DIMS QUERIES ROUNDS WORK PGOPTIONS="-c client_min_messages=warning"
+in_throwaway_cluster bash -c '
+set -euo pipefail
+psql_q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+have_pgvector=$(psql_q -d postgres -c "SELECT count(*) FROM pg_available_extensions WHERE name = '\''vector'\''")
+databases=(vecdb)
+createdb vecdb && psql_q -d vecdb -c "CREATE EXTENSION vecdb" -f "$WORK/bench/bruteforce.sql"
+if [ "$have_pgvector" = 1 ]; then
+    databases+=(pgvector)
+    createdb pgvector && psql_q -d pgvector -c "CREATE EXTENSION vector" -f "$WORK/bench/bruteforce.sql"
+    echo "pgvector $(psql_q -d pgvector -c "SELECT extversion FROM pg_extension WHERE extname = '\''vector'\''") found: comparing"
+else
+    echo "no vector extension installed: vecdb only"
+fi
+settings="SET max_parallel_workers_per_gather = 0; SET jit = off;"
+
+echo
+echo "| dims | op | vecdb ms/query | pgvector ms/query | pgvector / vecdb | same results |"
+echo "|---:|---|---:|---:|---:|---|"
+for dims in $DIMS; do
+    psql_q -d vecdb -c "SELECT bench_load($ROWS, $dims)" >/dev/null
+    if [ ${#databases[@]} = 2 ]; then
+        # Identical data in both: copy the rows as text.
+        psql_q -d pgvector -c "SELECT bench_load(1, $dims)" -c "TRUNCATE items" >/dev/null
+        psql -X -q -d vecdb -c "\\copy items TO STDOUT" | psql -X -q -d pgvector -c "\\copy items FROM STDIN"
+        psql_q -d pgvector -c "ANALYZE items"
+    fi
+    for op in "<->" "<=>" "<#>"; do
+        declare -A times=() md5=()
+        for db in "${databases[@]}"; do times[$db]=""; done
+        for round in $(seq "$ROUNDS"); do
+            for db in "${databases[@]}"; do
+                IFS="|" read -r ms hash < <(psql_q -d "$db" -c "$settings" -c "SELECT * FROM bench_run('\''$op'\'', $QUERIES)")
+                times[$db]+="$ms "
+                md5[$db]=$hash
+            done
+        done
+        median() { tr " " "\n" <<<"$1" | grep . | sort -g | awk "{a[NR]=\$1} END {print a[int((NR+1)/2)]}"; }
+        v=$(median "${times[vecdb]}")
+        if [ ${#databases[@]} = 2 ]; then
+            p=$(median "${times[pgvector]}")
+            same=$([ "${md5[vecdb]}" = "${md5[pgvector]}" ] && echo yes || echo NO)
+            printf "| %s | %s | %.2f | %.2f | %.2fx | %s |\n" "$dims" "$op" "$v" "$p" "$(awk "BEGIN {print $p / $v}")" "$same"
+        else
+            printf "| %s | %s | %.2f | - | - | - |\n" "$dims" "$op" "$v"
+        fi
+    done
+done
+echo
+echo "rows=$ROWS queries=$QUERIES rounds=$ROUNDS (median of rounds); kernels: $(psql_q -d vecdb -c "SELECT vecdb_simd_kernels()")"
+'
