@@ -86,8 +86,9 @@ is( $node->safe_psql(
 my %queries = (
 	count => 'SELECT count(*) FROM items',
 	ids   => q{SELECT md5(string_agg(id::text, ',' ORDER BY id)) FROM items},
-	sums  => 'SELECT sum(v)::text || sum(big)::text FROM items',
-	avgs  => 'SELECT avg(v)::text || avg(big)::text FROM items',
+	# Float sums depend on the order of the rows: fix it.
+	sums => 'SELECT sum(v ORDER BY id)::text || sum(big ORDER BY id)::text FROM items',
+	avgs => 'SELECT avg(v ORDER BY id)::text || avg(big ORDER BY id)::text FROM items',
 	text  => q{SELECT md5(string_agg(id || ':' || v::text || ':' || big::text, ';' ORDER BY id))
 	             FROM items},
 	binary => q{SELECT md5(string_agg(vector_send(v) || vector_send(big), '\x00' ORDER BY id))
@@ -96,11 +97,11 @@ my %queries = (
 	l2 => q{SELECT string_agg(id::text, ',' ORDER BY v <-> '[100,50,-14]', id)
 	          FROM (SELECT * FROM items ORDER BY v <-> '[100,50,-14]', id LIMIT 10) s},
 	distances => q{
-		SELECT sum(v <-> '[1,2,3]') || ',' || sum(v <#> '[1,2,3]') || ',' ||
-		       sum(v <=> '[1,2,3]') || ',' || sum(v <+> '[1,2,3]') || ',' ||
-		       sum(big <-> q.big) || ',' || sum(big <=> q.big) || ',' ||
-		       sum(big <#> q.big) || ',' || sum(big <+> q.big)
-		  FROM items, (SELECT big FROM items WHERE id = 7) q});
+		SELECT string_agg(concat_ws(',', v <-> '[1,2,3]', v <#> '[1,2,3]',
+		                            v <=> '[1,2,3]', v <+> '[1,2,3]',
+		                            i.big <-> q.big, i.big <=> q.big,
+		                            i.big <#> q.big, i.big <+> q.big), ';' ORDER BY id)
+		  FROM items i, (SELECT big FROM items WHERE id = 7) q});
 
 my %before;
 $before{$_} = $node->safe_psql('postgres', $queries{$_}) for keys %queries;
@@ -135,10 +136,10 @@ for my $name (sort keys %queries)
 		$before{$name}, "after the crash: $name as before");
 }
 
-is( $node->safe_psql('postgres',
-		'SELECT count(*) FROM items WHERE id > 1000 OR id BETWEEN 101 AND 120 AND id % 25 <> 0'),
-	20,
-	'rows of the open transaction are absent, the rows it deleted present');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE id > 1000'),
+	0, 'the rows the open transaction inserted are absent');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE id BETWEEN 101 AND 120'),
+	20, 'the rows it deleted are present');
 is( $node->safe_psql('postgres',
 		q{SELECT count(*) FROM items WHERE v = '[0,0,0]'}),
 	0,

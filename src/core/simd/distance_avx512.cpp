@@ -2,10 +2,15 @@
  * distance_avx512.cpp -- kernels for AVX-512F (compiled with -mavx512f -mfma).
  *
  * SIMDe 0.7.4 (Debian bookworm) lacks _mm512_reduce_add_ps, so the horizontal
- * sum folds the lanes in halves by hand.  Nothing here may have external linkage
+ * sum folds the register in halves by hand.  Nothing here may have external linkage
  * except the table: see distance_simd.inc.
  */
 #include <cstddef>
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it then
+// reports as "used uninitialized" wherever they inline (GCC bug 105593, fixed
+// in GCC 13).  The warning is false; silence it for this file only.
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <simde/x86/avx512.h>
 
@@ -28,14 +33,14 @@ struct Avx512 {
     static V abs(V a) { return simde_mm512_abs_ps(a); }
     static float sum(V v)
     {
-        // Through memory: GCC 12 warns (falsely) about the cast intrinsics
-        // that fold a register in halves, and this runs once per call.
-        float lanes[16];
-        simde_mm512_storeu_ps(lanes, v);
-        for (int width = 8; width > 0; width /= 2)
-            for (int i = 0; i < width; i++)
-                lanes[i] += lanes[i + width];
-        return lanes[0];
+        // Fold in registers: swap the 256-bit halves, then the 128-bit pairs,
+        // then finish on the low 128 bits.
+        v = simde_mm512_add_ps(v, simde_mm512_shuffle_f32x4(v, v, 0x4E));
+        v = simde_mm512_add_ps(v, simde_mm512_shuffle_f32x4(v, v, 0xB1));
+        simde__m128 s = simde_mm512_castps512_ps128(v);
+        s = simde_mm_add_ps(s, simde_mm_movehl_ps(s, s));
+        s = simde_mm_add_ss(s, simde_mm_shuffle_ps(s, s, 1));
+        return simde_mm_cvtss_f32(s);
     }
 };
 
