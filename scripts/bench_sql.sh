@@ -50,7 +50,10 @@ for dims in $DIMS; do
         declare -A times=() md5=()
         for db in "${databases[@]}"; do times[$db]=""; done
         for round in $(seq "$ROUNDS"); do
-            for db in "${databases[@]}"; do
+            # Alternate who goes first, so neither always meets the other's cache state.
+            order=("${databases[@]}")
+            [ $((round % 2)) = 0 ] && order=($(printf "%s\n" "${databases[@]}" | tac))
+            for db in "${order[@]}"; do
                 IFS="|" read -r ms hash < <(psql_q -d "$db" -c "$settings" -c "SELECT * FROM bench_run('\''$op'\'', $QUERIES)")
                 times[$db]+="$ms "
                 md5[$db]=$hash

@@ -21,9 +21,15 @@ DROP TABLE items;
 SELECT vector_send('[1,2,3]');
 SELECT vector_send('[-0.5]');
 
--- Large vectors are stored out of line (STORAGE external) and read back intact.
-CREATE TABLE big (v vector(2000));
-INSERT INTO big SELECT array_agg(i * 0.5)::vector FROM generate_series(1, 2000) i;
-SELECT vector_dims(v), v = (SELECT array_agg(i * 0.5)::vector FROM generate_series(1, 2000) i) AS intact FROM big;
-SELECT pg_relation_size(reltoastrelid) > 0 AS stored_out_of_line FROM pg_class WHERE relname = 'big';
-DROP TABLE big;
+-- STORAGE main: a vector that fits a heap page stays inline (no TOAST
+-- lookup to read it); a larger one moves out of line.  Both read back intact.
+CREATE TABLE wide (v vector);
+INSERT INTO wide SELECT array_agg(i * 0.5)::vector FROM generate_series(1, 1500) i;
+SELECT pg_relation_size(reltoastrelid) = 0 AS inline FROM pg_class WHERE relname = 'wide';
+INSERT INTO wide SELECT array_agg(sin(i))::vector FROM generate_series(1, 4000) i;
+SELECT pg_relation_size(reltoastrelid) > 0 AS out_of_line FROM pg_class WHERE relname = 'wide';
+SELECT vector_dims(v), v = (SELECT array_agg(i * 0.5)::vector FROM generate_series(1, 1500) i) AS intact
+FROM wide WHERE vector_dims(v) = 1500;
+SELECT vector_dims(v), v = (SELECT array_agg(sin(i))::vector FROM generate_series(1, 4000) i) AS intact
+FROM wide WHERE vector_dims(v) = 4000;
+DROP TABLE wide;

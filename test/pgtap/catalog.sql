@@ -19,8 +19,8 @@ SELECT plan(135);
 -- The type
 -- ---------------------------------------------------------------------------
 SELECT has_type('vector');
-SELECT is((SELECT typstorage::text FROM pg_type WHERE oid = 'vector'::regtype), 'e',
-          'vector has STORAGE external (typstorage = e)');
+SELECT is((SELECT typstorage::text FROM pg_type WHERE oid = 'vector'::regtype), 'm',
+          'vector has STORAGE main (typstorage = m)');
 SELECT is((SELECT typlen::int FROM pg_type WHERE oid = 'vector'::regtype), -1,
           'vector is a varlena (typlen = -1)');
 SELECT is((SELECT typmodin::regproc::text FROM pg_type WHERE oid = 'vector'::regtype),

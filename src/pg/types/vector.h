@@ -4,7 +4,8 @@
  * The layout is pgvector's, byte for byte, so the binary wire format and
  * dumps are interchangeable:
  *
- *   int32 vl_len_   varlena header (the type is TOAST-able, STORAGE external)
+ *   int32 vl_len_   varlena header (TOAST-able; STORAGE main keeps it inline
+ *                   while it fits a heap page)
  *   int16 dim       number of elements, 1 .. VECTOR_MAX_DIM
  *   int16 unused    always 0
  *   float x[dim]    finite float4 values
