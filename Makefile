@@ -21,12 +21,13 @@ PG_OBJS = \
 	src/pg/types/vector_cast.o \
 	src/pg/types/vector_distance.o \
 	src/pg/types/vector_functions.o \
-	src/pg/types/vector_aggregates.o
+	src/pg/types/vector_aggregates.o \
+	src/pg/types/bit_distance.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # The install script is built from the SQL beside the code it declares.
-SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql
+SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/bit.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors
@@ -51,8 +52,8 @@ include $(PGXS)
 # Per-ISA translation units (CXXFLAGS, after the include: PGXS folds
 # PG_CXXFLAGS in with := so target-specific PG_CXXFLAGS are ignored).
 ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
-src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma
-src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma
+src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma -mpopcnt
+src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma -mpopcnt
 endif
 
 $(DATA_built): $(SQL_SOURCES)

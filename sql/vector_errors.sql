@@ -54,7 +54,9 @@ SELECT statement, sqlstate_of(statement) FROM (VALUES
     ($$SELECT '[1,2]'::vector + '[1,2,3]'$$),
     ($$SELECT '[1,2]'::vector - '[1,2,3]'$$),
     ($$SELECT '[1,2]'::vector * '[1,2,3]'$$),
-    ($$SELECT inner_product('[1,2]', '[1,2,3]')$$)
+    ($$SELECT inner_product('[1,2]', '[1,2,3]')$$),
+    ($$SELECT B'101' <~> B'10'$$),
+    ($$SELECT B'101' <%> B'1011'$$)
 ) AS t(statement);
 
 -- Arithmetic that leaves float's range: 22003

@@ -67,4 +67,22 @@ SELECT v FROM sorted WHERE v = '[1,2]';
 RESET enable_seqscan;
 DROP TABLE sorted;
 
+-- Bit strings from binary_quantize: Hamming (<~>) and Jaccard (<%>) distance
+SELECT B'1010' <~> B'0110' AS hamming, B'1010' <%> B'0110' AS jaccard, B'1110' <%> B'1110' AS same,
+       B'0000' <%> B'0000' AS zeros, hamming_distance(B'1', B'0'), jaccard_distance(B'11', B'01');
+-- across whole 64-bit words and the tail: checked against a bit-by-bit count
+WITH bits AS (
+    SELECT n, binary_quantize(array_agg(sin(n * i)::real ORDER BY i)::vector) AS a,
+              binary_quantize(array_agg(cos(n + i * 3)::real ORDER BY i)::vector) AS b
+    FROM generate_series(1, 200) n, generate_series(1, n) i GROUP BY n
+)
+SELECT count(*) AS lengths_checked,
+       bool_and((a <~> b) = length(replace((a # b)::text, '0', ''))) AS hamming_ok,
+       bool_and((a <%> b) = CASE WHEN length(replace((a & b)::text, '0', '')) = 0 THEN 1
+                             ELSE 1 - length(replace((a & b)::text, '0', ''))::float8
+                                    / length(replace((a | b)::text, '0', '')) END) AS jaccard_ok
+FROM bits;
+SELECT id FROM (VALUES (1, '[1,-1,1,-1]'::vector), (2, '[1,1,1,1]'), (3, '[-1,-1,1,-1]')) t(id, v)
+ORDER BY binary_quantize(v)::bit(4) <~> binary_quantize('[1,-1,1,1]'), id;
+
 SELECT vecdb_simd_kernels() IN ('avx512f', 'avx2', 'neon', 'scalar') AS known_kernel_set;

@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(135);
+SELECT plan(142);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -83,13 +83,16 @@ INSERT INTO expected_functions VALUES
     ('vector_accum',                  '{"double precision[]",vector}',               'double precision[]'),
     ('vector_combine',                '{"double precision[]","double precision[]"}', 'double precision[]'),
     ('vector_avg',                    '{"double precision[]"}',                      'vector'),
+    -- src/pg/types/bit.sql
+    ('hamming_distance',              '{bit,bit}',                                   'double precision'),
+    ('jaccard_distance',              '{bit,bit}',                                   'double precision'),
     -- aggregates
     ('avg',                           '{vector}',                                    'vector'),
     ('sum',                           '{vector}',                                    'vector');
 
--- 41 x has_function
+-- 43 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 41 x function_returns
+-- 43 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -113,7 +116,7 @@ SELECT set_eq(
 -- ---------------------------------------------------------------------------
 -- Generic rules over every function the extension owns
 -- ---------------------------------------------------------------------------
-SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'), '>=', 39,
+SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'), '>=', 41,
               'the generic checks see the extension''s C functions');
 
 SELECT is(ARRAY(SELECT signature FROM extension_functions
@@ -191,6 +194,11 @@ SELECT has_operator('vector', '=', 'vector', 'boolean'::name);
 SELECT has_operator('vector', '<>', 'vector', 'boolean'::name);
 SELECT has_operator('vector', '>=', 'vector', 'boolean'::name);
 SELECT has_operator('vector', '>', 'vector', 'boolean'::name);
+SELECT has_operator('bit', '<~>', 'bit', 'double precision'::name);
+SELECT has_operator('bit', '<%>', 'bit', 'double precision'::name);
+SELECT is((SELECT string_agg(oprname || ' ' || oprcode::regproc::text, ', ' ORDER BY oprname)
+             FROM pg_operator WHERE oprname IN ('<~>', '<%>') AND oprleft = 'bit'::regtype),
+          '<%> jaccard_distance, <~> hamming_distance', 'the bit operators and their functions');
 
 SELECT results_eq(
     $$SELECT oprname::text COLLATE "default", oprcode::regproc::text

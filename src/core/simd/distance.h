@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace vecdb {
 
@@ -23,13 +24,23 @@ struct CosineSums {
     float norm_b;  ///< sum b[i]^2
 };
 
-/// One instruction set's kernels.  n may be any value >= 0.
+/// The population counts Jaccard distance needs, over two bit strings.
+struct BitCounts {
+    std::uint64_t both;  ///< bits set in a and b
+    std::uint64_t a;     ///< bits set in a
+    std::uint64_t b;     ///< bits set in b
+};
+
+/// One instruction set's kernels.  n (floats) and bytes may be any value >= 0.
 struct DistanceKernels {
     const char *name;  ///< reported by SQL vecdb_simd_kernels()
     float (*l2_squared)(const float *a, const float *b, std::size_t n);
     float (*dot)(const float *a, const float *b, std::size_t n);
     CosineSums (*cosine_sums)(const float *a, const float *b, std::size_t n);
     float (*l1)(const float *a, const float *b, std::size_t n);
+    /// bits that differ between a and b
+    std::uint64_t (*hamming)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
+    BitCounts (*bit_counts)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
 };
 
 /// Plain loops: the reference every other kernel set is tested against.

@@ -5,6 +5,8 @@
  * distance_simd.inc.
  */
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include <simde/x86/avx2.h>
 #include <simde/x86/fma.h>

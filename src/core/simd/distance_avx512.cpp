@@ -6,6 +6,8 @@
  * except the table: see distance_simd.inc.
  */
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it then
 // reports as "used uninitialized" wherever they inline (GCC bug 105593, fixed

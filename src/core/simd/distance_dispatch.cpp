@@ -20,6 +20,9 @@ const DistanceKernels *best_distance_kernels()
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
+    // Both vector sets are also built with -mpopcnt for the bit kernels.
+    if (!__builtin_cpu_supports("popcnt"))
+        return &kScalarKernels;
     if (__builtin_cpu_supports("avx512f"))
         return &kAvx512Kernels;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))

@@ -6,6 +6,8 @@
  * machine; the dispatcher only selects this table on arm64.
  */
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include <simde/arm/neon.h>
 

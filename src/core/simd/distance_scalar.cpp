@@ -6,6 +6,7 @@
  * fallback on CPUs without AVX2.
  */
 #include <cmath>
+#include <cstring>
 
 #include "distance.h"
 
@@ -52,10 +53,12 @@ float l1_scalar(const float *a, const float *b, std::size_t n)
     return sum;
 }
 
+#include "bit_counts.inc"
+
 }  // namespace
 
 const DistanceKernels kScalarKernels = {
-    "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar,
+    "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar, hamming_words, bit_counts_words,
 };
 
 }  // namespace vecdb
