@@ -5,13 +5,8 @@ EXTENSION  = vecdb
 EXTVERSION = 0.1.0
 MODULE_big = vecdb
 
-CORE_OBJS = \
-	src/core/vector_text.o \
-	src/core/simd/distance_dispatch.o \
-	src/core/simd/distance_scalar.o \
-	src/core/simd/distance_avx2.o \
-	src/core/simd/distance_avx512.o \
-	src/core/simd/distance_neon.o
+# Every .cpp under src/core is part of the core library (unit-tested alone).
+CORE_OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/core/*/*.cpp)))
 
 PG_OBJS = \
 	src/pg/guard.o \
