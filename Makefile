@@ -34,7 +34,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -66,7 +66,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-sql
+.PHONY: unit test demo bench bench-kernels bench-sql bench-quant
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -85,7 +85,21 @@ bench-kernels: bench/vecdb_bench
 bench-sql:
 	bash scripts/bench_sql.sh
 
-bench: bench-kernels bench-sql
+# Quantizer accuracy and speed on the real data sets beside the project.
+DATA_DIR ?= ../shared/data
+bench/quant_eval: bench/quant_eval.cpp $(CORE_OBJS) $(HEADERS)
+	$(CXX) -std=c++17 -O3 -o $@ bench/quant_eval.cpp $(CORE_OBJS)
+
+bench-quant: bench/quant_eval
+	./bench/quant_eval $(DATA_DIR)/siftsmall/siftsmall_base.fvecs $(DATA_DIR)/siftsmall/siftsmall_query.fvecs
+	zcat $(DATA_DIR)/mnist-10k-784-euclidean/mnist10k_base.fvecs.gz > /tmp/vecdb_mnist_base.fvecs
+	zcat $(DATA_DIR)/mnist-10k-784-euclidean/mnist10k_query.fvecs.gz > /tmp/vecdb_mnist_query.fvecs
+	./bench/quant_eval /tmp/vecdb_mnist_base.fvecs /tmp/vecdb_mnist_query.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_base.fvecs.gz > /tmp/vecdb_glove_base.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
+	./bench/quant_eval --metric cosine --queries 1000 /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
+
+bench: bench-kernels bench-sql bench-quant
 
 # --- The two commands of the README ----------------------------------------
 test:

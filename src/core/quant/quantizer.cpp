@@ -1,0 +1,19 @@
+/*
+ * quantizer.cpp -- the default implementations of the quantizer interface
+ * (quantizer.h) that most quantizers keep.
+ */
+#include "quantizer.h"
+
+#include "../core_only.h"
+
+namespace vecdb {
+
+void Quantizer::train(std::size_t, const float *, float *) {}
+
+void DistanceComputer::distance_batch4(const std::uint8_t *const *codes, float *out) const
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = distance(codes[i]);
+}
+
+}  // namespace vecdb

@@ -1,0 +1,128 @@
+/*
+ * quantizer.h -- the interface every vecdb quantizer implements, shaped like
+ * FAISS's Quantizer + DistanceComputer (impl/Quantizer.h,
+ * impl/DistanceComputer.h): train / encode / decode, and a distance computer
+ * with set_query, distance(code), lower_bound(code) and symmetric(a, b).
+ *
+ * Implementations: E8Quantizer (e8.h: E8P 2 bits/dim and its 4-bit residual
+ * mode), H4Quantizer (h4.h: 600-cell, 2 bits/dim), SQ8Quantizer (sq8.h:
+ * 8 bits/dim), BinaryQuantizer (binary.h: 1 bit/dim).
+ *
+ * Distances are in the units of the SQL operators over the fp32 vectors:
+ *   Metric::L2            |q - x|^2      (the operator <-> is its sqrt)
+ *   Metric::InnerProduct  -<q, x>        (operator <#>)
+ *   Metric::Cosine        1 - cos(q, x)  (operator <=>; vectors are
+ *                                         normalized before encoding)
+ * distance() is an estimate, for ranking; lower_bound() is guaranteed: it
+ * never exceeds the value the operator computes from the fp32 vectors (sums
+ * in float in any order, as every kernel of simd/distance.h does), so a scan
+ * can stop re-ranking once the next lower bound passes the k-th exact
+ * distance, and PostgreSQL's ORDER BY recheck never sees a bound above the
+ * exact value.  See bounds.h for how rounding is accounted for.
+ *
+ * Memory: everything here is trivially destructible and holds no owning
+ * pointer.  Variable-sized state (the rotated query, lookup tables, SQ8's
+ * ranges, scratch space) lives in memory the caller provides and sizes with
+ * work_floats() / distance_computer_bytes(), e.g. palloc'd in the scan's
+ * memory context, so a PostgreSQL ERROR (longjmp) can unwind through any of
+ * it.  Objects are never deleted through a base pointer (the destructors are
+ * protected and trivial).  Quantizers are immutable after train(), so one
+ * can serve many threads; each thread needs its own work memory and its own
+ * distance computer.
+ *
+ * Code bytes: each quantizer documents its layout in its header.  Floats in
+ * codes are IEEE-754 binary32 in host order (little endian on every target
+ * vecdb builds for) at unaligned offsets: read them with memcpy.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace vecdb {
+
+enum class Metric : std::uint8_t {
+    L2 = 0,            ///< squared Euclidean distance
+    InnerProduct = 1,  ///< negative inner product
+    Cosine = 2,        ///< 1 - cosine similarity
+};
+
+/// Per-query scorer over codes of one quantizer.  Made by
+/// Quantizer::distance_computer() in caller memory; reusable across queries.
+class DistanceComputer {
+public:
+    /// Builds the per-query state (rotated query, tables).  q has dim()
+    /// floats; under Metric::Cosine it is normalized first.
+    virtual void set_query(const float *q) = 0;
+
+    /// Estimated distance from the query to the vector behind `code`.
+    virtual float distance(const std::uint8_t *code) const = 0;
+
+    /// A value guaranteed <= the exact fp32 distance (see the file comment).
+    virtual float lower_bound(const std::uint8_t *code) const = 0;
+
+    /// distance() and lower_bound() from one pass over the code.
+    virtual float distance_and_bound(const std::uint8_t *code, float *lower_bound) const = 0;
+
+    /// distance() of four codes (the batch a graph search scores at once).
+    virtual void distance_batch4(const std::uint8_t *const *codes, float *out) const;
+
+    /// Estimated distance between two encoded vectors, for index build; needs
+    /// no query.
+    virtual float symmetric(const std::uint8_t *a, const std::uint8_t *b) const = 0;
+
+protected:
+    DistanceComputer() = default;
+    DistanceComputer(const DistanceComputer &) = default;
+    DistanceComputer &operator=(const DistanceComputer &) = default;
+    ~DistanceComputer() = default;
+};
+
+class Quantizer {
+public:
+    /// d: the caller's vector dimension.
+    std::size_t dim() const { return dim_; }
+    Metric metric() const { return metric_; }
+
+    /// Bytes per encoded vector, header included.
+    virtual std::size_t code_size() const = 0;
+
+    /// Whether train() must run before encode() (only SQ8 learns anything).
+    virtual bool needs_training() const { return false; }
+
+    /// Learns parameters from n vectors x[n * dim()] (no-op unless
+    /// needs_training()); work has work_floats() floats.
+    virtual void train(std::size_t n, const float *x, float *work);
+
+    /// Floats of scratch memory encode(), decode() and train() need.
+    virtual std::size_t work_floats() const = 0;
+
+    /// code[0, code_size()) := the code of x[0, dim()).
+    virtual void encode(const float *x, std::uint8_t *code, float *work) const = 0;
+
+    /// x[0, dim()) := the reconstruction (of x / |x| under cosine).
+    virtual void decode(const std::uint8_t *code, float *x, float *work) const = 0;
+
+    /// Bytes of memory distance_computer() needs (object and query state).
+    virtual std::size_t distance_computer_bytes() const = 0;
+
+    /// Builds a distance computer in `memory` (distance_computer_bytes()
+    /// bytes, 8-byte aligned, e.g. from palloc).  It refers to this quantizer,
+    /// which must outlive it; it needs no destruction.
+    virtual DistanceComputer *distance_computer(void *memory) const = 0;
+
+protected:
+    Quantizer(std::size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
+    Quantizer(const Quantizer &) = default;
+    Quantizer &operator=(const Quantizer &) = default;
+    ~Quantizer() = default;
+
+    std::size_t dim_;
+    Metric metric_;
+};
+
+/// Rounds n up to a multiple of 8 (offsets inside distance-computer memory).
+constexpr std::size_t align8(std::size_t n) { return (n + 7) / 8 * 8; }
+
+}  // namespace vecdb

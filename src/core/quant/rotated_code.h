@@ -1,0 +1,158 @@
+/*
+ * rotated_code.h -- the steps E8, H4 and binary codes share: rotate the input
+ * (normalized first under cosine), fit a least-squares gain to the chosen
+ * codeword, store the per-vector scalars, rotate the query.
+ *
+ * Byte layout of a rotated code (12-byte header, then the quantizer's
+ * payload of codewords for the D = padded_dims(d) rotated coordinates):
+ *   [0, 4)   float gain    alpha = <u, c> / |c|^2, so u^ = alpha c
+ *   [4, 8)   float r       |u - u^|, rounded up (u = R x as computed)
+ *   [8, 12)  float norm    |x| (of x / |x| under cosine), to nearest
+ * With the least-squares gain the residual is orthogonal to u^, so
+ * |x|^2 = |u^|^2 + r^2: distances need no |u^| of their own, and the
+ * unbiased inner-product estimate is <q~, u^> |x|^2 / |u^|^2 (lattice.md
+ * section 6; RaBitQ's rescaling).
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "bounds.h"
+#include "quantizer.h"
+#include "rotation.h"
+
+namespace vecdb {
+
+struct RotatedCodeHeader {
+    float gain;  ///< alpha
+    float r;     ///< residual norm, rounded up
+    float norm;  ///< |x| as encoded
+};
+
+constexpr std::size_t kRotatedHeaderBytes = 12;
+
+inline RotatedCodeHeader load_rotated_header(const std::uint8_t *code)
+{
+    RotatedCodeHeader h;
+    std::memcpy(&h.gain, code, 4);
+    std::memcpy(&h.r, code + 4, 4);
+    std::memcpy(&h.norm, code + 8, 4);
+    return h;
+}
+
+inline void store_rotated_header(std::uint8_t *code, const RotatedCodeHeader &h)
+{
+    std::memcpy(code, &h.gain, 4);
+    std::memcpy(code + 4, &h.r, 4);
+    std::memcpy(code + 8, &h.norm, 4);
+}
+
+/// u[0, D) := R x (x / |x| under cosine, zero vector stays zero); returns the
+/// norm of the vector rotated, computed in double.
+double rotate_input(const Rotation &rotation, Metric metric, const float *x, float *u);
+
+/// The header for the codeword c = first + weight * second (second may be
+/// null; the sum is taken in double, as the real number the scan's two dots
+/// add up to) chosen for u[0, D): alpha = <u, c> / |c|^2 rounded to float,
+/// r = |u - alpha c| rounded up.
+RotatedCodeHeader fit_gain(const float *u, const float *first, const float *second, float weight, std::size_t padded,
+                           double norm);
+
+/// q_rot[0, D) := R q (q / |q| under cosine); fills the bounds' per-query
+/// constants for codewords whose coordinates satisfy |c_i| <= c_max.
+void rotate_query(const Rotation &rotation, Metric metric, const float *q, double c_max, float *q_rot,
+                  QueryBounds *bounds);
+
+/// <q~, u^> |x|^2 / |u^|^2: the estimate of <q, x> (lattice.md section 6).
+inline double rescaled_ip(double ip, const RotatedCodeHeader &h)
+{
+    double norm2 = static_cast<double>(h.norm) * h.norm;
+    double recon2 = norm2 - static_cast<double>(h.r) * h.r;
+    return recon2 > 1e-6 * norm2 ? ip * (norm2 / recon2) : ip;
+}
+
+/// The distance estimate from <q, x>'s estimate.
+inline float estimate_distance(const QueryBounds &query, double ip_estimate, double norm)
+{
+    switch (query.metric) {
+    case Metric::L2:
+        return static_cast<float>(query.qnorm * query.qnorm + norm * norm - 2.0 * ip_estimate);
+    case Metric::InnerProduct:
+        return static_cast<float>(-ip_estimate);
+    case Metric::Cosine:
+        return static_cast<float>(1.0 - ip_estimate);
+    }
+    return 0.0f;
+}
+
+/// The guaranteed bound for a code with header h and computed ip = <q~, u^>.
+inline float rotated_lower_bound(const QueryBounds &query, const RotatedCodeHeader &h, double ip)
+{
+    CodeBoundInputs in;
+    in.ip = ip;
+    in.gain = h.gain < 0 ? -static_cast<double>(h.gain) : h.gain;
+    in.r = h.r;
+    in.norm = h.norm;
+    in.recon_norm2_low = ls_recon_norm2_low(h.norm, h.r, query.rot_eps);
+    return guaranteed_lower_bound(query, in);
+}
+
+/// The entry points every rotated code's distance computer shares, in terms
+/// of Derived::codeword_dot(code) = <q~, c> (the codeword before the gain).
+/// set_query() fills bounds_.
+template <typename Derived>
+class RotatedDistanceComputer : public DistanceComputer {
+public:
+    float distance(const std::uint8_t *code) const override
+    {
+        RotatedCodeHeader h = load_rotated_header(code);
+        return estimate_distance(bounds_, rescaled_ip(ip(code, h), h), h.norm);
+    }
+
+    float lower_bound(const std::uint8_t *code) const override
+    {
+        RotatedCodeHeader h = load_rotated_header(code);
+        return rotated_lower_bound(bounds_, h, ip(code, h));
+    }
+
+    float distance_and_bound(const std::uint8_t *code, float *lower_bound) const override
+    {
+        RotatedCodeHeader h = load_rotated_header(code);
+        double value = ip(code, h);
+        *lower_bound = rotated_lower_bound(bounds_, h, value);
+        return estimate_distance(bounds_, rescaled_ip(value, h), h.norm);
+    }
+
+protected:
+    RotatedDistanceComputer() = default;
+    ~RotatedDistanceComputer() = default;
+
+    /// <q~, u^> = gain * <q~, c>, exact in double.
+    double ip(const std::uint8_t *code, const RotatedCodeHeader &h) const
+    {
+        return static_cast<double>(h.gain) * static_cast<const Derived *>(this)->codeword_dot(code);
+    }
+
+    QueryBounds bounds_{};
+};
+
+/// Symmetric estimate from <u^_a, u^_b>: both sides rescaled (each LS
+/// reconstruction shrinks inner products by |u^|^2 / |x|^2).
+inline float symmetric_distance(Metric metric, double recon_ip, const RotatedCodeHeader &a,
+                                const RotatedCodeHeader &b)
+{
+    double ip = rescaled_ip(rescaled_ip(recon_ip, a), b);
+    switch (metric) {
+    case Metric::L2:
+        return static_cast<float>(static_cast<double>(a.norm) * a.norm + static_cast<double>(b.norm) * b.norm - 2.0 * ip);
+    case Metric::InnerProduct:
+        return static_cast<float>(-ip);
+    case Metric::Cosine:
+        return static_cast<float>(1.0 - ip);
+    }
+    return 0.0f;
+}
+
+}  // namespace vecdb

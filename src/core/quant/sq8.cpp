@@ -1,0 +1,265 @@
+/*
+ * sq8.cpp -- 8-bit scalar quantizer: range training, encode, decode and the
+ * scan (see sq8.h).  The scan folds the ranges into the query once:
+ * <q, x^> = sum q_i vmin_i + sum (q_i step_i) c_i.
+ */
+#include "sq8.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "../error.h"
+#include "simd_vec.h"
+
+#include "deterministic_fp.h"
+#include "../core_only.h"
+
+namespace vecdb {
+
+namespace {
+
+struct Sq8Header {
+    float r;
+    float norm;
+    float recon_norm;
+};
+
+Sq8Header load_header(const std::uint8_t *code)
+{
+    Sq8Header h;
+    std::memcpy(&h.r, code, 4);
+    std::memcpy(&h.norm, code + 4, 4);
+    std::memcpy(&h.recon_norm, code + 8, 4);
+    return h;
+}
+
+void store_header(std::uint8_t *code, const Sq8Header &h)
+{
+    std::memcpy(code, &h.r, 4);
+    std::memcpy(code + 4, &h.norm, 4);
+    std::memcpy(code + 8, &h.recon_norm, 4);
+}
+
+double norm_of(const float *x, std::size_t n)
+{
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; i++)
+        sum += static_cast<double>(x[i]) * x[i];
+    return std::sqrt(sum);
+}
+
+constexpr std::size_t kHeaderBytes = 12;
+
+}  // namespace
+
+SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quantizer(dim, metric), ranges_(ranges)
+{
+    if (dim == 0)
+        throw Error(ErrorKind::InvalidParameter, "SQ8 dimension must be at least 1");
+}
+
+const float *SQ8Quantizer::prepare(const float *x, float *work, double *norm) const
+{
+    *norm = norm_of(x, dim_);
+    if (metric_ != Metric::Cosine || *norm == 0.0)
+        return x;
+    for (std::size_t i = 0; i < dim_; i++)
+        work[i] = static_cast<float>(x[i] / *norm);
+    *norm = norm_of(work, dim_);
+    return work;
+}
+
+void SQ8Quantizer::train(std::size_t n, const float *x, float *work)
+{
+    if (n == 0)
+        throw Error(ErrorKind::InvalidParameter, "SQ8 training needs at least one vector");
+    float *lo = ranges_, *step = ranges_ + dim_;
+    for (std::size_t v = 0; v < n; v++) {
+        double norm;
+        const float *p = prepare(x + v * dim_, work, &norm);
+        for (std::size_t i = 0; i < dim_; i++) {
+            if (v == 0 || p[i] < lo[i])
+                lo[i] = p[i];
+            // step holds the maximum until the end
+            if (v == 0 || p[i] > step[i])
+                step[i] = p[i];
+        }
+    }
+    for (std::size_t i = 0; i < dim_; i++)
+        step[i] = (step[i] - lo[i]) / 255.0f;
+}
+
+void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
+{
+    double norm;
+    const float *p = prepare(x, work, &norm);
+    const float *lo = vmin(), *st = step();
+    std::uint8_t *levels = code + kHeaderBytes;
+    double r2 = 0.0, recon2 = 0.0;
+    for (std::size_t i = 0; i < dim_; i++) {
+        float level = st[i] > 0.0f ? std::floor((p[i] - lo[i]) / st[i] + 0.5f) : 0.0f;
+        // Clamp so that NaN lands on 0 too (the cast below needs 0..255).
+        level = level >= 0.0f ? level : 0.0f;
+        level = level <= 255.0f ? level : 255.0f;
+        levels[i] = static_cast<std::uint8_t>(level);
+        // x^_i exactly as a real number: the scan's reconstruction.
+        double recon = static_cast<double>(lo[i]) + static_cast<double>(st[i]) * level;
+        double e = p[i] - recon;
+        r2 += e * e;
+        recon2 += recon * recon;
+    }
+    Sq8Header h;
+    h.r = round_up(std::sqrt(r2) * (1.0 + 1e-12));
+    h.norm = static_cast<float>(norm);
+    h.recon_norm = round_down(std::sqrt(recon2) * (1.0 - 1e-12));
+    store_header(code, h);
+}
+
+void SQ8Quantizer::decode(const std::uint8_t *code, float *x, float *) const
+{
+    const float *lo = vmin(), *st = step();
+    const std::uint8_t *levels = code + kHeaderBytes;
+    for (std::size_t i = 0; i < dim_; i++)
+        x[i] = lo[i] + st[i] * static_cast<float>(levels[i]);
+}
+
+std::size_t SQ8Quantizer::distance_computer_bytes() const
+{
+    return align8(sizeof(SQ8DistanceComputer)) + SQ8DistanceComputer::state_floats(*this) * sizeof(float);
+}
+
+DistanceComputer *SQ8Quantizer::distance_computer(void *memory) const
+{
+    float *state = reinterpret_cast<float *>(static_cast<unsigned char *>(memory) + align8(sizeof(SQ8DistanceComputer)));
+    return new (memory) SQ8DistanceComputer(this, state);
+}
+
+// --- distance computer -------------------------------------------------------
+
+SQ8DistanceComputer::SQ8DistanceComputer(const SQ8Quantizer *quantizer, float *state)
+    : quantizer_(quantizer), query_(state), scaled_query_(state + quantizer->dim()), offset_(0.0f), bounds_()
+{
+}
+
+void SQ8DistanceComputer::set_query(const float *q)
+{
+    const SQ8Quantizer &quant = *quantizer_;
+    const std::size_t d = quant.dim();
+    const float *lo = quant.vmin(), *st = quant.step();
+    double norm = norm_of(q, d);
+    const bool normalize = quant.metric() == Metric::Cosine && norm > 0.0;
+    for (std::size_t i = 0; i < d; i++)
+        query_[i] = normalize ? static_cast<float>(q[i] / norm) : q[i];
+    if (normalize)
+        norm = norm_of(query_, d);
+    double offset = 0.0, scale = 0.0;
+    for (std::size_t i = 0; i < d; i++) {
+        scaled_query_[i] = query_[i] * st[i];
+        offset += static_cast<double>(query_[i]) * lo[i];
+        // The scan's terms are bounded by |q_i| (|vmin_i| + 255 step_i).
+        scale += std::fabs(static_cast<double>(query_[i])) * (std::fabs(static_cast<double>(lo[i])) + 255.0 * st[i]);
+    }
+    offset_ = static_cast<float>(offset);
+    bounds_.metric = quant.metric();
+    bounds_.dims = static_cast<double>(d);
+    bounds_.rot_eps = 0.0;
+    bounds_.qnorm = norm;
+    bounds_.q2 = norm * norm;
+    // offset_ is rounded once more: d + 1 terms in all.
+    bounds_.ip_err_unit = ip_error_unit(1.0, scale, d + 1);
+    bounds_.zero_query = norm == 0.0;
+}
+
+float SQ8DistanceComputer::reconstruction_dot(const std::uint8_t *code) const
+{
+    const std::uint8_t *c = code + kHeaderBytes;
+    const std::size_t d = quantizer_->dim();
+    V4f acc0 = {0, 0, 0, 0}, acc1 = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 16 <= d; i += 16) {
+        V4f levels[4];
+        load16_bytes_as_floats(c + i, levels);
+        acc0 += load4(scaled_query_ + i) * levels[0] + load4(scaled_query_ + i + 8) * levels[2];
+        acc1 += load4(scaled_query_ + i + 4) * levels[1] + load4(scaled_query_ + i + 12) * levels[3];
+    }
+    float sum = hsum4(acc0 + acc1);
+    for (; i < d; i++)
+        sum += scaled_query_[i] * static_cast<float>(c[i]);
+    return offset_ + sum;
+}
+
+namespace {
+
+float sq8_estimate(const QueryBounds &query, double ip, const Sq8Header &h)
+{
+    switch (query.metric) {
+    case Metric::L2: {
+        double recon = h.recon_norm, r = h.r;
+        return static_cast<float>(query.q2 + recon * recon + r * r - 2.0 * ip);
+    }
+    case Metric::InnerProduct:
+        return static_cast<float>(-ip);
+    case Metric::Cosine:
+        return static_cast<float>(1.0 - ip);
+    }
+    return 0.0f;
+}
+
+float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
+{
+    CodeBoundInputs in;
+    in.ip = ip;
+    in.gain = 1.0;
+    in.r = h.r;
+    in.norm = h.norm;
+    in.recon_norm2_low = static_cast<double>(h.recon_norm) * h.recon_norm * (1.0 - 1e-12);
+    return guaranteed_lower_bound(query, in);
+}
+
+}  // namespace
+
+float SQ8DistanceComputer::distance(const std::uint8_t *code) const
+{
+    return sq8_estimate(bounds_, reconstruction_dot(code), load_header(code));
+}
+
+float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
+{
+    return sq8_bound(bounds_, reconstruction_dot(code), load_header(code));
+}
+
+float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const
+{
+    double ip = reconstruction_dot(code);
+    Sq8Header h = load_header(code);
+    *lower_bound = sq8_bound(bounds_, ip, h);
+    return sq8_estimate(bounds_, ip, h);
+}
+
+float SQ8DistanceComputer::symmetric(const std::uint8_t *a, const std::uint8_t *b) const
+{
+    const float *lo = quantizer_->vmin(), *st = quantizer_->step();
+    const std::uint8_t *ca = a + kHeaderBytes, *cb = b + kHeaderBytes;
+    double dot = 0.0;
+    for (std::size_t i = 0; i < quantizer_->dim(); i++) {
+        float xa = lo[i] + st[i] * static_cast<float>(ca[i]);
+        float xb = lo[i] + st[i] * static_cast<float>(cb[i]);
+        dot += xa * xb;
+    }
+    Sq8Header ha = load_header(a), hb = load_header(b);
+    switch (quantizer_->metric()) {
+    case Metric::L2: {
+        double na = static_cast<double>(ha.recon_norm) * ha.recon_norm + static_cast<double>(ha.r) * ha.r;
+        double nb = static_cast<double>(hb.recon_norm) * hb.recon_norm + static_cast<double>(hb.r) * hb.r;
+        return static_cast<float>(na + nb - 2.0 * dot);
+    }
+    case Metric::InnerProduct:
+        return static_cast<float>(-dot);
+    case Metric::Cosine:
+        return static_cast<float>(1.0 - dot);
+    }
+    return 0.0f;
+}
+
+}  // namespace vecdb
