@@ -1,0 +1,297 @@
+/*
+ * hnsw_build.cpp -- building a MemoryGraph: Algorithm 1 (INSERT) for each
+ * added node, on several threads.
+ *
+ * INSERT(q): draw q's level l (done by add(); see random_level()); descend
+ * greedily from the entry point through layers L .. l+1; then on each layer
+ * lc = min(L, l) .. 0 run SEARCH-LAYER with efConstruction from the previous
+ * layer's results W, pick M neighbours with SELECT-NEIGHBORS (Algorithm 4 by
+ * default), link q to them and them to q, shrinking any neighbour list that
+ * overflows Mmax (2M on layer 0) with the same selection; if l > L, q
+ * becomes the entry point.  Layer 0 links M neighbours and keeps up to 2M,
+ * as in the paper and hnswlib.
+ *
+ * One departure in order, none in result: the paper links q on layer lc
+ * before searching layer lc-1; here every layer is searched first, then q's
+ * lists are written (all layers, under q's lock), then the back-links.  A
+ * search on layer lc-1 reads only layer lc-1 lists and linking on layer lc
+ * writes only layer lc lists, so one thread builds the same graph either
+ * way.  With several threads the order matters: q becomes reachable (through
+ * a back-link) only once its own lists are complete, so no other insert can
+ * link to q on a layer q's insert has not written yet -- which would let q's
+ * later search reach q itself (a self-link) and q's write overwrite the
+ * other insert's link.  hnswlib's insert has that window (it throws "The
+ * newly inserted element should have blank link list" when hit).  pgvector's
+ * on-disk insert uses the same order as here: the element with its
+ * neighbours first, then the neighbours' updates.
+ *
+ * Threads.  build() runs the calling thread plus threads - 1 std::threads;
+ * each takes the next node id from an atomic counter and inserts it, so the
+ * linked nodes are always the prefix 0 .. counter-1.  Locks (hnswlib's
+ * scheme, with spinlocks in the graph block):
+ *   - node lock: held while a node's list on any layer is copied (by a
+ *     search) or rewritten (linking, shrinking).  One node lock at a time;
+ *     distances to other nodes' vectors need no lock (vectors never change
+ *     during a build).
+ *   - entry lock: held while reading the entry point and top level; and,
+ *     when the new node's level is above the top, for its whole insert, so
+ *     that two new top levels cannot be raised at once (each would miss the
+ *     other's upper layers).  Taken before any node lock, never while one is
+ *     held: no deadlock.
+ * Only the calling thread polls the cancel callback (between its inserts)
+ * and reports progress; the other threads see an atomic stop flag, finish
+ * the insert in hand and exit, and the calling thread joins them before
+ * returning.  Workers run pure core code only and allocate nothing: all
+ * scratch is allocated by the calling thread first.
+ */
+#include "hnsw.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "neighbor_select.h"
+
+#include "../core_only.h"
+
+namespace vecdb::hnsw {
+
+namespace {
+
+using Node = ScoredId<std::uint32_t>;
+using BuildReader = MemoryReader<true>;
+
+constexpr std::size_t kAlign = 64;
+
+std::size_t round_up(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
+/// One thread's working memory for INSERT.
+struct InsertScratch {
+    EpochVisitedSet visited;          ///< v, over every node id
+    SearchScratch<std::uint32_t> search;
+    Node *entries;     ///< ef_construction: W of the layer above = ep of this one
+    Node *selected;    ///< M per layer, layers 0 .. kMaxLevel: SELECT-NEIGHBORS output
+    Node *shrink;      ///< 2M + 1: a full neighbour list plus q, with distances
+    Node *shrink_out;  ///< 2M + 1
+    Node *pruned;      ///< max(ef_construction, 2M + 1): the heuristic's Wd
+    SearchStats stats;
+
+    static std::size_t list_entries(const Params &p) { return 2 * std::size_t(p.M) + 1; }
+    static std::size_t selected_entries(const Params &p) { return std::size_t(p.M) * (kMaxLevel + 1); }
+    static std::size_t pruned_entries(const Params &p)
+    {
+        return std::max<std::size_t>(p.ef_construction, list_entries(p));
+    }
+
+    static std::size_t bytes(std::uint32_t capacity, const Params &p)
+    {
+        return kAlign + round_up(EpochVisitedSet::bytes(capacity)) +
+               round_up(SearchScratch<std::uint32_t>::bytes(p.ef_construction, 2 * p.M)) +
+               round_up(p.ef_construction * sizeof(Node)) + round_up(selected_entries(p) * sizeof(Node)) +
+               2 * round_up(list_entries(p) * sizeof(Node)) + round_up(pruned_entries(p) * sizeof(Node));
+    }
+
+    void init(char *memory, std::uint32_t capacity, const Params &p)
+    {
+        auto at = reinterpret_cast<std::uintptr_t>(memory);
+        at = (at + kAlign - 1) & ~std::uintptr_t(kAlign - 1);
+        char *m = reinterpret_cast<char *>(at);
+        visited.init(m, capacity);
+        m += round_up(EpochVisitedSet::bytes(capacity));
+        search.init(m, p.ef_construction, 2 * p.M);
+        m += round_up(SearchScratch<std::uint32_t>::bytes(p.ef_construction, 2 * p.M));
+        entries = reinterpret_cast<Node *>(m);
+        m += round_up(p.ef_construction * sizeof(Node));
+        selected = reinterpret_cast<Node *>(m);
+        m += round_up(selected_entries(p) * sizeof(Node));
+        shrink = reinterpret_cast<Node *>(m);
+        m += round_up(list_entries(p) * sizeof(Node));
+        shrink_out = reinterpret_cast<Node *>(m);
+        m += round_up(list_entries(p) * sizeof(Node));
+        pruned = reinterpret_cast<Node *>(m);
+        stats = SearchStats{};
+    }
+};
+
+/// Adds q to the lists of selected[0 .. m) on layer lc, shrinking any that
+/// overflows Mmax (Algorithm 1, lines 11-16).
+void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, std::size_t m, InsertScratch &t)
+{
+    const std::uint32_t Mmax = g.max_links(lc);
+    for (std::size_t i = 0; i < m; i++) {
+        const Node e = selected[i];
+        std::uint32_t *le = g.links(e.id, lc);
+        g.lock(e.id);
+        const std::uint32_t n = le[0];
+        if (n < Mmax) {
+            le[1 + n] = q;
+            le[0] = n + 1;
+        } else {
+            // eConn ← neighbourhood(e) ∪ q; eNewConn ← SELECT-NEIGHBORS(e, eConn, Mmax, lc)
+            t.shrink[0] = Node{e.distance, q};  // every metric here is symmetric
+            for (std::uint32_t j = 0; j < n; j++)
+                t.shrink[1 + j] = Node{g.distance(e.id, le[1 + j]), le[1 + j]};
+            std::sort(t.shrink, t.shrink + n + 1, [](const Node &a, const Node &b) { return closer(a, b); });
+            const std::size_t kept = select_neighbors(g, t.shrink, n + 1, Mmax, t.shrink_out, t.pruned);
+            le[0] = static_cast<std::uint32_t>(kept);
+            for (std::size_t j = 0; j < kept; j++)
+                le[1 + j] = t.shrink_out[j].id;
+        }
+        g.unlock(e.id);
+    }
+}
+
+/// insert_node() -- Algorithm 1, INSERT(hnsw, q, M, Mmax, efConstruction, mL)
+/// for node q, already added (its vector and level are set).
+void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
+{
+    const Params &p = g.params();
+    const int l = g.level(q);
+
+    g.lock_entry();
+    const std::uint32_t ep = g.entry_point();
+    const int L = g.max_level();
+    if (ep == MemoryGraph::kNone) {  // the first node: nothing to link to
+        g.set_entry_point(q, l);
+        g.unlock_entry();
+        return;
+    }
+    const bool new_top = l > L;
+    if (!new_top)
+        g.unlock_entry();
+
+    BuildReader reader(g, g.vector(q));
+    Node cur{reader.distance(ep), ep};
+    t.stats.distance_computations++;
+    for (int lc = L; lc > l; lc--)
+        cur = search_layer_greedy(reader, t.search, cur, lc, t.stats);
+
+    t.entries[0] = cur;
+    std::size_t n_ep = 1;
+    const int top = std::min(L, l);
+    std::size_t m[kMaxLevel + 1];
+    for (int lc = top; lc >= 0; lc--) {
+        // W ← SEARCH-LAYER(q, ep, efConstruction, lc)
+        const std::uint32_t n = search_layer(reader, t.visited, t.search, t.entries, n_ep, p.ef_construction, lc, t.stats);
+        const Node *W = t.search.results;
+        // neighbors ← SELECT-NEIGHBORS(q, W, M, lc)
+        m[lc] = select_neighbors(g, W, n, p.M, t.selected + std::size_t(lc) * p.M, t.pruned);
+        // ep ← W (kept as it was when W is empty: every node found was deleted)
+        if (n > 0) {
+            std::copy(W, W + n, t.entries);
+            n_ep = n;
+        }
+    }
+
+    // Set neighbourhood(q) on every layer while no node links to q yet.
+    g.lock(q);
+    for (int lc = top; lc >= 0; lc--) {
+        std::uint32_t *lq = g.links(q, lc);
+        lq[0] = static_cast<std::uint32_t>(m[lc]);
+        for (std::size_t i = 0; i < m[lc]; i++)
+            lq[1 + i] = t.selected[std::size_t(lc) * p.M + i].id;
+    }
+    g.unlock(q);
+
+    // Then the back-links, which make q reachable.
+    for (int lc = top; lc >= 0; lc--)
+        link_back(g, q, lc, t.selected + std::size_t(lc) * p.M, m[lc], t);
+
+    if (new_top) {  // set enter point for hnsw to q
+        g.set_entry_point(q, l);
+        g.unlock_entry();
+    }
+}
+
+}  // namespace
+
+std::size_t build_scratch_bytes(std::uint32_t capacity, const Params &params)
+{
+    validate(params);
+    return InsertScratch::bytes(capacity, params);
+}
+
+std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Params &params, unsigned threads)
+{
+    return MemoryGraph::bytes_needed(n, dims, params) + std::max(1u, threads) * build_scratch_bytes(n, params);
+}
+
+BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
+{
+    const std::uint32_t begin = graph.inserted();
+    const std::uint32_t end = graph.size();
+    if (begin >= end)
+        return BuildStatus::Done;
+    const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, end - begin));
+
+    // All memory first, on the calling thread (may throw std::bad_alloc).
+    const std::size_t per_thread = InsertScratch::bytes(graph.capacity(), graph.params());
+    std::unique_ptr<char[]> memory(new char[per_thread * threads]);
+    std::vector<InsertScratch> scratch(threads);
+    for (unsigned i = 0; i < threads; i++)
+        scratch[i].init(memory.get() + i * per_thread, graph.capacity(), graph.params());
+
+    std::atomic<std::uint32_t> next{begin};
+    std::atomic<bool> stop{false};
+    auto work = [&graph, &next, &stop, end](InsertScratch *t) {
+        while (!stop.load(std::memory_order_relaxed)) {
+            const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
+            if (id >= end)
+                break;
+            insert_node(graph, id, *t);
+        }
+    };
+
+    std::vector<std::thread> workers;
+    workers.reserve(threads - 1);
+    for (unsigned i = 1; i < threads; i++) {
+        try {
+            workers.emplace_back(work, &scratch[i]);
+        } catch (const std::system_error &) {
+            break;  // fewer threads than asked for; the counter shares the work
+        }
+    }
+
+    // The calling thread inserts too, and alone talks to the caller.
+    bool cancelled = false;
+    std::uint32_t reported = begin;
+    try {
+        for (;;) {
+            if (options.cancel != nullptr && options.cancel(options.context)) {
+                cancelled = true;
+                stop.store(true, std::memory_order_relaxed);
+                break;
+            }
+            const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
+            if (id >= end)
+                break;
+            insert_node(graph, id, scratch[0]);
+            if (options.progress != nullptr) {
+                const std::uint32_t now = std::min(next.load(std::memory_order_relaxed), end);
+                if (now - reported >= options.progress_every) {
+                    options.progress(options.context, now, end);
+                    reported = now;
+                }
+            }
+        }
+    } catch (...) {
+        // A callback broke its contract by throwing: joinable std::threads
+        // must not be destroyed, so stop and join them before passing it on.
+        stop.store(true, std::memory_order_relaxed);
+        for (std::thread &w : workers)
+            w.join();
+        graph.set_inserted(std::min(next.load(), end));
+        throw;
+    }
+    for (std::thread &w : workers)
+        w.join();
+
+    // Every id taken from the counter below end was inserted completely.
+    graph.set_inserted(std::min(next.load(), end));
+    return cancelled ? BuildStatus::Cancelled : BuildStatus::Done;
+}
+
+}  // namespace vecdb::hnsw

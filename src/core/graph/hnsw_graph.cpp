@@ -1,0 +1,218 @@
+/*
+ * hnsw_graph.cpp -- the MemoryGraph block: its layout, adding vectors, node
+ * levels, metric distances and the per-node spinlocks.
+ *
+ * Layout of the caller's block (each region 64-byte aligned):
+ *   vectors        capacity * dims floats
+ *   links0         capacity * (2M + 1) uint32     [count, 2M ids] per node
+ *   upper_offset   capacity uint32                pool word of the node's layer-1 record
+ *   pool           pool_words uint32              [count, M ids] per node and layer >= 1
+ *   levels, flags  capacity bytes each
+ *   locks          capacity + 1 atomic bytes      one per node, then the entry lock
+ *
+ * The pool is sized for twice the expected number of upper-layer records
+ * (capacity / (e^(1/mL) - 1), i.e. capacity / (M - 1) at the default mL)
+ * plus kMaxLevel * 2 records; levels are drawn when a node is added, so add()
+ * reports "full" rather than overflow in the (Chernoff-bound negligible)
+ * case that the pool runs out first.
+ */
+#include "hnsw.h"
+
+#include <cmath>
+#include <thread>
+
+#include "../error.h"
+#include "../simd/distance.h"
+#include "../core_only.h"
+
+namespace vecdb::hnsw {
+
+namespace {
+
+constexpr std::size_t kAlign = 64;
+
+std::size_t round_up(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
+struct Layout {
+    std::size_t vectors, links0, upper_offset, pool, levels, flags, locks, total;
+    std::size_t pool_words;
+};
+
+std::size_t expected_upper_records(std::uint32_t capacity, double ml)
+{
+    // E[level] = sum over l >= 1 of P(level >= l) = sum exp(-l / mL)
+    double per_node = 0.0;
+    if (ml > 0.0)
+        for (int l = 1; l <= kMaxLevel; l++)
+            per_node += std::exp(-l / ml);
+    return static_cast<std::size_t>(std::ceil(per_node * capacity));
+}
+
+Layout layout(std::uint32_t capacity, std::uint32_t dims, const Params &params)
+{
+    Layout l{};
+    std::size_t at = 0;
+    l.vectors = at;
+    at += round_up(std::size_t(capacity) * dims * sizeof(float));
+    l.links0 = at;
+    at += round_up(std::size_t(capacity) * (2 * params.M + 1) * sizeof(std::uint32_t));
+    l.upper_offset = at;
+    at += round_up(std::size_t(capacity) * sizeof(std::uint32_t));
+    l.pool_words = (2 * expected_upper_records(capacity, level_multiplier(params)) + 2 * kMaxLevel) * (params.M + 1);
+    l.pool = at;
+    at += round_up(l.pool_words * sizeof(std::uint32_t));
+    l.levels = at;
+    at += round_up(capacity);
+    l.flags = at;
+    at += round_up(capacity);
+    l.locks = at;
+    at += round_up((std::size_t(capacity) + 1) * sizeof(std::atomic<std::uint8_t>));
+    l.total = at + kAlign;  // slack to align the block's start
+    return l;
+}
+
+}  // namespace
+
+void validate(const Params &params)
+{
+    if (params.M < 2 || params.M > kMaxM)
+        throw Error(ErrorKind::InvalidParameter, "HNSW M must be between 2 and 128");
+    if (params.ef_construction < 1)
+        throw Error(ErrorKind::InvalidParameter, "HNSW ef_construction must be at least 1");
+    if (!(params.ml >= 0.0) || !std::isfinite(params.ml))
+        throw Error(ErrorKind::InvalidParameter, "HNSW level multiplier must be finite and >= 0");
+}
+
+double level_multiplier(const Params &params) { return params.ml > 0.0 ? params.ml : 1.0 / std::log(double(params.M)); }
+
+int random_level(std::uint64_t seed, std::uint64_t id, double ml)
+{
+    // unif(0..1) from the top 53 bits, shifted by half a step: never 0 or 1.
+    double u = splitmix64_open_unit(splitmix64_at(seed, id));
+    double level = std::floor(-std::log(u) * ml);
+    return level >= kMaxLevel ? kMaxLevel : static_cast<int>(level);
+}
+
+MetricDistance metric_distance(Metric metric, std::uint32_t dims)
+{
+    const DistanceKernels &k = distance_kernels();
+    switch (metric) {
+    case Metric::L2:
+        return MetricDistance{k.l2_squared, 1.0f, 0.0f, dims};
+    case Metric::InnerProduct:
+        return MetricDistance{k.dot, -1.0f, 0.0f, dims};
+    case Metric::Cosine:
+        return MetricDistance{k.dot, -1.0f, 1.0f, dims};
+    case Metric::L1:
+        return MetricDistance{k.l1, 1.0f, 0.0f, dims};
+    }
+    throw Error(ErrorKind::InvalidParameter, "unknown HNSW metric");
+}
+
+std::size_t MemoryGraph::bytes_needed(std::uint32_t capacity, std::uint32_t dims, const Params &params)
+{
+    validate(params);
+    return layout(capacity, dims, params).total;
+}
+
+void MemoryGraph::init(void *memory, std::size_t bytes, std::uint32_t capacity, std::uint32_t dims, Metric metric,
+                       const Params &params)
+{
+    validate(params);
+    if (dims == 0)
+        throw Error(ErrorKind::InvalidParameter, "HNSW vectors need at least one dimension");
+    if (capacity == kNone)
+        throw Error(ErrorKind::InvalidParameter, "HNSW graph capacity too large");
+    const Layout l = layout(capacity, dims, params);
+    if (l.pool_words > 0xFFFFFFFFu)
+        throw Error(ErrorKind::InvalidParameter, "HNSW graph capacity too large");
+    if (memory == nullptr || bytes < l.total)
+        throw Error(ErrorKind::InvalidParameter, "HNSW graph memory block too small");
+
+    auto base = reinterpret_cast<std::uintptr_t>(memory);
+    base = (base + kAlign - 1) & ~std::uintptr_t(kAlign - 1);
+    char *b = reinterpret_cast<char *>(base);
+    vectors_ = reinterpret_cast<float *>(b + l.vectors);
+    links0_ = reinterpret_cast<std::uint32_t *>(b + l.links0);
+    upper_offset_ = reinterpret_cast<std::uint32_t *>(b + l.upper_offset);
+    pool_ = reinterpret_cast<std::uint32_t *>(b + l.pool);
+    levels_ = reinterpret_cast<std::uint8_t *>(b + l.levels);
+    flags_ = reinterpret_cast<std::uint8_t *>(b + l.flags);
+    locks_ = reinterpret_cast<std::atomic<std::uint8_t> *>(b + l.locks);
+    for (std::size_t i = 0; i <= capacity; i++)
+        new (&locks_[i]) std::atomic<std::uint8_t>(0);
+    entry_lock_ = &locks_[capacity];
+    pool_words_ = l.pool_words;
+    pool_used_ = 0;
+    distance_ = hnsw::metric_distance(metric, dims);
+    params_ = params;
+    capacity_ = capacity;
+    size_ = 0;
+    inserted_ = 0;
+    dims_ = dims;
+    entry_point_ = kNone;
+    deleted_ = 0;
+    max_level_ = -1;
+    metric_ = metric;
+}
+
+std::uint32_t MemoryGraph::add(const float *vector)
+{
+    if (size_ >= capacity_)
+        return kNone;
+    const std::uint32_t id = size_;
+    const int level = random_level(params_.seed, id, level_multiplier(params_));
+    const std::size_t upper_words = std::size_t(level) * (params_.M + 1);
+    if (pool_used_ + upper_words > pool_words_)
+        return kNone;
+
+    float *v = vectors_ + std::size_t(id) * dims_;
+    if (metric_ == Metric::Cosine)
+        prepare_query(vector, v);
+    else
+        std::memcpy(v, vector, std::size_t(dims_) * sizeof(float));
+
+    levels_[id] = static_cast<std::uint8_t>(level);
+    flags_[id] = 0;
+    links0_[std::size_t(id) * (2 * params_.M + 1)] = 0;
+    upper_offset_[id] = static_cast<std::uint32_t>(pool_used_);
+    for (int lc = 1; lc <= level; lc++)
+        pool_[pool_used_ + std::size_t(lc - 1) * (params_.M + 1)] = 0;
+    pool_used_ += upper_words;
+    size_ = id + 1;
+    return id;
+}
+
+void MemoryGraph::prepare_query(const float *query, float *out) const
+{
+    if (metric_ != Metric::Cosine) {
+        if (out != query)
+            std::memmove(out, query, std::size_t(dims_) * sizeof(float));
+        return;
+    }
+    double norm2 = 0.0;
+    for (std::uint32_t i = 0; i < dims_; i++)
+        norm2 += double(query[i]) * query[i];
+    const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 0.0;
+    for (std::uint32_t i = 0; i < dims_; i++)
+        out[i] = static_cast<float>(query[i] * scale);
+}
+
+void MemoryGraph::spin_lock(std::atomic<std::uint8_t> &l)
+{
+    for (unsigned spins = 0; l.exchange(1, std::memory_order_acquire) != 0;) {
+        while (l.load(std::memory_order_relaxed) != 0) {
+            // Node locks are held for one list update; the entry lock for a
+            // whole insert, rarely: yield once spinning has not paid off.
+            if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                std::this_thread::yield();
+            }
+        }
+    }
+}
+
+}  // namespace vecdb::hnsw
