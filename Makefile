@@ -34,7 +34,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -66,7 +66,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-sql bench-quant
+.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -87,8 +87,8 @@ bench-sql:
 
 # Quantizer accuracy and speed on the real data sets beside the project.
 DATA_DIR ?= ../shared/data
-bench/quant_eval: bench/quant_eval.cpp $(CORE_OBJS) $(HEADERS)
-	$(CXX) -std=c++17 -O3 -o $@ bench/quant_eval.cpp $(CORE_OBJS)
+bench/%_eval: bench/%_eval.cpp bench/eval_util.h $(CORE_OBJS) $(HEADERS)
+	$(CXX) -std=c++17 -O3 -pthread -o $@ $< $(CORE_OBJS)
 
 bench-quant: bench/quant_eval
 	./bench/quant_eval $(DATA_DIR)/siftsmall/siftsmall_base.fvecs $(DATA_DIR)/siftsmall/siftsmall_query.fvecs
@@ -99,7 +99,14 @@ bench-quant: bench/quant_eval
 	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
 	./bench/quant_eval --metric cosine --queries 1000 /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
 
-bench: bench-kernels bench-sql bench-quant
+# HNSW searched on each quantizer's codes, then re-ranked exactly.
+bench-hnsw: bench/hnsw_eval
+	./bench/hnsw_eval --metric l2 --decoded-build $(DATA_DIR)/siftsmall/siftsmall_base.fvecs $(DATA_DIR)/siftsmall/siftsmall_query.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_base.fvecs.gz > /tmp/vecdb_glove_base.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
+	./bench/hnsw_eval --metric cosine --queries 1000 --decoded-build /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
+
+bench: bench-kernels bench-sql bench-quant bench-hnsw
 
 # --- The two commands of the README ----------------------------------------
 test:

@@ -38,63 +38,13 @@
 #include "../src/core/quant/quantizer.h"
 #include "../src/core/quant/sq8.h"
 #include "../src/core/simd/distance.h"
+#include "eval_util.h"
 
 namespace {
 
 using namespace vecdb;
+using namespace vecdb::eval;
 using Clock = std::chrono::steady_clock;
-
-struct Dataset {
-    std::size_t n = 0, d = 0;
-    std::vector<float> v;
-};
-
-Dataset read_fvecs(const char *path, std::size_t limit)
-{
-    FILE *f = std::fopen(path, "rb");
-    if (!f) {
-        std::fprintf(stderr, "cannot open %s\n", path);
-        std::exit(1);
-    }
-    Dataset data;
-    std::int32_t dim;
-    while (data.n < limit && std::fread(&dim, 4, 1, f) == 1) {
-        if (dim <= 0 || (data.d != 0 && static_cast<std::size_t>(dim) != data.d)) {
-            std::fprintf(stderr, "%s: vector %zu has dimension %d\n", path, data.n, dim);
-            std::exit(1);
-        }
-        data.d = static_cast<std::size_t>(dim);
-        data.v.resize((data.n + 1) * data.d);
-        if (std::fread(&data.v[data.n * data.d], 4, data.d, f) != data.d) {
-            std::fprintf(stderr, "%s: truncated vector %zu\n", path, data.n);
-            std::exit(1);
-        }
-        data.n++;
-    }
-    std::fclose(f);
-    if (data.n == 0) {
-        std::fprintf(stderr, "%s: no vectors (gzipped? zcat it first)\n", path);
-        std::exit(1);
-    }
-    return data;
-}
-
-double exact_distance(Metric metric, const float *q, const float *x, std::size_t d)
-{
-    const DistanceKernels &k = distance_kernels();
-    switch (metric) {
-    case Metric::L2:
-        return k.l2_squared(q, x, d);
-    case Metric::InnerProduct:
-        return -static_cast<double>(k.dot(q, x, d));
-    case Metric::Cosine: {
-        CosineSums s = k.cosine_sums(q, x, d);
-        double sim = static_cast<double>(s.dot) / std::sqrt(static_cast<double>(s.norm_a) * s.norm_b);
-        return 1.0 - std::fmax(-1.0, std::fmin(1.0, sim));
-    }
-    }
-    return 0.0;
-}
 
 /// Indices of the k smallest values, ascending.
 std::vector<std::size_t> smallest(const std::vector<double> &values, std::size_t k)
