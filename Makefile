@@ -34,7 +34,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval bench/layout_eval
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -66,7 +66,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw
+.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw bench-layout
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -106,7 +106,14 @@ bench-hnsw: bench/hnsw_eval
 	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
 	./bench/hnsw_eval --metric cosine --queries 1000 --decoded-build /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
 
-bench: bench-kernels bench-sql bench-quant bench-hnsw
+# Index page accesses per query for candidate HNSW page layouts (simulated).
+bench-layout: bench/layout_eval
+	./bench/layout_eval --metric l2 $(DATA_DIR)/siftsmall/siftsmall_base.fvecs $(DATA_DIR)/siftsmall/siftsmall_query.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_base.fvecs.gz > /tmp/vecdb_glove_base.fvecs
+	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
+	./bench/layout_eval --metric cosine --queries 1000 /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
+
+bench: bench-kernels bench-sql bench-quant bench-hnsw bench-layout
 
 # --- The two commands of the README ----------------------------------------
 test:

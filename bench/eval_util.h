@@ -5,10 +5,13 @@
  */
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "../src/core/quant/quantizer.h"
@@ -66,6 +69,27 @@ inline double exact_distance(Metric metric, const float *q, const float *x, std:
     }
     }
     return 0.0;
+}
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Runs f(i) for i in [0, n) on `threads` threads (the caller's included).
+template <class F>
+inline void parallel_for(std::size_t n, unsigned threads, F f)
+{
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < n;)
+            f(i);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; t++)
+        pool.emplace_back(work);
+    work();
+    for (auto &t : pool)
+        t.join();
 }
 
 }  // namespace vecdb::eval

@@ -78,32 +78,12 @@ namespace {
 
 using namespace vecdb;
 using namespace vecdb::eval;
-using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kK = 10;
 constexpr std::size_t kEfs[] = {20, 40, 80, 160, 320};
 constexpr std::size_t kMaxEf = 320;
 constexpr std::size_t kDepths[] = {10, 20, 40, 80, 160};
 constexpr int kReps = 3;  // QPS: best of this many passes over the queries
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-/// Runs f(i) for i in [0, n) on `threads` threads.
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F f)
-{
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < n;)
-            f(i);
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; t++)
-        pool.emplace_back(work);
-    work();
-    for (auto &t : pool)
-        t.join();
-}
 
 /// A graph reader over a MemoryGraph's links and a code array: the walk
 /// scores nodes with the code's asymmetric estimate.

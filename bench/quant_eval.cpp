@@ -44,7 +44,6 @@ namespace {
 
 using namespace vecdb;
 using namespace vecdb::eval;
-using Clock = std::chrono::steady_clock;
 
 /// Indices of the k smallest values, ascending.
 std::vector<std::size_t> smallest(const std::vector<double> &values, std::size_t k)
