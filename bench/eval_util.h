@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -69,6 +72,76 @@ inline double exact_distance(Metric metric, const float *q, const float *x, std:
     }
     }
     return 0.0;
+}
+
+/// The command line every evaluation program takes:
+///   [--metric l2|ip|cosine] [--base N] [--queries N] [--threads T] [--seed S] [switches] base.fvecs query.fvecs
+struct Options {
+    Metric metric = Metric::L2;
+    std::size_t max_queries = 100;
+    std::size_t max_base = static_cast<std::size_t>(-1);
+    unsigned threads = 2;
+    std::uint64_t seed = 0x5eed;     ///< quantizer rotations
+    std::vector<std::string> given;  ///< the program's own switches that were given
+    const char *base_path = nullptr, *query_path = nullptr;
+
+    bool has(const char *name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
+};
+
+/// Parses argv into `o` (whose fields hold the program's defaults); prints the
+/// usage and returns false on anything it does not know.
+inline bool parse_options(int argc, char **argv, Options &o, std::initializer_list<const char *> switches = {})
+{
+    std::vector<const char *> files;
+    bool ok = true;
+    for (int i = 1; i < argc && ok; i++) {
+        std::string a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (a == "--metric" && has_value) {
+            std::string m = argv[++i];
+            ok = m == "l2" || m == "ip" || m == "cosine";
+            o.metric = m == "ip" ? Metric::InnerProduct : m == "cosine" ? Metric::Cosine : Metric::L2;
+        } else if (a == "--queries" && has_value) {
+            o.max_queries = std::strtoull(argv[++i], nullptr, 10);
+        } else if (a == "--base" && has_value) {
+            o.max_base = std::strtoull(argv[++i], nullptr, 10);
+        } else if (a == "--threads" && has_value) {
+            o.threads = std::max(1u, unsigned(std::strtoul(argv[++i], nullptr, 10)));
+        } else if (a == "--seed" && has_value) {
+            o.seed = std::strtoull(argv[++i], nullptr, 10);
+        } else if (a.rfind("--", 0) == 0) {
+            ok = std::find_if(switches.begin(), switches.end(), [&](const char *s) { return a == s; }) != switches.end();
+            o.given.push_back(a);
+        } else {
+            files.push_back(argv[i]);
+        }
+    }
+    if (!ok || files.size() != 2) {
+        std::fprintf(stderr, "usage: %s [--metric l2|ip|cosine] [--base N] [--queries N] [--threads T] [--seed S]", argv[0]);
+        for (const char *s : switches)
+            std::fprintf(stderr, " [%s]", s);
+        std::fprintf(stderr, " base.fvecs query.fvecs\n");
+        return false;
+    }
+    o.base_path = files[0];
+    o.query_path = files[1];
+    return true;
+}
+
+/// Reads both files (exiting on a bad file or a dimension mismatch), selects
+/// the distance kernels and prints the run's header line.
+inline void load_inputs(const Options &o, Dataset &base, Dataset &queries)
+{
+    init_distance_kernels();
+    base = read_fvecs(o.base_path, o.max_base);
+    queries = read_fvecs(o.query_path, o.max_queries);
+    if (base.d != queries.d) {
+        std::fprintf(stderr, "base has %zu dimensions, queries %zu\n", base.d, queries.d);
+        std::exit(1);
+    }
+    std::printf("base %s: %zu x %zu, queries %zu, metric %s, kernels %s, threads %u\n", o.base_path, base.n, base.d,
+                queries.n, o.metric == Metric::L2 ? "L2" : o.metric == Metric::InnerProduct ? "IP" : "cosine",
+                distance_kernels().name, o.threads);
 }
 
 using Clock = std::chrono::steady_clock;

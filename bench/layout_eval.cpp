@@ -349,47 +349,19 @@ struct Result {  // one (layout, code, ef) row
 
 int main(int argc, char **argv)
 {
-    Metric metric = Metric::L2;
-    std::size_t max_queries = 1000, max_base = static_cast<std::size_t>(-1);
-    unsigned threads = 2;
-    std::uint64_t seed = 0x5eed;
-    std::vector<const char *> files;
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--metric" && i + 1 < argc) {
-            std::string m = argv[++i];
-            if (m != "l2" && m != "cosine") {
-                std::fprintf(stderr, "--metric: l2 or cosine\n");
-                return 2;
-            }
-            metric = m == "cosine" ? Metric::Cosine : Metric::L2;
-        } else if (a == "--queries" && i + 1 < argc) {
-            max_queries = std::strtoull(argv[++i], nullptr, 10);
-        } else if (a == "--base" && i + 1 < argc) {
-            max_base = std::strtoull(argv[++i], nullptr, 10);
-        } else if (a == "--threads" && i + 1 < argc) {
-            threads = std::max(1u, unsigned(std::strtoul(argv[++i], nullptr, 10)));
-        } else if (a == "--seed" && i + 1 < argc) {
-            seed = std::strtoull(argv[++i], nullptr, 10);
-        } else {
-            files.push_back(argv[i]);
-        }
-    }
-    if (files.size() != 2) {
-        std::fprintf(stderr, "usage: %s [--metric l2|cosine] [--base N] [--queries N] [--threads T] [--seed S] "
-                             "base.fvecs query.fvecs\n", argv[0]);
+    Options opt;
+    opt.max_queries = 1000;
+    if (!parse_options(argc, argv, opt))
         return 2;
-    }
-    init_distance_kernels();
-    Dataset base = read_fvecs(files[0], max_base), queries = read_fvecs(files[1], max_queries);
-    if (base.d != queries.d) {
-        std::fprintf(stderr, "base has %zu dimensions, queries %zu\n", base.d, queries.d);
-        return 1;
-    }
+    Dataset base, queries;
+    load_inputs(opt, base, queries);
+    const Metric metric = opt.metric;
+    const unsigned threads = opt.threads;
+    const std::uint64_t seed = opt.seed;
     const std::size_t n = base.n, d = base.d, nq = queries.n;
-    const hnsw::Metric gmetric = metric == Metric::Cosine ? hnsw::Metric::Cosine : hnsw::Metric::L2;
-    std::printf("base %s: %zu x %zu, queries %zu, metric %s, threads %u\n", files[0], n, d, nq,
-                metric == Metric::L2 ? "L2" : "cosine", threads);
+    const hnsw::Metric gmetric = metric == Metric::Cosine         ? hnsw::Metric::Cosine
+                                 : metric == Metric::InnerProduct ? hnsw::Metric::InnerProduct
+                                                                  : hnsw::Metric::L2;
 
     // 1. The graph.
     hnsw::Params params;
