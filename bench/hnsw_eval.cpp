@@ -146,7 +146,7 @@ struct GraphHolder {
     hnsw::MemoryGraph graph;
 };
 
-std::unique_ptr<GraphHolder> build_graph(const float *vectors, std::size_t n, std::size_t d, hnsw::Metric metric,
+std::unique_ptr<GraphHolder> build_graph(const float *vectors, std::size_t n, std::size_t d, Metric metric,
                                          unsigned threads, double *build_seconds)
 {
     auto h = std::make_unique<GraphHolder>();
@@ -196,13 +196,10 @@ int main(int argc, char **argv)
     const std::uint64_t seed = opt.seed;
     const bool decoded_build = opt.has("--decoded-build");
     const std::size_t n = base.n, d = base.d, nq = queries.n;
-    const hnsw::Metric gmetric = metric == Metric::Cosine         ? hnsw::Metric::Cosine
-                                 : metric == Metric::InnerProduct ? hnsw::Metric::InnerProduct
-                                                                  : hnsw::Metric::L2;
 
     // 1. The fp32 graph.
     double build_s = 0;
-    std::unique_ptr<GraphHolder> fp32 = build_graph(base.v.data(), n, d, gmetric, threads, &build_s);
+    std::unique_ptr<GraphHolder> fp32 = build_graph(base.v.data(), n, d, metric, threads, &build_s);
     const hnsw::MemoryGraph &graph = fp32->graph;
     std::printf("fp32 graph: M 16, ef_construction 64, build %.2f s (%u threads), max level %d\n", build_s, threads,
                 graph.max_level());
@@ -422,7 +419,7 @@ int main(int argc, char **argv)
         for (std::size_t i = 0; i < n; i++)
             e8p_quant->decode(&e8p_codes[i * e8p_size], &decoded[i * d], work.data());
         double dbuild_s = 0;
-        std::unique_ptr<GraphHolder> dg = build_graph(decoded.data(), n, d, gmetric, threads, &dbuild_s);
+        std::unique_ptr<GraphHolder> dg = build_graph(decoded.data(), n, d, metric, threads, &dbuild_s);
         std::vector<std::uint64_t> dc_mem(e8p_quant->distance_computer_bytes() / 8 + 1);
         DistanceComputer *dc = e8p_quant->distance_computer(dc_mem.data());
         CodeReader reader(dg->graph, e8p_codes.data(), e8p_size, dc);

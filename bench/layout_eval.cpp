@@ -359,9 +359,6 @@ int main(int argc, char **argv)
     const unsigned threads = opt.threads;
     const std::uint64_t seed = opt.seed;
     const std::size_t n = base.n, d = base.d, nq = queries.n;
-    const hnsw::Metric gmetric = metric == Metric::Cosine         ? hnsw::Metric::Cosine
-                                 : metric == Metric::InnerProduct ? hnsw::Metric::InnerProduct
-                                                                  : hnsw::Metric::L2;
 
     // 1. The graph.
     hnsw::Params params;
@@ -369,7 +366,7 @@ int main(int argc, char **argv)
     params.ef_construction = 64;
     std::vector<std::uint64_t> gmem(hnsw::MemoryGraph::bytes_needed(std::uint32_t(n), std::uint32_t(d), params) / 8 + 1);
     hnsw::MemoryGraph graph;
-    graph.init(gmem.data(), gmem.size() * 8, std::uint32_t(n), std::uint32_t(d), gmetric, params);
+    graph.init(gmem.data(), gmem.size() * 8, std::uint32_t(n), std::uint32_t(d), metric, params);
     auto t0 = Clock::now();
     for (std::size_t i = 0; i < n; i++)
         graph.add(&base.v[i * d]);

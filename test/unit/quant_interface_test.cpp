@@ -232,3 +232,22 @@ TEST(QuantInterfaceTest, InvalidParameters)
 
 }  // namespace
 }  // namespace vecdb
+
+// L1 is not rotation invariant, so no code can bound it: every quantizer
+// refuses it when made, with the error the glue reports as 22023.
+TEST(QuantInterfaceTest, L1IsRejected)
+{
+    float ranges[2 * 16];
+    auto expect_rejected = [](auto make) {
+        try {
+            make();
+            ADD_FAILURE() << "an L1 quantizer was made";
+        } catch (const vecdb::Error &e) {
+            EXPECT_EQ(e.kind(), vecdb::ErrorKind::InvalidParameter);
+        }
+    };
+    expect_rejected([] { vecdb::E8Quantizer q(16, vecdb::Metric::L1, 1, vecdb::E8Quantizer::Mode::E8P); });
+    expect_rejected([] { vecdb::H4Quantizer q(16, vecdb::Metric::L1, 1); });
+    expect_rejected([] { vecdb::BinaryQuantizer q(16, vecdb::Metric::L1, 1); });
+    expect_rejected([&] { vecdb::SQ8Quantizer q(16, vecdb::Metric::L1, ranges); });
+}

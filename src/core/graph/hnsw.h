@@ -45,14 +45,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../metric.h"
 #include "hnsw_search.h"
 
 namespace vecdb::hnsw {
 
-/// Distance functions of the four vector opclasses.  The graph works with
-/// "smaller is nearer" forms: L2 -> squared L2, InnerProduct -> -dot,
-/// Cosine -> 1 - dot of the normalized vectors, L1 -> L1.
-enum class Metric : std::uint8_t { L2, InnerProduct, Cosine, L1 };
+/// The graph orders by vecdb::Metric (../metric.h); cosine graphs store the
+/// vectors normalized and score 1 - dot.
+using vecdb::Metric;
 
 /// Build parameters, with pgvector's defaults.
 struct Params {

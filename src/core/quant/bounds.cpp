@@ -93,6 +93,8 @@ float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &co
         // The operator clamps the similarity to [-1, 1].
         return bound > 0.0 ? round_down(bound) : 0.0f;
     }
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
     return 0.0f;
 }

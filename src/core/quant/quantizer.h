@@ -40,13 +40,11 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "../error.h"
+#include "../metric.h"
+
 namespace vecdb {
 
-enum class Metric : std::uint8_t {
-    L2 = 0,            ///< squared Euclidean distance
-    InnerProduct = 1,  ///< negative inner product
-    Cosine = 2,        ///< 1 - cosine similarity
-};
 
 /// Per-query scorer over codes of one quantizer.  Made by
 /// Quantizer::distance_computer() in caller memory; reusable across queries.
@@ -113,7 +111,11 @@ public:
     virtual DistanceComputer *distance_computer(void *memory) const = 0;
 
 protected:
-    Quantizer(std::size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
+    Quantizer(std::size_t dim, Metric metric) : dim_(dim), metric_(metric)
+    {
+        if (metric == Metric::L1)
+            throw Error(ErrorKind::InvalidParameter, "quantized codes do not support L1 distance");
+    }
     Quantizer(const Quantizer &) = default;
     Quantizer &operator=(const Quantizer &) = default;
     ~Quantizer() = default;

@@ -83,6 +83,8 @@ inline float estimate_distance(const QueryBounds &query, double ip_estimate, dou
         return static_cast<float>(-ip_estimate);
     case Metric::Cosine:
         return static_cast<float>(1.0 - ip_estimate);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
     return 0.0f;
 }
@@ -151,6 +153,8 @@ inline float symmetric_distance(Metric metric, double recon_ip, const RotatedCod
         return static_cast<float>(-ip);
     case Metric::Cosine:
         return static_cast<float>(1.0 - ip);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
     return 0.0f;
 }

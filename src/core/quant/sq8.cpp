@@ -202,6 +202,8 @@ float sq8_estimate(const QueryBounds &query, double ip, const Sq8Header &h)
         return static_cast<float>(-ip);
     case Metric::Cosine:
         return static_cast<float>(1.0 - ip);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
     return 0.0f;
 }
@@ -258,6 +260,8 @@ float SQ8DistanceComputer::symmetric(const std::uint8_t *a, const std::uint8_t *
         return static_cast<float>(-dot);
     case Metric::Cosine:
         return static_cast<float>(1.0 - dot);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
     return 0.0f;
 }
