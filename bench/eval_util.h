@@ -70,6 +70,8 @@ inline double exact_distance(Metric metric, const float *q, const float *x, std:
         double sim = static_cast<double>(s.dot) / std::sqrt(static_cast<double>(s.norm_a) * s.norm_b);
         return 1.0 - std::fmax(-1.0, std::fmin(1.0, sim));
     }
+    case Metric::L1:
+        return k.l1(q, x, d);
     }
     return 0.0;
 }

@@ -363,10 +363,11 @@ TEST_P(ExactTest, BitCountsEveryLength)
         ASSERT_EQ(counts.both, both) << "bytes = " << bytes;
         ASSERT_EQ(counts.a, in_a) << "bytes = " << bytes;
         ASSERT_EQ(counts.b, in_b) << "bytes = " << bytes;
-        ASSERT_EQ(kernels().hamming(ones.data(), a.data() , bytes), 8 * bytes - in_a) << "bytes = " << bytes;
+        ASSERT_EQ(kernels().hamming(ones.data(), a.data(), bytes), 8 * bytes - in_a) << "bytes = " << bytes;
         // Misaligned starts read whole words through memcpy.
-        if (bytes > 1)
+        if (bytes > 1) {
             ASSERT_EQ(kernels().hamming(a.data() + 1, a.data() + 1, bytes - 1), 0u);
+        }
     }
 }
 

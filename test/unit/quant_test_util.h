@@ -66,6 +66,8 @@ inline double exact_distance(const DistanceKernels &k, Metric metric, const floa
         similarity = std::fmax(-1.0, std::fmin(1.0, similarity));
         return 1.0 - similarity;
     }
+    case Metric::L1:
+        return k.l1(q, x, d);
     }
     return 0.0;
 }
@@ -79,6 +81,8 @@ inline const char *metric_name(Metric m)
         return "IP";
     case Metric::Cosine:
         return "cosine";
+    case Metric::L1:
+        return "L1";
     }
     return "?";
 }
