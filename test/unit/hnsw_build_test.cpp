@@ -113,14 +113,18 @@ TEST_F(HnswBuildTest, ConcurrentBuildsNeverBreakTheInvariants)
     }
 }
 
-TEST_F(HnswBuildTest, LayerZeroIsAlmostFullyReachable)
+TEST_F(HnswBuildTest, LayerZeroIsFullyReachable)
 {
-    const MemoryGraph &g = testing::shared_graph(Metric::L2);
-    const std::size_t reached = testing::layer0_reachable(g, g.entry_point()).size();
-    // HNSW's pruning can leave a node with no in-links; it happens to about
-    // 0.1% of this set (hnswlib shows the same).
-    EXPECT_GE(reached, g.inserted() * 995 / 1000);
-    std::printf("    layer 0 reachable from the entry point: %zu of %u\n", reached, g.inserted());
+    // HNSW's pruning can leave a node with no in-link: 10 of this set
+    // (hnswlib shows the same).  build() ends with connect_unreachable(),
+    // which links them (hnsw_connect_test.cpp has the harder cases).
+    for (unsigned threads : {1u, 2u}) {
+        const MemoryGraph &g = testing::shared_graph(Metric::L2, threads);
+        const std::size_t reached = testing::layer0_reachable(g, g.entry_point()).size();
+        EXPECT_EQ(reached, g.inserted()) << threads << " threads";
+        std::printf("    %u thread(s): layer 0 reachable from the entry point: %zu of %u\n", threads, reached,
+                    g.inserted());
+    }
 }
 
 TEST_F(HnswBuildTest, LevelsFollowTheExponentialDistribution)

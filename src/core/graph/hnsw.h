@@ -17,6 +17,7 @@
  *   hnsw_graph.cpp       MemoryGraph layout, levels, metric distances
  *   hnsw_build.cpp       Algorithm 1 (INSERT) and the multi-threaded build
  *   hnsw_delete.cpp      deletion marks and the repair that removes nodes
+ *   hnsw_connect.cpp     making layer 0 strongly connected after a build or repair
  *   hnsw_search.cpp      the search entry points over a MemoryGraph
  *   neighbor_select.cpp  neighbour selection over a MemoryGraph's vectors
  *
@@ -260,22 +261,59 @@ struct BuildOptions {
     /// Called by the calling thread every progress_every nodes, same rules.
     void (*progress)(void *context, std::uint32_t inserted, std::uint32_t total) = nullptr;
     std::uint32_t progress_every = 1024;
+    /// After a build that was not cancelled, run connect_unreachable() (on
+    /// the calling thread).  Off only to study the graph without it.
+    bool connect = true;
 };
 
 /// Links nodes inserted() .. size()-1 into the graph (Algorithm 1 each).
 /// With one thread the graph is a function of the vectors and Params
-/// alone.  On Cancelled, nodes 0 .. inserted()-1 are fully linked and the
+/// alone.  On Done, connect_unreachable() has run (unless options.connect
+/// is off).  On Cancelled, nodes 0 .. inserted()-1 are fully linked and the
 /// graph is consistent; build() may be called again to continue.  Throws
 /// std::bad_alloc if per-thread scratch cannot be allocated (before any
-/// thread starts); starts fewer threads if the system refuses more.
+/// thread starts) or, after the inserts, if connect_unreachable()'s cannot;
+/// starts fewer threads if the system refuses more.
 BuildStatus build(MemoryGraph &graph, const BuildOptions &options);
+
+struct ConnectStats {
+    std::uint32_t unreachable = 0;  ///< live nodes the entry point did not reach on layer 0
+    std::uint32_t linked_in = 0;    ///< of those, nodes given an in-link (the others were behind one)
+    std::uint32_t stranded = 0;     ///< nodes, deleted ones included, that could not reach the entry point
+    std::uint32_t linked_out = 0;   ///< closed groups of them given an out-link
+    std::uint32_t failed = 0;       ///< nodes no link could be found for (0 unless lists are full everywhere)
+};
+
+/// Makes layer 0 strongly connected over the live nodes: gives every live
+/// node the entry point cannot reach an in-link from a reachable node near
+/// it, and every closed group of nodes that cannot reach the entry point an
+/// out-link to a near node that can.  Never exceeds 2M links, never makes
+/// another node unreachable (hnsw_connect.cpp explains how).  Nodes marked
+/// deleted are walked through but get no in-link of their own.
+/// Single-threaded, not concurrent with searches; build() and
+/// repair_deleted() call it.  Throws std::bad_alloc if its scratch (about
+/// connect_scratch_bytes()) cannot be allocated; the graph is consistent
+/// then.
+ConnectStats connect_unreachable(MemoryGraph &graph);
+
+/// The most memory connect_unreachable() allocates for a graph of
+/// `capacity` nodes (about 40 bytes per node).
+std::size_t connect_scratch_bytes(std::uint32_t capacity, const Params &params);
+
+/// Makes the layer-0 link v -> u exist without exceeding Mmax0 and without
+/// losing any path: appends u if v has room, else replaces one of v's links
+/// v -> w by v -> u and makes sure u -> w exists.  False (nothing changed)
+/// if v is u, or v is full and u is full and links to none of v's neighbours.
+bool link_layer0(MemoryGraph &graph, std::uint32_t v, std::uint32_t u);
 
 /// Scratch build() allocates per thread: the visited tags and the search
 /// and selection buffers.
 std::size_t build_scratch_bytes(std::uint32_t capacity, const Params &params);
 
 /// Everything a build of n vectors of dims dimensions needs: the graph
-/// block plus per-thread scratch; for comparing with maintenance_work_mem.
+/// block plus per-thread scratch, or connect_unreachable()'s if larger (it
+/// runs after the per-thread scratch is freed); for comparing with
+/// maintenance_work_mem.
 std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Params &params, unsigned threads);
 
 // --- neighbour selection over a MemoryGraph (neighbor_select.cpp) --------------------
@@ -293,6 +331,7 @@ struct RepairStats {
     std::uint32_t lists_repaired = 0;   ///< (node, layer) lists that lost a neighbour
     std::uint32_t searches = 0;         ///< lists refilled by a search: no 2-hop candidate was left
     bool entry_point_moved = false;
+    ConnectStats connect;               ///< what connect_unreachable() did afterwards
 };
 
 /// Removes every node marked deleted (and not yet removed) from the graph:
@@ -300,7 +339,8 @@ struct RepairStats {
 /// selection heuristic and at its old length, from its live neighbours plus
 /// the live neighbours of its deleted ones; the entry point moves to a live
 /// node of the top level; removed nodes keep no links and are never reached
-/// again.
+/// again.  Then connect_unreachable() fixes what the new lists left
+/// unreachable.
 /// Single-threaded; not concurrent with searches (the glue holds the
 /// locks VACUUM holds).
 RepairStats repair_deleted(MemoryGraph &graph);

@@ -25,6 +25,9 @@
  * on-disk insert uses the same order as here: the element with its
  * neighbours first, then the neighbours' updates.
  *
+ * After the inserts (unless cancelled), build() runs connect_unreachable()
+ * on the calling thread: see hnsw_connect.cpp.
+ *
  * Threads.  build() runs the calling thread plus threads - 1 std::threads;
  * each takes the next node id from an atomic counter and inserts it, so the
  * linked nodes are always the prefix 0 .. counter-1.  Locks (hnswlib's
@@ -216,7 +219,8 @@ std::size_t build_scratch_bytes(std::uint32_t capacity, const Params &params)
 
 std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Params &params, unsigned threads)
 {
-    return MemoryGraph::bytes_needed(n, dims, params) + std::max(1u, threads) * build_scratch_bytes(n, params);
+    return MemoryGraph::bytes_needed(n, dims, params) +
+           std::max(std::max(1u, threads) * build_scratch_bytes(n, params), connect_scratch_bytes(n, params));
 }
 
 BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
@@ -291,7 +295,18 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
 
     // Every id taken from the counter below end was inserted completely.
     graph.set_inserted(std::min(next.load(), end));
-    return cancelled ? BuildStatus::Cancelled : BuildStatus::Done;
+    if (cancelled)
+        return BuildStatus::Cancelled;
+    // Make layer 0 strongly connected: in-links for the nodes Algorithm 4
+    // pruned from every list, out-links for closed groups (hnsw_connect.cpp).
+    // Not after a cancel: the caller is leaving, and a continued build runs
+    // it at its end.  The per-thread scratch goes first (memory estimate).
+    if (options.connect) {
+        scratch.clear();
+        memory.reset();
+        connect_unreachable(graph);
+    }
+    return BuildStatus::Done;
 }
 
 }  // namespace vecdb::hnsw

@@ -169,6 +169,9 @@ RepairStats repair_deleted(MemoryGraph &g)
         g.set_removed(id);
         st.removed++;
     }
+    // Rebuilt lists can leave a live node with no in-link, as a build can
+    // (or a group with no way out).
+    st.connect = connect_unreachable(g);
     return st;
 }
 
