@@ -124,6 +124,24 @@ protected:
     Metric metric_;
 };
 
+/// The distance, in the metric's "smaller is nearer" form, of two vectors
+/// known by their squared norms and inner product (every estimate on codes
+/// ends here).  L1 has no such form; quantizers reject it when made.
+inline float distance_from_ip(Metric metric, double norm2_a, double norm2_b, double ip)
+{
+    switch (metric) {
+    case Metric::L2:
+        return static_cast<float>(norm2_a + norm2_b - 2.0 * ip);
+    case Metric::InnerProduct:
+        return static_cast<float>(-ip);
+    case Metric::Cosine:
+        return static_cast<float>(1.0 - ip);
+    case Metric::L1:
+        break;
+    }
+    return 0.0f;
+}
+
 /// Rounds n up to a multiple of 8 (offsets inside distance-computer memory).
 constexpr std::size_t align8(std::size_t n) { return (n + 7) / 8 * 8; }
 

@@ -76,17 +76,7 @@ inline double rescaled_ip(double ip, const RotatedCodeHeader &h)
 /// The distance estimate from <q, x>'s estimate.
 inline float estimate_distance(const QueryBounds &query, double ip_estimate, double norm)
 {
-    switch (query.metric) {
-    case Metric::L2:
-        return static_cast<float>(query.qnorm * query.qnorm + norm * norm - 2.0 * ip_estimate);
-    case Metric::InnerProduct:
-        return static_cast<float>(-ip_estimate);
-    case Metric::Cosine:
-        return static_cast<float>(1.0 - ip_estimate);
-    case Metric::L1:  // rejected when the quantizer is made
-        break;
-    }
-    return 0.0f;
+    return distance_from_ip(query.metric, query.qnorm * query.qnorm, norm * norm, ip_estimate);
 }
 
 /// The guaranteed bound for a code with header h and computed ip = <q~, u^>.
@@ -146,17 +136,7 @@ inline float symmetric_distance(Metric metric, double recon_ip, const RotatedCod
                                 const RotatedCodeHeader &b)
 {
     double ip = rescaled_ip(rescaled_ip(recon_ip, a), b);
-    switch (metric) {
-    case Metric::L2:
-        return static_cast<float>(static_cast<double>(a.norm) * a.norm + static_cast<double>(b.norm) * b.norm - 2.0 * ip);
-    case Metric::InnerProduct:
-        return static_cast<float>(-ip);
-    case Metric::Cosine:
-        return static_cast<float>(1.0 - ip);
-    case Metric::L1:  // rejected when the quantizer is made
-        break;
-    }
-    return 0.0f;
+    return distance_from_ip(metric, static_cast<double>(a.norm) * a.norm, static_cast<double>(b.norm) * b.norm, ip);
 }
 
 }  // namespace vecdb

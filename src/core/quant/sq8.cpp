@@ -193,19 +193,8 @@ namespace {
 
 float sq8_estimate(const QueryBounds &query, double ip, const Sq8Header &h)
 {
-    switch (query.metric) {
-    case Metric::L2: {
-        double recon = h.recon_norm, r = h.r;
-        return static_cast<float>(query.q2 + recon * recon + r * r - 2.0 * ip);
-    }
-    case Metric::InnerProduct:
-        return static_cast<float>(-ip);
-    case Metric::Cosine:
-        return static_cast<float>(1.0 - ip);
-    case Metric::L1:  // rejected when the quantizer is made
-        break;
-    }
-    return 0.0f;
+    double recon = h.recon_norm, r = h.r;
+    return distance_from_ip(query.metric, query.q2, recon * recon + r * r, ip);
 }
 
 float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
@@ -250,20 +239,9 @@ float SQ8DistanceComputer::symmetric(const std::uint8_t *a, const std::uint8_t *
         dot += xa * xb;
     }
     Sq8Header ha = load_header(a), hb = load_header(b);
-    switch (quantizer_->metric()) {
-    case Metric::L2: {
-        double na = static_cast<double>(ha.recon_norm) * ha.recon_norm + static_cast<double>(ha.r) * ha.r;
-        double nb = static_cast<double>(hb.recon_norm) * hb.recon_norm + static_cast<double>(hb.r) * hb.r;
-        return static_cast<float>(na + nb - 2.0 * dot);
-    }
-    case Metric::InnerProduct:
-        return static_cast<float>(-dot);
-    case Metric::Cosine:
-        return static_cast<float>(1.0 - dot);
-    case Metric::L1:  // rejected when the quantizer is made
-        break;
-    }
-    return 0.0f;
+    double na = static_cast<double>(ha.recon_norm) * ha.recon_norm + static_cast<double>(ha.r) * ha.r;
+    double nb = static_cast<double>(hb.recon_norm) * hb.recon_norm + static_cast<double>(hb.r) * hb.r;
+    return distance_from_ip(quantizer_->metric(), na, nb, dot);
 }
 
 }  // namespace vecdb
