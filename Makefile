@@ -17,12 +17,20 @@ PG_OBJS = \
 	src/pg/types/vector_distance.o \
 	src/pg/types/vector_functions.o \
 	src/pg/types/vector_aggregates.o \
-	src/pg/types/bit_distance.o
+	src/pg/types/bit_distance.o \
+	src/pg/hnsw/hnsw_handler.o \
+	src/pg/hnsw/hnsw_page.o \
+	src/pg/hnsw/hnsw_codec.o \
+	src/pg/hnsw/hnsw_build.o \
+	src/pg/hnsw/hnsw_insert.o \
+	src/pg/hnsw/hnsw_scan.o \
+	src/pg/hnsw/hnsw_vacuum.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # The install script is built from the SQL beside the code it declares.
-SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/bit.sql
+SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/bit.sql \
+              src/pg/hnsw/hnsw.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors

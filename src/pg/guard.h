@@ -54,3 +54,23 @@ void capture_exception(CaughtException *out) noexcept;
     }                                                         \
     }                                                         \
     static Datum name##_guarded(FunctionCallInfo fcinfo)
+
+namespace vecdb::pg {
+
+/// Runs body() behind the same guard as VECDB_FUNCTION, for callbacks that
+/// are not fmgr functions (index access method entry points).  The body
+/// must keep no object with a non-trivial destructor alive across a call
+/// that can ereport.
+template <class F>
+auto Guarded(F &&body) -> decltype(body())
+{
+    CaughtException caught;
+    try {
+        return body();
+    } catch (...) {
+        capture_exception(&caught);
+    }
+    raise_exception(&caught);
+}
+
+}  // namespace vecdb::pg

@@ -7,7 +7,7 @@
 
 #include "../core/error.h"
 #include "../core/simd/distance.h"
-#include "guard.h"
+#include "hnsw/hnsw.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -18,6 +18,7 @@ PGDLLEXPORT void _PG_init(void);
 void _PG_init(void)
 {
     vecdb::init_distance_kernels();
+    vecdb::pg::hnsw::DefineGucs();
 }
 }
 

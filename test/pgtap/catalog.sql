@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(142);
+SELECT plan(148);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -41,6 +41,8 @@ INSERT INTO expected_functions VALUES
     -- src/pg/vecdb.sql
     ('vecdb_simd_kernels',            '{}',                                          'text'),
     ('vecdb_raise_cpp_exception',     '{text}',                                      'void'),
+    -- src/pg/hnsw/hnsw.sql
+    ('hnsw_handler',                  '{internal}',                                  'index_am_handler'),
     -- src/pg/types/vector.sql
     ('vector_in',                     '{cstring,oid,integer}',                       'vector'),
     ('vector_out',                    '{vector}',                                    'cstring'),
@@ -121,22 +123,22 @@ SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'
 
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
                    AND provolatile <> 'i'
                  ORDER BY 1),
-          '{}'::text[], 'every C function (but the diagnostics) is IMMUTABLE');
+          '{}'::text[], 'every C function (but the diagnostics and the index handler) is IMMUTABLE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
                    AND NOT proisstrict
                  ORDER BY 1),
-          '{}'::text[], 'every C function (but the diagnostics) is STRICT');
+          '{}'::text[], 'every C function (but the diagnostics and the index handler) is STRICT');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
                    AND proparallel <> 's'
                  ORDER BY 1),
-          '{}'::text[], 'every C function (but the diagnostics) is PARALLEL SAFE');
+          '{}'::text[], 'every C function (but the diagnostics and the index handler) is PARALLEL SAFE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE prokind = 'f' AND lanname <> 'c'
                  ORDER BY 1),
@@ -155,6 +157,31 @@ SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE obj_description(oid, 'pg_proc') IS NULL
                  ORDER BY 1),
           '{}'::text[], 'every function and aggregate of the extension has a COMMENT');
+
+-- ---------------------------------------------------------------------------
+-- The hnsw access method and its operator classes
+-- ---------------------------------------------------------------------------
+SELECT ok(EXISTS (SELECT 1 FROM pg_am WHERE amname = 'hnsw' AND amtype = 'i'
+                                        AND amhandler = 'hnsw_handler'::regproc),
+          'hnsw is an index access method handled by hnsw_handler');
+SELECT isnt(obj_description((SELECT oid FROM pg_am WHERE amname = 'hnsw'), 'pg_am'), NULL,
+            'the hnsw access method has a COMMENT');
+SELECT set_eq(
+    $$SELECT c.opcname::text, o.oprname::text, p.proname::text
+        FROM pg_opclass c
+        JOIN pg_am a ON a.oid = c.opcmethod AND a.amname = 'hnsw'
+        JOIN pg_amop ao ON ao.amopfamily = c.opcfamily AND ao.amoppurpose = 'o'
+        JOIN pg_operator o ON o.oid = ao.amopopr
+        JOIN pg_amproc ap ON ap.amprocfamily = c.opcfamily AND ap.amprocnum = 1
+        JOIN pg_proc p ON p.oid = ap.amproc$$,
+    $$VALUES ('vector_l2_ops', '<->', 'vector_l2_squared_distance'),
+             ('vector_ip_ops', '<#>', 'vector_negative_inner_product'),
+             ('vector_cosine_ops', '<=>', 'cosine_distance'),
+             ('vector_l1_ops', '<+>', 'l1_distance')$$,
+    'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
+SELECT is((SELECT count(*)::int FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+            WHERE a.amname = 'hnsw' AND c.opcdefault), 0,
+          'no hnsw opclass is the default (as in pgvector: the metric is always named)');
 
 -- ---------------------------------------------------------------------------
 -- Aggregates

@@ -63,6 +63,7 @@ struct Params {
     std::uint64_t seed = 0x7665636462ull;  ///< levels are a function of (seed, node id)
     bool heuristic = true;               ///< select neighbours with Algorithm 4 (else Algorithm 3)
     bool keep_pruned = false;            ///< Algorithm 4's keepPrunedConnections
+    int max_level = 31;                  ///< levels above are capped (index tuples must fit a page)
 };
 
 inline constexpr int kMaxLevel = 31;        ///< levels are capped here (reached with probability M^-31)

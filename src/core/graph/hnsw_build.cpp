@@ -56,6 +56,9 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include "neighbor_select.h"
 
 #include "../core_only.h"
@@ -241,6 +244,11 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
     std::atomic<std::uint32_t> next{begin};
     std::atomic<bool> stop{false};
     auto work = [&graph, &next, &stop, end](InsertScratch *t) {
+        // Signals go to the calling thread only: a host's handlers
+        // (PostgreSQL's) expect to interrupt the thread they belong to.
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
         while (!stop.load(std::memory_order_relaxed)) {
             const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
             if (id >= end)

@@ -18,6 +18,7 @@
  */
 #include "hnsw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
@@ -81,6 +82,8 @@ void validate(const Params &params)
         throw Error(ErrorKind::InvalidParameter, "HNSW ef_construction must be at least 1");
     if (!(params.ml >= 0.0) || !std::isfinite(params.ml))
         throw Error(ErrorKind::InvalidParameter, "HNSW level multiplier must be finite and >= 0");
+    if (params.max_level < 0 || params.max_level > kMaxLevel)
+        throw Error(ErrorKind::InvalidParameter, "HNSW max_level must be between 0 and 31");
 }
 
 double level_multiplier(const Params &params) { return params.ml > 0.0 ? params.ml : 1.0 / std::log(double(params.M)); }
@@ -161,7 +164,7 @@ std::uint32_t MemoryGraph::add(const float *vector)
     if (size_ >= capacity_)
         return kNone;
     const std::uint32_t id = size_;
-    const int level = random_level(params_.seed, id, level_multiplier(params_));
+    const int level = std::min(random_level(params_.seed, id, level_multiplier(params_)), params_.max_level);
     const std::size_t upper_words = std::size_t(level) * (params_.M + 1);
     if (pool_used_ + upper_words > pool_words_)
         return kNone;

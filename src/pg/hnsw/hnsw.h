@@ -1,0 +1,255 @@
+/*
+ * hnsw.h -- the hnsw index access method: page format, per-index state and
+ * the entry points of each file.
+ *
+ * Files (split as PostgreSQL's nbtree and pgvector's hnsw are):
+ *   hnsw_handler.cpp  amhandler, reloptions, GUCs, cost estimate
+ *   hnsw_page.cpp     the page format: metapage, element tuples, node ids
+ *   hnsw_codec.cpp    the code stored per element ('none' = fp32, 'sq8') and
+ *                     the distances and bounds computed from it
+ *   hnsw_build.cpp    ambuild / ambuildempty: in-memory graph, pages written once
+ *   hnsw_insert.cpp   aminsert: one element linked through the pages
+ *   hnsw_scan.cpp     amgettuple: the graph search over buffers, batches
+ *   hnsw_vacuum.cpp   ambulkdelete / amvacuumcleanup: delete, repair, reuse
+ * README.md in this folder is the design (layout, locking, WAL, measured
+ * figures).
+ *
+ * Page format (version 1).  Block 0 is the metapage.  Blocks 1 .. aux_pages
+ * hold the codec's parameters (SQ8's per-dimension ranges), written at build
+ * and never changed.  Every later block holds element tuples only, one per
+ * graph node:
+ *
+ *   ElementHeader (16 bytes)  kind, level, flags, heap TID
+ *   uint8  count[level + 1]   neighbours in use on each layer (padded to even)
+ *   ItemPointerData           2M slots for layer 0, then M for each layer 1..level
+ *   code                      code_size bytes, at a 4-byte boundary
+ *
+ * A tuple's size is a function of its level alone, so neighbour lists are
+ * rewritten in place and a slot freed by VACUUM is reused by an element of
+ * the same level.  A node's id is its tuple's (block, offset).
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../guard.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+}
+
+#define HNSW_MAGIC 0x76686e73 /* "vhns" */
+#define HNSW_VERSION 1
+#define HNSW_METAPAGE_BLKNO 0
+
+/* Support function 1: the distance the index orders by (pgvector's numbering). */
+#define HNSW_DISTANCE_PROC 1
+
+/* Heavyweight page locks on a block number no page uses: inserts hold
+ * HNSW_UPDATE_LOCK shared, an insert that moves the entry point and VACUUM's
+ * repair hold it exclusive. */
+#define HNSW_UPDATE_LOCK (MaxBlockNumber - 1)
+
+#define HNSW_DEFAULT_M 16
+#define HNSW_MIN_M 2
+#define HNSW_MAX_M 100
+#define HNSW_DEFAULT_EF_CONSTRUCTION 64
+#define HNSW_MIN_EF_CONSTRUCTION 4
+#define HNSW_MAX_EF_CONSTRUCTION 1000
+#define HNSW_DEFAULT_EF_SEARCH 40
+#define HNSW_MAX_EF_SEARCH 1000
+
+namespace vecdb::pg::hnsw {
+
+/* The code stored in each element (reloption quantization). */
+enum class Quantization : uint8 { None = 0, SQ8 = 1 };
+
+/* Distance a metric orders by; the SQL operator's value is derived from it. */
+enum class IndexMetric : uint8 { L2 = 0, InnerProduct = 1, Cosine = 2, L1 = 3 };
+
+/* hnsw.iterative_scan */
+enum IterativeScan { kScanOff = 0, kScanRelaxed = 1, kScanStrict = 2 };
+
+extern int ef_search;
+extern int iterative_scan;
+extern int max_scan_tuples;
+
+/* Reloptions (rd_options). */
+struct Options {
+    int32 vl_len_;
+    int m;
+    int ef_construction;
+    int quantization_offset; /* string option: offset of the value */
+};
+
+struct MetaPageData {
+    uint32 magic;
+    uint32 version;
+    uint32 dims;
+    uint16 m;
+    uint16 ef_construction;
+    uint8 metric;       /* IndexMetric */
+    uint8 quantization; /* Quantization */
+    uint8 max_level;    /* levels are capped so every tuple fits a page */
+    uint8 unused;
+    uint32 code_size;
+    uint32 aux_pages; /* blocks 1 .. aux_pages hold codec parameters */
+    uint32 aux_bytes;
+    BlockNumber entry_block; /* InvalidBlockNumber while the graph is empty */
+    OffsetNumber entry_offset;
+    int16 entry_level;
+    BlockNumber insert_page; /* where inserts start looking for room */
+    uint64 seed;             /* levels of built nodes */
+};
+
+/* Element flags. */
+#define HNSW_ELEMENT_DELETED 0x01 /* heap row gone: walked through, never returned */
+#define HNSW_ELEMENT_FREE 0x02    /* unlinked by VACUUM: the slot may be reused */
+
+struct ElementHeader {
+    uint8 kind; /* HNSW_ELEMENT_KIND */
+    uint8 level;
+    uint8 flags;
+    uint8 unused;
+    uint16 unused2;
+    ItemPointerData heap_tid;
+    uint32 unused3;
+};
+#define HNSW_ELEMENT_KIND 0x45
+static_assert(sizeof(ElementHeader) == 16, "element header is 16 bytes on disk");
+static_assert(sizeof(ItemPointerData) == 6, "neighbour slots are 6 bytes on disk");
+
+/* A node id: its tuple's (block, offset) in 48 bits. */
+using NodeId = uint64;
+inline NodeId MakeNodeId(BlockNumber block, OffsetNumber offset) { return (uint64(block) << 16) | offset; }
+inline BlockNumber NodeBlock(NodeId id) { return BlockNumber(id >> 16); }
+inline OffsetNumber NodeOffset(NodeId id) { return OffsetNumber(id & 0xFFFF); }
+inline constexpr NodeId kNoNode = ~uint64(0);
+
+/* Where things are inside an element tuple of a given level. */
+struct ElementLayout {
+    uint32 m;
+    uint32 code_size;
+
+    uint32 max_links(int lc) const { return lc == 0 ? 2 * m : m; }
+    static uint32 counts_offset() { return sizeof(ElementHeader); }
+    static uint32 slots_offset(int level) { return sizeof(ElementHeader) + ((level + 2) & ~1); }
+    uint32 layer_offset(int level, int lc) const
+    {
+        return slots_offset(level) + sizeof(ItemPointerData) * (lc == 0 ? 0 : 2 * m + (lc - 1) * m);
+    }
+    uint32 code_offset(int level) const { return (layer_offset(level, level + 1) + 3) & ~3u; } /* floats aligned */
+    Size tuple_size(int level) const { return MAXALIGN(code_offset(level) + code_size); }
+};
+
+/* A read-only view of one element tuple on a locked page. */
+struct ElementView {
+    const char *base;
+    const ElementLayout *layout;
+
+    const ElementHeader *header() const { return reinterpret_cast<const ElementHeader *>(base); }
+    int level() const { return header()->level; }
+    bool is_deleted() const { return (header()->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) != 0; }
+    uint8 count(int lc) const { return reinterpret_cast<const uint8 *>(base + ElementLayout::counts_offset())[lc]; }
+    const ItemPointerData *slots(int lc) const
+    {
+        return reinterpret_cast<const ItemPointerData *>(base + layout->layer_offset(level(), lc));
+    }
+    const uint8 *code() const { return reinterpret_cast<const uint8 *>(base + layout->code_offset(level())); }
+};
+
+/* What every backend caches per index (rd_amcache): the metapage's fixed
+ * fields and the codec parameters, both immutable after the build. */
+struct IndexInfoCache {
+    MetaPageData meta;
+    ElementLayout layout;
+    float *aux; /* aux_bytes / sizeof(float) floats (SQ8 ranges), or null */
+};
+
+/* --- hnsw_page.cpp ---------------------------------------------------------- */
+
+MetaPageData *PageGetMeta(Page page);
+/* The cached fixed part of the index's metapage (reads it the first time). */
+const IndexInfoCache *GetIndexInfo(Relation index);
+/* The metapage's current entry point and insert hint (one buffer read). */
+void ReadEntryPoint(Relation index, NodeId *entry, int *entry_level, BlockNumber *insert_page);
+/* Writes the initial metapage (and aux pages) into fresh pages of fork `fork`;
+ * WAL-logged as full pages when `wal`. */
+void WriteMetaPages(Relation index, ForkNumber fork, const MetaPageData &meta, const void *aux, bool wal);
+/* Replaces the metapage's contents without WAL (a build, before it logs
+ * every page). */
+void OverwriteMetaPage(Relation index, const MetaPageData &meta);
+/* Builds element tuple `out` (layout.tuple_size(level) bytes, zeroed). */
+void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const uint8 *code, char *out);
+/* The largest level whose tuple fits on a page. */
+int MaxLevelForPage(const ElementLayout &layout);
+/* Copies node id's layer-lc neighbours (buffer lock taken and released
+ * inside) into out; returns the count.  A freed or changed slot reads as
+ * no neighbours. */
+uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
+void SlotsToIds(const ItemPointerData *slots, uint32 n, NodeId *out);
+void IdsToSlots(const NodeId *ids, uint32 n, ItemPointerData *out);
+
+/* --- hnsw_codec.cpp --------------------------------------------------------- */
+
+struct Codec; /* opaque: scoring state for one query or one build */
+Size CodeSize(Quantization q, IndexMetric metric, uint32 dims);
+Size AuxBytes(Quantization q, uint32 dims);
+/* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
+void TrainCodec(Quantization q, IndexMetric metric, uint32 dims, const float *vectors, Size n, float *aux);
+/* A codec in the current memory context for the index's parameters. */
+Codec *MakeCodec(const IndexInfoCache *info);
+void Encode(Codec *codec, const float *vector, uint8 *code);
+/* Search distance from code to the current query ("smaller is nearer"). */
+void SetQuery(Codec *codec, const float *query);
+float CodeDistance(const Codec *codec, const uint8 *code);
+/* CodeDistance(), and in *lower_bound a value <= the SQL operator's exact
+ * result for this code's vector (what the executor's recheck compares). */
+float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound);
+/* A lower bound in search units turned into the operator's units. */
+double OperatorBound(const Codec *codec, double bound);
+/* The search distance between two stored vectors (decoded), for inserts. */
+void Decode(const Codec *codec, const uint8 *code, float *out);
+float VectorDistance(const Codec *codec, const float *a, const float *b);
+/* Query preparation: false for a query that orders nothing (cosine zero vector). */
+bool QueryIsOrderable(const Codec *codec, const float *query);
+
+/* --- the access method entry points ------------------------------------------ */
+
+IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *info);
+void BuildEmpty(Relation index);
+bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+            IndexUniqueCheck check, bool indexUnchanged, IndexInfo *info);
+/* Links one vector into the on-disk graph (aminsert, and builds that
+ * outgrow maintenance_work_mem). */
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, bool building);
+/* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
+void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
+                uint32 n_added, const NodeId *deleted, uint32 n_deleted);
+bool InSortedIds(const NodeId *ids, uint32 n, NodeId id);
+IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
+void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool GetTuple(IndexScanDesc scan, ScanDirection dir);
+void EndScan(IndexScanDesc scan);
+IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+                                  IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* The index column's value as fp32, after its opclass's normalization; the
+ * metric from the opclass's distance function. */
+IndexMetric MetricOf(Relation index);
+Quantization QuantizationOf(Relation index);
+int OptionM(Relation index);
+int OptionEfConstruction(Relation index);
+
+/* Registers the GUCs (from _PG_init). */
+void DefineGucs();
+
+}  // namespace vecdb::pg::hnsw

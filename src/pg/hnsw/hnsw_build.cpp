@@ -1,0 +1,369 @@
+/*
+ * hnsw_build.cpp -- CREATE INDEX: the graph is built in memory by the core
+ * (src/core/graph, on both cores), then every page is written once and
+ * WAL-logged in bulk with log_newpage_range, as nbtree's sorted build and
+ * pgvector's in-memory build do.
+ *
+ * Memory.  The graph (fp32 vectors, neighbour lists, per-thread scratch) is
+ * sized for the rows the table is expected to hold, capped by
+ * maintenance_work_mem.  Rows beyond that cap go to a temporary file and,
+ * after the pages are written, are inserted one by one through the pages
+ * like any INSERT: correct, slower, and announced by a NOTICE.
+ *
+ * Codes are computed once the graph is built; SQ8 learns its ranges from
+ * every vector held in memory.  Node i gets the i-th tuple slot in page
+ * order, so neighbour ids are known before any page is written.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "../../core/graph/hnsw.h"
+#include "hnsw.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/buffile.h"
+#include "utils/memutils.h"
+}
+
+#include "../types/vector.h"
+
+namespace vecdb::pg::hnsw {
+
+namespace core = vecdb::hnsw;
+
+namespace {
+
+enum BuildPhase { kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOverflow = 5 };
+
+struct BuildState {
+    uint32 dims;
+    IndexMetric metric;
+    core::MemoryGraph *graph;
+    ItemPointerData *heap_tids; /* per graph node */
+    BufFile *overflow;          /* (tid, vector) records past the graph's capacity */
+    uint64 overflow_count;
+    double heap_tuples;
+    double index_tuples;
+    MemoryContext tuple_context;
+};
+
+/* Everything a build decides before reading a row: metapage fields, core
+ * parameters.  Raises the user-facing errors for bad options. */
+void PlanIndex(Relation index, MetaPageData *meta, core::Params *params)
+{
+    const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    if (typmod < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions"),
+                        errhint("Index a vector(n) column, or cast the expression to vector(n).")));
+    const int m = OptionM(index);
+    const int ef_construction = OptionEfConstruction(index);
+    if (ef_construction < 2 * m)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("ef_construction must be greater than or equal to 2 * m")));
+
+    memset(meta, 0, sizeof(*meta));
+    meta->magic = HNSW_MAGIC;
+    meta->version = HNSW_VERSION;
+    meta->dims = uint32(typmod);
+    meta->m = uint16(m);
+    meta->ef_construction = uint16(ef_construction);
+    meta->metric = uint8(MetricOf(index));
+    meta->quantization = uint8(QuantizationOf(index));
+    meta->code_size = uint32(CodeSize(Quantization(meta->quantization), IndexMetric(meta->metric), meta->dims));
+    meta->aux_bytes = uint32(AuxBytes(Quantization(meta->quantization), meta->dims));
+    const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
+    meta->aux_pages = uint32((meta->aux_bytes + per_page - 1) / per_page);
+    meta->entry_block = InvalidBlockNumber;
+    meta->entry_offset = InvalidOffsetNumber;
+    meta->entry_level = -1;
+    meta->insert_page = 1 + meta->aux_pages;
+    meta->seed = 0x7665636462ull;
+
+    const ElementLayout layout{meta->m, meta->code_size};
+    const int max_level = MaxLevelForPage(layout);
+    if (max_level < 0) {
+        /* The largest dimension whose level-0 element fits a page. */
+        uint32 most = 0;
+        for (uint32 d = 1; d <= VECTOR_MAX_DIM; d++) {
+            ElementLayout l{meta->m, uint32(CodeSize(Quantization(meta->quantization), IndexMetric(meta->metric), d))};
+            if (MaxLevelForPage(l) < 0)
+                break;
+            most = d;
+        }
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
+                               "quantization '%s'",
+                               most, m, meta->quantization == uint8(Quantization::SQ8) ? "sq8" : "none"),
+                        errhint("Use quantization = 'sq8' or a smaller m.")));
+    }
+    meta->max_level = uint8(max_level);
+
+    params->M = uint32(m);
+    params->ef_construction = uint32(ef_construction);
+    params->seed = meta->seed;
+    params->max_level = max_level;
+}
+
+unsigned BuildThreads()
+{
+    unsigned threads = unsigned(std::max(0, max_parallel_maintenance_workers)) + 1;
+    return std::max(1u, std::min(threads, std::max(1u, std::thread::hardware_concurrency())));
+}
+
+/* The most nodes whose build fits `bytes`. */
+uint32 CapacityFor(Size bytes, uint32 dims, const core::Params &params, unsigned threads)
+{
+    uint32 lo = 0, hi = 1u << 30;
+    while (lo < hi) {
+        uint32 mid = lo + (hi - lo + 1) / 2;
+        Size need = core::build_memory_estimate(mid, dims, params, threads) + Size(mid) * sizeof(ItemPointerData);
+        if (need <= bytes)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
+{
+    auto *bs = static_cast<BuildState *>(state);
+    bs->heap_tuples++;
+    if (isnull[0])
+        return;
+    MemoryContext old = MemoryContextSwitchTo(bs->tuple_context);
+    const Vector *v = DatumGetVector(values[0]);
+    if (uint32(v->dim) != bs->dims)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
+    bool skip = false;
+    if (bs->metric == IndexMetric::Cosine) {
+        /* A zero vector has no direction: no cosine order (pgvector skips it too). */
+        skip = true;
+        for (uint32 i = 0; i < bs->dims && skip; i++)
+            skip = v->x[i] == 0.0f;
+    }
+    if (!skip) {
+        uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
+        if (id != core::MemoryGraph::kNone) {
+            bs->heap_tids[id] = *tid;
+        } else {
+            if (bs->overflow == nullptr) {
+                ereport(NOTICE, (errmsg("hnsw graph no longer fits in maintenance_work_mem after %u tuples",
+                                        bs->graph->size()),
+                                 errdetail("The remaining rows are inserted one by one, which is slower."),
+                                 errhint("Increase maintenance_work_mem to speed up builds.")));
+                bs->overflow = BufFileCreateTemp(false);
+            }
+            BufFileWrite(bs->overflow, tid, sizeof(ItemPointerData));
+            BufFileWrite(bs->overflow, const_cast<float *>(v->x), sizeof(float) * bs->dims);
+            bs->overflow_count++;
+        }
+        bs->index_tuples++;
+        if (uint64(bs->index_tuples) % 1024 == 0)
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, int64(bs->index_tuples));
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(bs->tuple_context);
+}
+
+/* Writes the graph's nodes into element pages from block `first`, in id
+ * order; returns the node ids. */
+NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
+                          const ItemPointerData *heap_tids, BlockNumber first)
+{
+    const uint32 n = graph.size();
+    const ElementLayout layout{meta.m, meta.code_size};
+    const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
+
+    /* Place every node first: its id is (page, slot). */
+    auto *ids = static_cast<NodeId *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(NodeId) * Max(n, 1u)));
+    BlockNumber block = first;
+    OffsetNumber offset = FirstOffsetNumber;
+    Size used = 0;
+    for (uint32 i = 0; i < n; i++) {
+        Size need = layout.tuple_size(graph.level(i)) + sizeof(ItemIdData);
+        if (used + need > room) {
+            block++;
+            offset = FirstOffsetNumber;
+            used = 0;
+        }
+        ids[i] = MakeNodeId(block, offset);
+        offset++;
+        used += need;
+    }
+
+    char *tuple = static_cast<char *>(palloc(BLCKSZ));
+    uint8 *code = static_cast<uint8 *>(palloc(meta.code_size));
+    NodeId *links = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * meta.m));
+
+    Buffer buffer = InvalidBuffer;
+    for (uint32 i = 0; i < n; i++) {
+        if (i % 1024 == 0) {
+            CHECK_FOR_INTERRUPTS();
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
+        }
+        if (!BufferIsValid(buffer) || NodeBlock(ids[i]) != BufferGetBlockNumber(buffer)) {
+            if (BufferIsValid(buffer)) {
+                MarkBufferDirty(buffer);
+                UnlockReleaseBuffer(buffer);
+            }
+            buffer = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+            Assert(BufferGetBlockNumber(buffer) == NodeBlock(ids[i]));
+            LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+            PageInit(BufferGetPage(buffer), BLCKSZ, 0);
+        }
+        const int level = graph.level(i);
+        Encode(codec, graph.vector(i), code);
+        FormElement(layout, level, const_cast<ItemPointer>(&heap_tids[i]), code, tuple);
+        uint8 *counts = reinterpret_cast<uint8 *>(tuple + ElementLayout::counts_offset());
+        for (int lc = 0; lc <= level; lc++) {
+            const uint32 *l = graph.links(i, lc);
+            for (uint32 j = 0; j < l[0]; j++)
+                links[j] = ids[l[1 + j]];
+            counts[lc] = uint8(l[0]);
+            IdsToSlots(links, l[0], reinterpret_cast<ItemPointerData *>(tuple + layout.layer_offset(level, lc)));
+        }
+        OffsetNumber placed = PageAddItem(BufferGetPage(buffer), Item(tuple), layout.tuple_size(level),
+                                          InvalidOffsetNumber, false, false);
+        if (placed != NodeOffset(ids[i]))
+            elog(ERROR, "hnsw: failed to place element %u", i);
+    }
+    if (BufferIsValid(buffer)) {
+        MarkBufferDirty(buffer);
+        UnlockReleaseBuffer(buffer);
+    }
+    return ids;
+}
+
+/* Inserts the rows the graph had no room for, through the pages. */
+void InsertOverflow(Relation index, BuildState *bs)
+{
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOverflow);
+    if (BufFileSeek(bs->overflow, 0, 0, SEEK_SET) != 0)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not rewind hnsw build temporary file")));
+    float *vector = static_cast<float *>(palloc(sizeof(float) * bs->dims));
+    for (uint64 i = 0; i < bs->overflow_count; i++) {
+        ItemPointerData tid;
+        if (BufFileRead(bs->overflow, &tid, sizeof(tid)) != sizeof(tid) ||
+            BufFileRead(bs->overflow, vector, sizeof(float) * bs->dims) != sizeof(float) * bs->dims)
+            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read hnsw build temporary file")));
+        CHECK_FOR_INTERRUPTS();
+        InsertVector(index, vector, &tid, true);
+        if (i % 256 == 0)
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, int64(bs->graph->size() + i));
+    }
+    BufFileClose(bs->overflow);
+}
+
+}  // namespace
+
+IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
+{
+    if (RelationGetNumberOfBlocks(index) != 0)
+        elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+
+    MetaPageData meta;
+    core::Params params;
+    PlanIndex(index, &meta, &params);
+    const unsigned threads = BuildThreads();
+
+    /* Size the graph for the rows expected, within maintenance_work_mem. */
+    double expected = heap->rd_rel->reltuples;
+    if (expected < 0)
+        expected = double(RelationGetNumberOfBlocks(heap)) * (BLCKSZ / double(VECTOR_SIZE(meta.dims) + 32));
+    const Size budget = Size(maintenance_work_mem) * 1024;
+    const uint32 fits = CapacityFor(budget, meta.dims, params, threads);
+    const uint32 capacity = uint32(std::min<double>(fits, expected * 1.2 + 1000));
+    if (capacity == 0)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("maintenance_work_mem is too small to build an hnsw index"),
+                        errhint("Set maintenance_work_mem to at least 1MB.")));
+
+    BuildState bs{};
+    bs.dims = meta.dims;
+    bs.metric = IndexMetric(meta.metric);
+    const vecdb::Metric core_metric = bs.metric == IndexMetric::L2             ? vecdb::Metric::L2
+                                      : bs.metric == IndexMetric::InnerProduct ? vecdb::Metric::InnerProduct
+                                      : bs.metric == IndexMetric::Cosine       ? vecdb::Metric::Cosine
+                                                                               : vecdb::Metric::L1;
+    const Size graph_bytes = core::MemoryGraph::bytes_needed(capacity, meta.dims, params);
+    void *graph_memory = MemoryContextAllocHuge(CurrentMemoryContext, graph_bytes);
+    bs.graph = new (palloc(sizeof(core::MemoryGraph))) core::MemoryGraph();
+    bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, core_metric, params);
+    bs.heap_tids = static_cast<ItemPointerData *>(
+        MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
+    bs.tuple_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
+
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, int64(std::max(expected, 0.0)));
+    bs.heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, &bs, nullptr);
+
+    /* Link the graph on every core; a cancel request stops it between inserts. */
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseGraph);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs.graph->size());
+    core::BuildOptions options;
+    options.threads = threads;
+    options.cancel = [](void *) { return bool(INTERRUPTS_PENDING_CONDITION()); };
+    options.progress = [](void *, uint32 inserted, uint32) {
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, inserted);
+    };
+    while (core::build(*bs.graph, options) == core::BuildStatus::Cancelled)
+        CHECK_FOR_INTERRUPTS(); /* ERROR on a cancel; other interrupts: go on */
+
+    /* Codec parameters from the vectors in memory, then the pages. */
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+    float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
+    TrainCodec(Quantization(meta.quantization), bs.metric, meta.dims, bs.graph->size() ? bs.graph->vector(0) : nullptr,
+               bs.graph->size(), aux);
+    if (bs.graph->size() == 0 && meta.quantization == uint8(Quantization::SQ8) && bs.metric != IndexMetric::Cosine)
+        ereport(NOTICE, (errmsg("hnsw index built on an empty table: sq8 ranges default to [-1, 1]"),
+                         errhint("REINDEX after loading data for the best recall.")));
+    IndexInfoCache info{};
+    info.meta = meta;
+    info.layout = ElementLayout{meta.m, meta.code_size};
+    info.aux = aux;
+    Codec *codec = MakeCodec(&info);
+    WriteMetaPages(index, MAIN_FORKNUM, meta, aux, false);
+    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, 1 + meta.aux_pages);
+    BlockNumber element_pages = RelationGetNumberOfBlocks(index);
+    if (bs.graph->entry_point() != core::MemoryGraph::kNone) {
+        meta.entry_block = NodeBlock(ids[bs.graph->entry_point()]);
+        meta.entry_offset = NodeOffset(ids[bs.graph->entry_point()]);
+        meta.entry_level = int16(bs.graph->max_level());
+        meta.insert_page = element_pages - 1;
+    }
+
+    OverwriteMetaPage(index, meta);
+    if (RelationNeedsWAL(index))
+        log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+
+    if (bs.overflow != nullptr)
+        InsertOverflow(index, &bs);
+
+    auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
+    result->heap_tuples = bs.heap_tuples;
+    result->index_tuples = bs.index_tuples;
+    return result;
+}
+
+void BuildEmpty(Relation index)
+{
+    MetaPageData meta;
+    core::Params params;
+    PlanIndex(index, &meta, &params);
+    float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
+    TrainCodec(Quantization(meta.quantization), IndexMetric(meta.metric), meta.dims, nullptr, 0, aux);
+    WriteMetaPages(index, INIT_FORKNUM, meta, aux, false);
+    log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
+}
+
+}  // namespace vecdb::pg::hnsw

@@ -1,0 +1,266 @@
+/*
+ * hnsw_handler.cpp -- the hnsw access method's handler, reloptions, GUCs
+ * and planner cost estimate.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "hnsw.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+}
+
+namespace vecdb::pg::hnsw {
+
+int ef_search = HNSW_DEFAULT_EF_SEARCH;
+int iterative_scan = kScanStrict;
+int max_scan_tuples = 20000;
+
+namespace {
+
+relopt_kind hnsw_relopt_kind;
+
+const struct config_enum_entry kIterativeScanOptions[] = {
+    {"off", kScanOff, false},
+    {"relaxed_order", kScanRelaxed, false},
+    {"strict_order", kScanStrict, false},
+    {nullptr, 0, false},
+};
+
+void ValidateQuantization(const char *value)
+{
+    if (value == nullptr || strcmp(value, "none") == 0 || strcmp(value, "sq8") == 0 || strcmp(value, "") == 0)
+        return;
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid value for hnsw option \"quantization\": \"%s\"", value),
+                    errdetail("Valid values are \"none\" and \"sq8\".")));
+}
+
+/* Names for pg_stat_progress_create_index.phase (build subphases). */
+char *BuildPhaseName(int64 phase)
+{
+    switch (phase) {
+    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+        return const_cast<char *>("initializing");
+    case 2:
+        return const_cast<char *>("loading tuples");
+    case 3:
+        return const_cast<char *>("building graph");
+    case 4:
+        return const_cast<char *>("writing pages");
+    case 5:
+        return const_cast<char *>("inserting rows beyond maintenance_work_mem");
+    }
+    return nullptr;
+}
+
+bytea *ParseOptions(Datum reloptions, bool validate)
+{
+    static const relopt_parse_elt table[] = {
+        {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
+        {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
+        {"quantization", RELOPT_TYPE_STRING, offsetof(Options, quantization_offset)},
+    };
+    return static_cast<bytea *>(build_reloptions(reloptions, validate, hnsw_relopt_kind, sizeof(Options), table,
+                                                 lengthof(table)));
+}
+
+/*
+ * The planner's cost: the first batch (ef_search results) visits about
+ * ef_search * 2M elements before returning anything; each later row costs
+ * about 2M more visits.  With no ORDER BY the index is useless: never chosen.
+ * A LIMIT scales the run cost by the fraction of rows it needs, so a filter
+ * that keeps few rows makes the scan long, and a btree on the filter wins.
+ */
+void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
+                  Selectivity *selectivity, double *correlation, double *pages)
+{
+    (void) root;
+    (void) loop_count;
+    *selectivity = 1.0;
+    *correlation = 0.0;
+    if (path->indexorderbys == NIL) {
+        *startup = *total = get_float8_infinity();
+        *pages = 0;
+        return;
+    }
+    IndexOptInfo *index = path->indexinfo;
+    const double tuples = Max(index->tuples, 1.0);
+    int m = HNSW_DEFAULT_M;
+    Relation rel = index_open(index->indexoid, NoLock);
+    m = OptionM(rel);
+    index_close(rel, NoLock);
+
+    /* A visit scores one code and touches one (mostly cached) page. */
+    const double visit = cpu_index_tuple_cost + cpu_operator_cost + 0.1 * random_page_cost;
+    const double first = Min(tuples, double(ef_search) * 2 * m);
+    *startup = first * visit;
+    *total = *startup + tuples * 2 * m * visit / 4;
+    *pages = Min(double(index->pages), first);
+}
+
+}  // namespace
+
+IndexMetric MetricOf(Relation index)
+{
+    Oid proc = index_getprocid(index, 1, HNSW_DISTANCE_PROC);
+    const char *name = get_func_name(proc);
+    if (name == nullptr)
+        elog(ERROR, "hnsw: opclass has no distance function");
+    if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
+        return IndexMetric::L2;
+    if (strcmp(name, "vector_negative_inner_product") == 0)
+        return IndexMetric::InnerProduct;
+    if (strcmp(name, "cosine_distance") == 0)
+        return IndexMetric::Cosine;
+    if (strcmp(name, "l1_distance") == 0)
+        return IndexMetric::L1;
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("hnsw does not support distance function \"%s\"", name)));
+    pg_unreachable();
+}
+
+int OptionM(Relation index)
+{
+    auto *options = reinterpret_cast<Options *>(index->rd_options);
+    return options != nullptr ? options->m : HNSW_DEFAULT_M;
+}
+
+int OptionEfConstruction(Relation index)
+{
+    auto *options = reinterpret_cast<Options *>(index->rd_options);
+    return options != nullptr ? options->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/* 'sq8' unless asked otherwise; 'none' for L1, which codes cannot bound. */
+Quantization QuantizationOf(Relation index)
+{
+    auto *options = reinterpret_cast<Options *>(index->rd_options);
+    const char *value = "";
+    if (options != nullptr && options->quantization_offset != 0)
+        value = reinterpret_cast<const char *>(options) + options->quantization_offset;
+    const bool l1 = MetricOf(index) == IndexMetric::L1;
+    if (strcmp(value, "none") == 0)
+        return Quantization::None;
+    if (strcmp(value, "sq8") == 0) {
+        if (l1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("hnsw quantization \"sq8\" does not support vector_l1_ops"),
+                            errhint("Use quantization = 'none' for L1 distance.")));
+        return Quantization::SQ8;
+    }
+    return l1 ? Quantization::None : Quantization::SQ8;
+}
+
+void DefineGucs()
+{
+    hnsw_relopt_kind = add_reloption_kind();
+    add_int_reloption(hnsw_relopt_kind, "m", "Max number of connections per node", HNSW_DEFAULT_M, HNSW_MIN_M,
+                      HNSW_MAX_M, AccessExclusiveLock);
+    add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the candidate list while building",
+                      HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION,
+                      AccessExclusiveLock);
+    add_string_reloption(hnsw_relopt_kind, "quantization", "Code stored per element: 'sq8' or 'none'", "",
+                         ValidateQuantization, AccessExclusiveLock);
+
+    DefineCustomIntVariable("hnsw.ef_search", "Size of the candidate list of an hnsw scan (its first batch).",
+                            "Larger finds more of the true nearest neighbours, more slowly.", &ef_search,
+                            HNSW_DEFAULT_EF_SEARCH, 1, HNSW_MAX_EF_SEARCH, PGC_USERSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomEnumVariable("hnsw.iterative_scan",
+                             "Whether an hnsw scan goes on past its first batch when rows are still wanted.",
+                             "strict_order returns rows in exact distance order; relaxed_order may return a "
+                             "nearer row after a farther one; off stops after ef_search candidates.",
+                             &iterative_scan, kScanStrict, kIterativeScanOptions, PGC_USERSET, 0, nullptr, nullptr,
+                             nullptr);
+    DefineCustomIntVariable("hnsw.max_scan_tuples", "Elements an iterative hnsw scan visits at most.",
+                            "The scan ends there even if the query wants more rows.", &max_scan_tuples, 20000, 1,
+                            INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("hnsw");
+}
+
+}  // namespace vecdb::pg::hnsw
+
+namespace h = vecdb::pg::hnsw;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(hnsw_handler);
+PGDLLEXPORT Datum hnsw_handler(PG_FUNCTION_ARGS);
+}
+
+/* The hnsw access method: ordered scans by a distance operator only. */
+Datum hnsw_handler(PG_FUNCTION_ARGS)
+{
+    (void) fcinfo;
+    IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+    am->amstrategies = 0;
+    am->amsupport = 1;
+    am->amoptsprocnum = 0;
+    am->amcanorder = false;
+    am->amcanorderbyop = true;
+    am->amcanbackward = false;
+    am->amcanunique = false;
+    am->amcanmulticol = false;
+    am->amoptionalkey = true;
+    am->amsearcharray = false;
+    am->amsearchnulls = false;
+    am->amstorage = false;
+    am->amclusterable = false;
+    am->ampredlocks = false;
+    am->amcanparallel = false;
+    am->amcaninclude = false;
+    am->amusemaintenanceworkmem = false;
+    am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+    am->amkeytype = InvalidOid;
+
+    am->ambuild = [](Relation heap, Relation index, IndexInfo *info) {
+        return vecdb::pg::Guarded([&] { return h::Build(heap, index, info); });
+    };
+    am->ambuildempty = [](Relation index) { vecdb::pg::Guarded([&] { h::BuildEmpty(index); }); };
+    am->aminsert = [](Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap,
+                      IndexUniqueCheck check, bool unchanged, IndexInfo *info) {
+        return vecdb::pg::Guarded([&] { return h::Insert(index, values, isnull, tid, heap, check, unchanged, info); });
+    };
+    am->ambulkdelete = [](IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
+                          void *state) {
+        return vecdb::pg::Guarded([&] { return h::BulkDelete(info, stats, callback, state); });
+    };
+    am->amvacuumcleanup = [](IndexVacuumInfo *info, IndexBulkDeleteResult *stats) {
+        return vecdb::pg::Guarded([&] { return h::VacuumCleanup(info, stats); });
+    };
+    am->amcanreturn = nullptr;
+    am->amcostestimate = h::CostEstimate;
+    am->amoptions = h::ParseOptions;
+    am->amproperty = nullptr;
+    am->ambuildphasename = h::BuildPhaseName;
+    am->amvalidate = [](Oid) { return true; };
+    am->amadjustmembers = nullptr;
+    am->ambeginscan = [](Relation index, int nkeys, int norderbys) {
+        return vecdb::pg::Guarded([&] { return h::BeginScan(index, nkeys, norderbys); });
+    };
+    am->amrescan = [](IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys) {
+        vecdb::pg::Guarded([&] { h::Rescan(scan, keys, nkeys, orderbys, norderbys); });
+    };
+    am->amgettuple = [](IndexScanDesc scan, ScanDirection dir) {
+        return vecdb::pg::Guarded([&] { return h::GetTuple(scan, dir); });
+    };
+    am->amgetbitmap = nullptr;
+    am->amendscan = [](IndexScanDesc scan) { vecdb::pg::Guarded([&] { h::EndScan(scan); }); };
+    am->ammarkpos = nullptr;
+    am->amrestrpos = nullptr;
+    am->amestimateparallelscan = nullptr;
+    am->aminitparallelscan = nullptr;
+    am->amparallelrescan = nullptr;
+
+    PG_RETURN_POINTER(am);
+}

@@ -1,0 +1,413 @@
+/*
+ * hnsw_insert.cpp -- aminsert: INSERT (Algorithm 1) through the pages.
+ *
+ * The new element's neighbours are found with the same search the scans
+ * use (PageReader, ef_construction), chosen with Algorithm 4 on decoded
+ * codes, and the element is written with its lists filled.  Then each
+ * neighbour gets a link back: appended while its list has room, otherwise
+ * the list is re-selected from its old members plus the new element.
+ *
+ * Concurrency.  Inserts hold HNSW_UPDATE_LOCK shared; one that will become
+ * the entry point (a level above the graph's top, or the first element)
+ * holds it exclusive, so the entry point only moves under that lock.  A
+ * neighbour list is read under a share lock, re-selected with no lock held,
+ * and written under an exclusive lock only if it did not change meanwhile
+ * (otherwise the other writer's list stands).  Never two buffer locks at
+ * once, so no deadlock.  Every page change goes through GenericXLog.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../core/graph/neighbor_select.h"
+#include "../../core/graph/visited.h"
+#include "hnsw_reader.h"
+
+extern "C" {
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+#include "../types/vector.h"
+
+namespace vecdb::pg::hnsw {
+
+namespace core = vecdb::hnsw;
+
+namespace {
+
+/* Pages an insert looks at for room before extending the relation. */
+constexpr int kPlacementTries = 4;
+
+int RandomLevel(const MetaPageData &meta)
+{
+    const double ml = 1.0 / std::log(double(meta.m));
+    const double u = 1.0 - pg_prng_double(&pg_global_prng_state); /* (0, 1] */
+    return std::min<int>(int(std::floor(-std::log(u) * ml)), meta.max_level);
+}
+
+/* Copies node id's code into `code`; false if it is not a live element. */
+bool ReadCode(Relation index, const ElementLayout &layout, NodeId id, uint8 *code)
+{
+    Buffer buffer = ReadBuffer(index, NodeBlock(id));
+    LockBuffer(buffer, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buffer);
+    bool ok = false;
+    const OffsetNumber offset = NodeOffset(id);
+    if (offset >= FirstOffsetNumber && offset <= PageGetMaxOffsetNumber(page)) {
+        ItemId item = PageGetItemId(page, offset);
+        if (ItemIdIsNormal(item)) {
+            ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), &layout};
+            if (e.header()->kind == HNSW_ELEMENT_KIND && !(e.header()->flags & HNSW_ELEMENT_FREE)) {
+                memcpy(code, e.code(), layout.code_size);
+                ok = true;
+            }
+        }
+    }
+    UnlockReleaseBuffer(buffer);
+    return ok;
+}
+
+/* The element at `offset` of a locked page, or null. */
+char *ElementAt(Page page, OffsetNumber offset)
+{
+    if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
+        return nullptr;
+    ItemId item = PageGetItemId(page, offset);
+    if (!ItemIdIsNormal(item))
+        return nullptr;
+    char *tuple = reinterpret_cast<char *>(PageGetItem(page, item));
+    return reinterpret_cast<ElementHeader *>(tuple)->kind == HNSW_ELEMENT_KIND ? tuple : nullptr;
+}
+
+/* Writes `tuple` into a freed slot of its level or free space, from the
+ * insert hint on; extends the index when the pages tried are full.  *hint
+ * moves past the pages found full, so freed slots are found page by page. */
+NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tuple, int level, BlockNumber *hint)
+{
+    const ElementLayout &layout = info->layout;
+    const Size size = layout.tuple_size(level);
+    const BlockNumber first = 1 + info->meta.aux_pages;
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    BlockNumber block = std::max(*hint, first);
+    for (int tries = 0; block < nblocks && tries < kPlacementTries; block++, tries++) {
+        Buffer buffer = ReadBuffer(index, block);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buffer);
+        OffsetNumber reuse = InvalidOffsetNumber;
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            const char *e = ElementAt(page, off);
+            if (e != nullptr && (reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE) &&
+                reinterpret_cast<const ElementHeader *>(e)->level == level) {
+                reuse = off;
+                break;
+            }
+        }
+        if (reuse != InvalidOffsetNumber || PageGetFreeSpace(page) >= size) {
+            GenericXLogState *state = GenericXLogStart(index);
+            Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
+            OffsetNumber at = reuse;
+            if (reuse != InvalidOffsetNumber)
+                memcpy(PageGetItem(copy, PageGetItemId(copy, reuse)), tuple, size);
+            else
+                at = PageAddItem(copy, Item(tuple), size, InvalidOffsetNumber, false, false);
+            if (at == InvalidOffsetNumber)
+                elog(ERROR, "hnsw: failed to add element to block %u", block);
+            GenericXLogFinish(state);
+            UnlockReleaseBuffer(buffer);
+            *hint = block;
+            return MakeNodeId(block, at);
+        }
+        UnlockReleaseBuffer(buffer);
+        *hint = block + 1;
+    }
+
+    LockRelationForExtension(index, ExclusiveLock);
+    Buffer buffer = ReadBuffer(index, P_NEW);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    GenericXLogState *state = GenericXLogStart(index);
+    Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
+    PageInit(page, BLCKSZ, 0);
+    OffsetNumber at = PageAddItem(page, Item(tuple), size, InvalidOffsetNumber, false, false);
+    if (at == InvalidOffsetNumber)
+        elog(ERROR, "hnsw: failed to add element to a new page");
+    GenericXLogFinish(state);
+    block = BufferGetBlockNumber(buffer);
+    UnlockReleaseBuffer(buffer);
+    *hint = std::min(std::max(*hint, first), block);
+    return MakeNodeId(block, at);
+}
+
+/* Sets the metapage's entry point and/or insert hint (WAL-logged). */
+void UpdateMeta(Relation index, NodeId entry, int entry_level, BlockNumber insert_page)
+{
+    Buffer buffer = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState *state = GenericXLogStart(index);
+    MetaPageData *meta = PageGetMeta(GenericXLogRegisterBuffer(state, buffer, 0));
+    if (entry != kNoNode) {
+        meta->entry_block = NodeBlock(entry);
+        meta->entry_offset = NodeOffset(entry);
+        meta->entry_level = int16(entry_level);
+    }
+    if (BlockNumberIsValid(insert_page))
+        meta->insert_page = insert_page;
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(buffer);
+}
+
+}  // namespace
+
+bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
+{
+    return n > 0 && std::binary_search(ids, ids + n, id);
+}
+
+/*
+ * Makes node `base`'s layer-lc list hold `added` too: appended while there
+ * is room, else the list is re-selected (Algorithm 4 on decoded codes) from
+ * its members plus `added`.  Members and candidates in the sorted `deleted`
+ * ids are dropped (VACUUM's repair passes the deleted elements and their
+ * neighbours as `added`).  The list is written only if it is still what was
+ * read.
+ */
+void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
+                uint32 n_added, const NodeId *deleted, uint32 n_deleted)
+{
+    const ElementLayout &layout = info->layout;
+    const uint32 max_links = layout.max_links(lc);
+    const uint32 dims = info->meta.dims;
+
+    /* Fast path: room for every new link. */
+    Buffer buffer = ReadBuffer(index, NodeBlock(base));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    char *e = ElementAt(BufferGetPage(buffer), NodeOffset(base));
+    if (e == nullptr || (reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE) ||
+        reinterpret_cast<ElementHeader *>(e)->level < lc) {
+        UnlockReleaseBuffer(buffer);
+        return;
+    }
+    ElementView view{e, &layout};
+    const uint32 count = view.count(lc);
+    if (n_deleted == 0 && count + n_added <= max_links) {
+        GenericXLogState *state = GenericXLogStart(index);
+        Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
+        char *ce = ElementAt(copy, NodeOffset(base));
+        auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(view.level(), lc));
+        IdsToSlots(added, n_added, slots + count);
+        reinterpret_cast<uint8 *>(ce + ElementLayout::counts_offset())[lc] = uint8(count + n_added);
+        GenericXLogFinish(state);
+        UnlockReleaseBuffer(buffer);
+        return;
+    }
+    /* Full: copy the list and the base's code, decide unlocked. */
+    const uint32 total = count + n_added;
+    NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * total));
+    ItemPointerData *old_slots = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
+    memcpy(old_slots, view.slots(lc), sizeof(ItemPointerData) * count);
+    SlotsToIds(old_slots, count, ids);
+    memcpy(ids + count, added, sizeof(NodeId) * n_added);
+    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
+    memcpy(code, view.code(), layout.code_size);
+    const int base_level = view.level();
+    UnlockReleaseBuffer(buffer);
+
+    float *vectors = static_cast<float *>(palloc(sizeof(float) * dims * (total + 1)));
+    float *base_vector = vectors + Size(total) * dims;
+    Decode(codec, code, base_vector);
+    auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * total));
+    uint32 n = 0;
+    for (uint32 i = 0; i < total; i++) {
+        if (ids[i] == base || InSortedIds(deleted, n_deleted, ids[i]) || !ReadCode(index, layout, ids[i], code))
+            continue;
+        Decode(codec, code, vectors + Size(i) * dims);
+        candidates[n++] = core::ScoredId<uint32>{VectorDistance(codec, base_vector, vectors + Size(i) * dims), i};
+    }
+    std::sort(candidates, candidates + n,
+              [](const core::ScoredId<uint32> &a, const core::ScoredId<uint32> &b) { return core::closer(a, b); });
+    /* Drop duplicate ids (a candidate may already be a member). */
+    uint32 unique = 0;
+    for (uint32 i = 0; i < n; i++) {
+        bool seen = false;
+        for (uint32 j = 0; j < unique && !seen; j++)
+            seen = ids[candidates[j].id] == ids[candidates[i].id];
+        if (!seen)
+            candidates[unique++] = candidates[i];
+    }
+    auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * max_links));
+    const std::size_t k = core::select_neighbors_heuristic(
+        candidates, unique, max_links,
+        [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
+        false, kept, static_cast<core::ScoredId<uint32> *>(nullptr));
+    NodeId *new_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
+    for (std::size_t i = 0; i < k; i++)
+        new_ids[i] = ids[kept[i].id];
+
+    buffer = ReadBuffer(index, NodeBlock(base));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    e = ElementAt(BufferGetPage(buffer), NodeOffset(base));
+    if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level &&
+        !(reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE)) {
+        ElementView now{e, &layout};
+        if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(ItemPointerData) * count) == 0) {
+            GenericXLogState *state = GenericXLogStart(index);
+            Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
+            char *ce = ElementAt(copy, NodeOffset(base));
+            auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(base_level, lc));
+            IdsToSlots(new_ids, uint32(k), slots);
+            reinterpret_cast<uint8 *>(ce + ElementLayout::counts_offset())[lc] = uint8(k);
+            GenericXLogFinish(state);
+        }
+    }
+    UnlockReleaseBuffer(buffer);
+}
+
+/*
+ * The neighbours a vector (prepared in the codec as the query) should have
+ * on layers 0 .. level, searched from `entry` (on layer entry_level):
+ * selected[lc][0 .. count[lc]).  Shared with VACUUM's repair.
+ */
+void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, NodeId entry, int entry_level, int level,
+                   NodeId skip, NodeId **selected, uint32 *count)
+{
+    const ElementLayout &layout = info->layout;
+    const uint32 dims = info->meta.dims;
+    const std::size_t ef = info->meta.ef_construction;
+    PageReader reader;
+    reader.init(index, info, codec);
+    vecdb::hnsw::SearchScratch<NodeId> scratch;
+    scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, reader.max_degree())), ef, reader.max_degree());
+    vecdb::hnsw::HashVisitedSet<NodeId> visited;
+    visited.init(PallocAllocator(), 4 * ef * reader.max_degree());
+    vecdb::hnsw::SearchStats stats;
+
+    for (int lc = 0; lc <= level; lc++)
+        count[lc] = 0;
+    if (entry == kNoNode)
+        return;
+    core::ScoredId<NodeId> cur{reader.distance(entry), entry};
+    for (int lc = entry_level; lc > level; lc--)
+        cur = core::search_layer_greedy(reader, scratch, cur, lc, stats);
+
+    auto *ep = static_cast<core::ScoredId<NodeId> *>(palloc(sizeof(core::ScoredId<NodeId>) * ef));
+    std::size_t n_ep = 1;
+    ep[0] = cur;
+    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
+    float *vectors = static_cast<float *>(palloc(sizeof(float) * dims * ef));
+    auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * ef));
+    auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * 2 * layout.m));
+    NodeId *candidate_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * ef));
+    for (int lc = std::min(level, entry_level); lc >= 0; lc--) {
+        const uint32 n = core::search_layer(reader, visited, scratch, ep, n_ep, ef, lc, stats);
+        memcpy(ep, scratch.results, sizeof(core::ScoredId<NodeId>) * n);
+        n_ep = std::max<std::size_t>(n, 1);
+        uint32 m = 0;
+        for (uint32 i = 0; i < n; i++) {
+            if (ep[i].id == skip || !ReadCode(index, layout, ep[i].id, code))
+                continue;
+            Decode(codec, code, vectors + Size(m) * dims);
+            candidates[m] = core::ScoredId<uint32>{ep[i].distance, m};
+            candidate_ids[m] = ep[i].id;
+            m++;
+        }
+        const std::size_t k = core::select_neighbors_heuristic(
+            candidates, m, layout.max_links(lc),
+            [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
+            false, kept, static_cast<core::ScoredId<uint32> *>(nullptr));
+        selected[lc] = static_cast<NodeId *>(palloc(sizeof(NodeId) * std::max<std::size_t>(k, 1)));
+        for (std::size_t i = 0; i < k; i++)
+            selected[lc][i] = candidate_ids[kept[i].id];
+        count[lc] = uint32(k);
+    }
+}
+
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, bool building)
+{
+    (void) building;
+    const IndexInfoCache *info = GetIndexInfo(index);
+    const MetaPageData &meta = info->meta;
+    const ElementLayout &layout = info->layout;
+    MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(context);
+
+    /* The graph holds cosine vectors normalized, as the build does. */
+    float *v = static_cast<float *>(palloc(sizeof(float) * meta.dims));
+    memcpy(v, vector, sizeof(float) * meta.dims);
+    if (IndexMetric(meta.metric) == IndexMetric::Cosine) {
+        double norm = 0;
+        for (uint32 i = 0; i < meta.dims; i++)
+            norm += double(v[i]) * v[i];
+        norm = std::sqrt(norm);
+        for (uint32 i = 0; i < meta.dims; i++)
+            v[i] = float(v[i] / norm);
+    }
+    Codec *codec = MakeCodec(info);
+    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
+    Encode(codec, v, code);
+    SetQuery(codec, v);
+    const int level = RandomLevel(meta);
+
+    LOCKMODE mode = ShareLock;
+    LockPage(index, HNSW_UPDATE_LOCK, mode);
+    NodeId entry;
+    int entry_level;
+    BlockNumber hint;
+    ReadEntryPoint(index, &entry, &entry_level, &hint);
+    if (entry == kNoNode || level > entry_level) {
+        UnlockPage(index, HNSW_UPDATE_LOCK, mode);
+        mode = ExclusiveLock;
+        LockPage(index, HNSW_UPDATE_LOCK, mode);
+        ReadEntryPoint(index, &entry, &entry_level, &hint);
+    }
+
+    auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
+    auto *count = static_cast<uint32 *>(palloc0(sizeof(uint32) * (level + 1)));
+    FindNeighbors(index, info, codec, entry, entry_level, level, kNoNode, selected, count);
+
+    char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
+    FormElement(layout, level, heap_tid, code, tuple);
+    for (int lc = 0; lc <= level; lc++) {
+        reinterpret_cast<uint8 *>(tuple + ElementLayout::counts_offset())[lc] = uint8(count[lc]);
+        IdsToSlots(selected[lc], count[lc], reinterpret_cast<ItemPointerData *>(tuple + layout.layer_offset(level, lc)));
+    }
+    BlockNumber new_hint = hint;
+    const NodeId id = PlaceElement(index, info, tuple, level, &new_hint);
+
+    for (int lc = 0; lc <= level; lc++)
+        for (uint32 i = 0; i < count[lc]; i++)
+            RelinkNode(index, info, codec, selected[lc][i], lc, &id, 1, nullptr, 0);
+
+    const bool new_entry = entry == kNoNode || level > entry_level;
+    if (new_entry || new_hint != hint)
+        UpdateMeta(index, new_entry ? id : kNoNode, level, new_hint != hint ? new_hint : InvalidBlockNumber);
+    UnlockPage(index, HNSW_UPDATE_LOCK, mode);
+
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(context);
+}
+
+bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation, IndexUniqueCheck, bool,
+            IndexInfo *)
+{
+    if (isnull[0])
+        return false;
+    const IndexInfoCache *info = GetIndexInfo(index);
+    const Vector *v = DatumGetVector(values[0]);
+    if (uint32(v->dim) != info->meta.dims)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));
+    if (IndexMetric(info->meta.metric) == IndexMetric::Cosine) {
+        bool zero = true;
+        for (int i = 0; i < v->dim && zero; i++)
+            zero = v->x[i] == 0.0f;
+        if (zero)
+            return false; /* no direction: not indexed under cosine */
+    }
+    InsertVector(index, v->x, heap_tid, false);
+    return false;
+}
+
+}  // namespace vecdb::pg::hnsw

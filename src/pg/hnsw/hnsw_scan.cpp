@@ -1,0 +1,207 @@
+/*
+ * hnsw_scan.cpp -- amgettuple: rows in distance order, found on codes,
+ * made exact by the executor.
+ *
+ * A scan runs the core's resumable Scan (hnsw_search.h) over PageReader.
+ * Its first batch is the ef_search nearest elements, exactly a K-NN-SEARCH;
+ * while the executor keeps asking (a WHERE clause rejected rows), later
+ * batches continue the same walk (iterative scan), up to
+ * hnsw.max_scan_tuples elements scored.
+ *
+ * Each batch is returned in the order of its elements' lower bounds, with
+ * the bound as the ORDER BY value and xs_recheckorderby set: the executor
+ * fetches each heap row, computes the exact distance and holds rows back in
+ * its reorder queue until no later index row can be nearer.  So the heap is
+ * the re-rank store, rows come out exactly ordered, and the index holds only
+ * codes.  A later batch can find an element whose bound is below one
+ * already returned; strict_order drops it (the order stays exact),
+ * relaxed_order returns it (a row may come after a farther one).
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../core/graph/visited.h"
+#include "hnsw_reader.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "pgstat.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+}
+
+#include "../types/vector.h"
+
+namespace vecdb::pg::hnsw {
+
+namespace {
+
+using Visited = vecdb::hnsw::HashVisitedSet<NodeId>;
+using GraphScan = vecdb::hnsw::Scan<PageReader, Visited>;
+
+struct ReturnItem {
+    double bound;
+    ItemPointerData heap_tid;
+};
+
+struct ScanState {
+    MemoryContext context; /* everything below; reset by rescan */
+    const IndexInfoCache *info;
+    Codec *codec;
+    PageReader reader;
+    vecdb::hnsw::SearchScratch<NodeId> scratch;
+    Visited visited;
+    GraphScan graph_scan;
+    float *query;
+    bool query_null;  /* ORDER BY v <-> NULL: rows in any order, value NULL */
+    bool orderable;   /* false: cosine to a zero vector, every value NaN */
+    bool started;
+    bool exhausted;
+    uint32 batches;
+    ReturnItem *items;
+    uint32 item_count;
+    uint32 next_item;
+    double last_bound;
+};
+
+/* Fills st->items from the next batch; false when the walk is over. */
+bool NextBatch(IndexScanDesc scan, ScanState *st)
+{
+    if (st->batches > 0) {
+        if (iterative_scan == kScanOff)
+            return false;
+        if (st->graph_scan.stats().distance_computations >= uint64(max_scan_tuples))
+            return false;
+    }
+    const uint32 n = st->graph_scan.next_batch(st->reader);
+    if (n == 0)
+        return false;
+    st->batches++;
+    const auto *batch = st->graph_scan.batch();
+    uint32 count = 0;
+    for (uint32 i = 0; i < n; i++) {
+        const NodeInfo *node = st->reader.info(batch[i].id);
+        if (node == nullptr || !node->result)
+            continue;
+        if (st->batches > 1 && iterative_scan == kScanStrict && node->bound < st->last_bound)
+            continue;
+        st->items[count].bound = node->bound;
+        st->items[count].heap_tid = node->heap_tid;
+        count++;
+    }
+    std::sort(st->items, st->items + count,
+              [](const ReturnItem &a, const ReturnItem &b) { return a.bound < b.bound; });
+    st->item_count = count;
+    st->next_item = 0;
+    pgstat_count_index_tuples(scan->indexRelation, count);
+    return true;
+}
+
+void Start(IndexScanDesc scan, ScanState *st)
+{
+    st->started = true;
+    NodeId entry;
+    int entry_level;
+    ReadEntryPoint(scan->indexRelation, &entry, &entry_level, nullptr);
+    if (entry == kNoNode) {
+        st->exhausted = true;
+        return;
+    }
+    if (st->query_null || !(st->orderable = QueryIsOrderable(st->codec, st->query))) {
+        /* Any order will do: walk from a fixed direction. */
+        memset(st->query, 0, sizeof(float) * st->info->meta.dims);
+        st->query[0] = 1.0f;
+    }
+    SetQuery(st->codec, st->query);
+    st->graph_scan.start(entry, entry_level);
+}
+
+}  // namespace
+
+IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys)
+{
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    auto *st = static_cast<ScanState *>(palloc0(sizeof(ScanState)));
+    st->context = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan", ALLOCSET_DEFAULT_SIZES);
+    scan->opaque = st;
+    /* The access method provides the ORDER BY value arrays (as GiST does). */
+    scan->xs_orderbyvals = static_cast<Datum *>(palloc0(sizeof(Datum) * Max(norderbys, 1)));
+    scan->xs_orderbynulls = static_cast<bool *>(palloc(sizeof(bool) * Max(norderbys, 1)));
+    return scan;
+}
+
+void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    MemoryContextReset(st->context);
+    MemoryContext old = MemoryContextSwitchTo(st->context);
+
+    st->info = GetIndexInfo(scan->indexRelation);
+    const uint32 dims = st->info->meta.dims;
+    st->codec = MakeCodec(st->info);
+    st->reader.init(scan->indexRelation, st->info, st->codec);
+    const std::size_t ef = std::max(ef_search, 1);
+    st->scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, st->reader.max_degree())), ef,
+                     st->reader.max_degree());
+    st->visited.init(PallocAllocator(), 4 * ef * st->reader.max_degree());
+    st->graph_scan.init(st->scratch, &st->visited, PallocAllocator(), ef);
+    st->items = static_cast<ReturnItem *>(palloc(sizeof(ReturnItem) * ef));
+    st->item_count = st->next_item = 0;
+    st->batches = 0;
+    st->started = st->exhausted = false;
+    st->last_bound = -get_float8_infinity();
+    st->query = static_cast<float *>(palloc0(sizeof(float) * dims));
+    st->query_null = true;
+    st->orderable = true;
+    if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
+        const Vector *q = DatumGetVector(orderbys[0].sk_argument);
+        if (uint32(q->dim) != dims)
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                            errmsg("different vector dimensions %u and %d", dims, q->dim)));
+        memcpy(st->query, q->x, sizeof(float) * dims);
+        st->query_null = false;
+    }
+    MemoryContextSwitchTo(old);
+}
+
+bool GetTuple(IndexScanDesc scan, ScanDirection)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    MemoryContext old = MemoryContextSwitchTo(st->context);
+    if (!st->started)
+        Start(scan, st);
+    bool found = false;
+    while (!st->exhausted) {
+        if (st->next_item < st->item_count) {
+            const ReturnItem &item = st->items[st->next_item++];
+            scan->xs_heaptid = item.heap_tid;
+            scan->xs_recheck = false;
+            scan->xs_recheckorderby = true;
+            if (st->query_null) {
+                scan->xs_orderbyvals[0] = (Datum) 0;
+                scan->xs_orderbynulls[0] = true;
+            } else {
+                scan->xs_orderbyvals[0] = Float8GetDatum(st->orderable ? item.bound : get_float8_nan());
+                scan->xs_orderbynulls[0] = false;
+            }
+            st->last_bound = std::max(st->last_bound, item.bound);
+            found = true;
+            break;
+        }
+        if (!NextBatch(scan, st))
+            st->exhausted = true;
+    }
+    MemoryContextSwitchTo(old);
+    return found;
+}
+
+void EndScan(IndexScanDesc scan)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    MemoryContextDelete(st->context);
+    pfree(st);
+    scan->opaque = nullptr;
+}
+
+}  // namespace vecdb::pg::hnsw

@@ -1,0 +1,256 @@
+/*
+ * hnsw_vacuum.cpp -- VACUUM: elements whose heap rows are gone are marked
+ * deleted, the graph is repaired around them, and their slots are freed
+ * for reuse.
+ *
+ *   1. Mark: every element whose heap TID the callback reports dead gets
+ *      HNSW_ELEMENT_DELETED.  Scans walk through it and never return it;
+ *      inserts never link to it.
+ *   2. Repair, holding HNSW_UPDATE_LOCK exclusive (no insert runs, scans
+ *      do): each live element's list that names a deleted element is
+ *      re-selected from its live members plus the live neighbours of the
+ *      deleted ones (RelinkNode, Algorithm 4); a deleted entry point moves
+ *      to a live element of the highest level.
+ *   3. Free: deleted elements become HNSW_ELEMENT_FREE; no list names them
+ *      any more, so an insert of the same level may overwrite the slot.
+ *      The insert hint moves to the first page with a free slot.
+ * A scan that read a slot before it was reused only walks a little off its
+ * way; the heap TIDs it returns were copied when read, and the executor's
+ * MVCC check rejects any row that replaced a dead one.
+ */
+#include <algorithm>
+#include <cstring>
+
+#include "hnsw.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+namespace vecdb::pg::hnsw {
+
+namespace {
+
+/* Growable array of node ids (palloc). */
+struct IdList {
+    NodeId *ids = nullptr;
+    uint32 count = 0;
+    uint32 capacity = 0;
+
+    void push(NodeId id)
+    {
+        if (count == capacity) {
+            capacity = std::max(64u, capacity * 2);
+            ids = static_cast<NodeId *>(ids == nullptr ? palloc(sizeof(NodeId) * capacity)
+                                                       : repalloc(ids, sizeof(NodeId) * capacity));
+        }
+        ids[count++] = id;
+    }
+};
+
+/* Phase 1; returns how many elements it marked. */
+double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulkDeleteCallback callback,
+                   void *callback_state, double *live)
+{
+    Relation index = vinfo->index;
+    double marked = 0;
+    const BlockNumber first = 1 + info->meta.aux_pages;
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    OffsetNumber dead[MaxOffsetNumber];
+    for (BlockNumber block = first; block < nblocks; block++) {
+        vacuum_delay_point();
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buffer);
+        int n_dead = 0;
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            ItemId item = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(item))
+                continue;
+            auto *header = reinterpret_cast<ElementHeader *>(PageGetItem(page, item));
+            if (header->kind != HNSW_ELEMENT_KIND || (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)))
+                continue;
+            if (callback(&header->heap_tid, callback_state))
+                dead[n_dead++] = off;
+            else
+                *live += 1;
+        }
+        if (n_dead > 0) {
+            GenericXLogState *state = GenericXLogStart(index);
+            Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
+            for (int i = 0; i < n_dead; i++)
+                reinterpret_cast<ElementHeader *>(PageGetItem(copy, PageGetItemId(copy, dead[i])))->flags |=
+                    HNSW_ELEMENT_DELETED;
+            GenericXLogFinish(state);
+            marked += n_dead;
+        }
+        UnlockReleaseBuffer(buffer);
+    }
+    return marked;
+}
+
+/* Phases 2 and 3, under the exclusive update lock. */
+void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
+{
+    Relation index = vinfo->index;
+    const ElementLayout &layout = info->layout;
+    const BlockNumber first = 1 + info->meta.aux_pages;
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+    /* Deleted ids (sorted: blocks and offsets ascend) and the best live entry. */
+    IdList deleted;
+    NodeId best = kNoNode;
+    int best_level = -1;
+    BlockNumber first_free = InvalidBlockNumber;
+    for (BlockNumber block = first; block < nblocks; block++) {
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            ItemId item = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(item))
+                continue;
+            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
+            if (header->kind != HNSW_ELEMENT_KIND)
+                continue;
+            if (header->flags & HNSW_ELEMENT_FREE) {
+                if (!BlockNumberIsValid(first_free))
+                    first_free = block;
+            } else if (header->flags & HNSW_ELEMENT_DELETED) {
+                deleted.push(MakeNodeId(block, off));
+            } else if (header->level > best_level) {
+                best = MakeNodeId(block, off);
+                best_level = header->level;
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+    }
+    if (deleted.count == 0)
+        return;
+
+    /* Repair every live list that names a deleted element. */
+    Codec *codec = MakeCodec(info);
+    NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
+    NodeId *hop = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
+    IdList added;
+    for (BlockNumber block = first; block < nblocks; block++) {
+        vacuum_delay_point();
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        /* Note what needs repair, then let the page go before relinking. */
+        IdList todo; /* (node id << 5 | layer) */
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            ItemId item = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(item))
+                continue;
+            ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), &layout};
+            if (e.header()->kind != HNSW_ELEMENT_KIND || e.is_deleted())
+                continue;
+            for (int lc = 0; lc <= e.level(); lc++) {
+                uint32 n = std::min<uint32>(e.count(lc), layout.max_links(lc));
+                SlotsToIds(e.slots(lc), n, list);
+                for (uint32 i = 0; i < n; i++)
+                    if (InSortedIds(deleted.ids, deleted.count, list[i])) {
+                        todo.push((MakeNodeId(block, off) << 5) | uint32(lc));
+                        break;
+                    }
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+        for (uint32 t = 0; t < todo.count; t++) {
+            const NodeId base = todo.ids[t] >> 5;
+            const int lc = int(todo.ids[t] & 31);
+            const uint32 n = ReadNeighbors(index, layout, base, lc, list);
+            added.count = 0;
+            for (uint32 i = 0; i < n; i++) {
+                if (!InSortedIds(deleted.ids, deleted.count, list[i]))
+                    continue;
+                const uint32 h = ReadNeighbors(index, layout, list[i], lc, hop);
+                for (uint32 j = 0; j < h; j++)
+                    added.push(hop[j]);
+            }
+            CHECK_FOR_INTERRUPTS();
+            RelinkNode(index, info, codec, base, lc, added.ids, added.count, deleted.ids, deleted.count);
+        }
+        if (todo.ids != nullptr)
+            pfree(todo.ids);
+    }
+
+    /* Free the deleted slots. */
+    for (uint32 i = 0; i < deleted.count;) {
+        const BlockNumber block = NodeBlock(deleted.ids[i]);
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        GenericXLogState *state = GenericXLogStart(index);
+        Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
+        for (; i < deleted.count && NodeBlock(deleted.ids[i]) == block; i++) {
+            auto *header = reinterpret_cast<ElementHeader *>(PageGetItem(copy, PageGetItemId(copy, NodeOffset(deleted.ids[i]))));
+            header->flags |= HNSW_ELEMENT_FREE;
+            ItemPointerSetInvalid(&header->heap_tid);
+            memset(reinterpret_cast<uint8 *>(header) + ElementLayout::counts_offset(), 0, header->level + 1);
+        }
+        GenericXLogFinish(state);
+        UnlockReleaseBuffer(buffer);
+        if (!BlockNumberIsValid(first_free) || block < first_free)
+            first_free = block;
+    }
+
+    /* Entry point and insert hint. */
+    NodeId entry;
+    int entry_level;
+    BlockNumber hint;
+    ReadEntryPoint(index, &entry, &entry_level, &hint);
+    Buffer buffer = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState *state = GenericXLogStart(index);
+    MetaPageData *meta = PageGetMeta(GenericXLogRegisterBuffer(state, buffer, 0));
+    if (entry != kNoNode && InSortedIds(deleted.ids, deleted.count, entry)) {
+        meta->entry_block = best == kNoNode ? InvalidBlockNumber : NodeBlock(best);
+        meta->entry_offset = best == kNoNode ? InvalidOffsetNumber : NodeOffset(best);
+        meta->entry_level = int16(best_level);
+    }
+    if (BlockNumberIsValid(first_free) && first_free < meta->insert_page)
+        meta->insert_page = first_free;
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(buffer);
+}
+
+}  // namespace
+
+IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *vinfo, IndexBulkDeleteResult *stats,
+                                  IndexBulkDeleteCallback callback, void *callback_state)
+{
+    if (stats == nullptr)
+        stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+    Relation index = vinfo->index;
+    const IndexInfoCache *info = GetIndexInfo(index);
+    double live = 0;
+    stats->tuples_removed += MarkDeleted(vinfo, info, callback, callback_state, &live);
+    stats->num_index_tuples = live;
+
+    LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+    RepairAndFree(vinfo, info);
+    UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+    stats->num_pages = RelationGetNumberOfBlocks(index);
+    return stats;
+}
+
+IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *vinfo, IndexBulkDeleteResult *stats)
+{
+    if (vinfo->analyze_only)
+        return stats;
+    if (stats == nullptr) {
+        /* No bulk delete ran (nothing dead in the heap): count what is there. */
+        stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+        stats->num_index_tuples = vinfo->num_heap_tuples;
+        stats->estimated_count = vinfo->estimated_count;
+    }
+    stats->num_pages = RelationGetNumberOfBlocks(vinfo->index);
+    return stats;
+}
+
+}  // namespace vecdb::pg::hnsw
