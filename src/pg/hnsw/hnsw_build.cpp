@@ -56,9 +56,58 @@ struct BuildState {
     MemoryContext tuple_context;
 };
 
-/* Everything a build decides before reading a row: metapage fields, core
- * parameters.  Raises the user-facing errors for bad options. */
-void PlanIndex(Relation index, MetaPageData *meta, core::Params *params)
+/* SQ8 learns its ranges from the rows at build; with fewer, the index
+ * stores fp32 codes instead (see PlanIndex). */
+constexpr uint32 kMinTrainRows = 1000;
+
+/* Metapage fields for an index storing codes of kind q. */
+void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32 dims, MetaPageData *meta)
+{
+    memset(meta, 0, sizeof(*meta));
+    meta->magic = HNSW_MAGIC;
+    meta->version = HNSW_VERSION;
+    meta->dims = dims;
+    meta->m = uint16(m);
+    meta->ef_construction = uint16(ef_construction);
+    meta->metric = uint8(MetricOf(index));
+    meta->quantization = uint8(q);
+    meta->code_size = uint32(CodeSize(q, IndexMetric(meta->metric), dims));
+    meta->aux_bytes = uint32(AuxBytes(q, dims));
+    const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
+    meta->aux_pages = uint32((meta->aux_bytes + per_page - 1) / per_page);
+    meta->entry_block = InvalidBlockNumber;
+    meta->entry_offset = InvalidOffsetNumber;
+    meta->entry_level = -1;
+    meta->insert_page = 1 + meta->aux_pages;
+    meta->seed = 0x7665636462ull;
+    const int max_level = MaxLevelForPage(ElementLayout{meta->m, meta->code_size});
+    meta->max_level = uint8(std::max(max_level, 0));
+    if (max_level < 0) {
+        /* The largest dimension whose level-0 element fits a page. */
+        uint32 most = 0;
+        for (uint32 d = 1; d <= VECTOR_MAX_DIM; d++) {
+            if (MaxLevelForPage(ElementLayout{meta->m, uint32(CodeSize(q, IndexMetric(meta->metric), d))}) < 0)
+                break;
+            most = d;
+        }
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
+                               "quantization '%s'",
+                               most, m, q == Quantization::SQ8 ? "sq8" : "none"),
+                        errhint("Use quantization = 'sq8' or a smaller m.")));
+    }
+}
+
+/*
+ * Everything a build decides before reading a row: metapage fields, core
+ * parameters; raises the user-facing errors for bad options.  For 'sq8',
+ * *fallback is the metapage of the same index storing fp32 codes, which the
+ * build uses when the table has too few rows to learn ranges from (an index
+ * created before the data is loaded): exact and correct, larger; REINDEX
+ * then gives sq8 codes.  *has_fallback is false where fp32 elements would
+ * not fit a page well.
+ */
+void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPageData *fallback, bool *has_fallback)
 {
     const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     if (typmod < 1)
@@ -69,48 +118,22 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params)
     if (ef_construction < 2 * m)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("ef_construction must be greater than or equal to 2 * m")));
-
-    memset(meta, 0, sizeof(*meta));
-    meta->magic = HNSW_MAGIC;
-    meta->version = HNSW_VERSION;
-    meta->dims = uint32(typmod);
-    meta->m = uint16(m);
-    meta->ef_construction = uint16(ef_construction);
-    meta->metric = uint8(MetricOf(index));
-    meta->quantization = uint8(QuantizationOf(index));
-    meta->code_size = uint32(CodeSize(Quantization(meta->quantization), IndexMetric(meta->metric), meta->dims));
-    meta->aux_bytes = uint32(AuxBytes(Quantization(meta->quantization), meta->dims));
-    const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
-    meta->aux_pages = uint32((meta->aux_bytes + per_page - 1) / per_page);
-    meta->entry_block = InvalidBlockNumber;
-    meta->entry_offset = InvalidOffsetNumber;
-    meta->entry_level = -1;
-    meta->insert_page = 1 + meta->aux_pages;
-    meta->seed = 0x7665636462ull;
-
-    const ElementLayout layout{meta->m, meta->code_size};
-    const int max_level = MaxLevelForPage(layout);
-    if (max_level < 0) {
-        /* The largest dimension whose level-0 element fits a page. */
-        uint32 most = 0;
-        for (uint32 d = 1; d <= VECTOR_MAX_DIM; d++) {
-            ElementLayout l{meta->m, uint32(CodeSize(Quantization(meta->quantization), IndexMetric(meta->metric), d))};
-            if (MaxLevelForPage(l) < 0)
-                break;
-            most = d;
-        }
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
-                               "quantization '%s'",
-                               most, m, meta->quantization == uint8(Quantization::SQ8) ? "sq8" : "none"),
-                        errhint("Use quantization = 'sq8' or a smaller m.")));
+    const Quantization q = QuantizationOf(index);
+    FillMeta(index, q, m, ef_construction, uint32(typmod), meta);
+    *has_fallback = false;
+    if (q == Quantization::SQ8 &&
+        MaxLevelForPage(ElementLayout{uint32(m), uint32(CodeSize(Quantization::None, IndexMetric(meta->metric),
+                                                                 uint32(typmod)))}) >= 4) {
+        FillMeta(index, Quantization::None, m, ef_construction, uint32(typmod), fallback);
+        *has_fallback = true;
+        /* Levels are drawn before the build knows which codes it stores. */
+        meta->max_level = fallback->max_level = std::min(meta->max_level, fallback->max_level);
     }
-    meta->max_level = uint8(max_level);
 
     params->M = uint32(m);
     params->ef_construction = uint32(ef_construction);
     params->seed = meta->seed;
-    params->max_level = max_level;
+    params->max_level = meta->max_level;
 }
 
 unsigned BuildThreads()
@@ -271,9 +294,10 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     if (RelationGetNumberOfBlocks(index) != 0)
         elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
-    MetaPageData meta;
+    MetaPageData meta, fallback;
+    bool has_fallback;
     core::Params params;
-    PlanIndex(index, &meta, &params);
+    PlanIndex(index, &meta, &params, &fallback, &has_fallback);
     const unsigned threads = BuildThreads();
 
     /* Size the graph for the rows expected, within maintenance_work_mem. */
@@ -321,12 +345,16 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
 
     /* Codec parameters from the vectors in memory, then the pages. */
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+    if (has_fallback && bs.index_tuples < kMinTrainRows) {
+        ereport(NOTICE, (errmsg("hnsw index created with little data: it stores full vectors, not sq8 codes"),
+                         errdetail("sq8 learns its ranges from at least %u rows; the table has %.0f.", kMinTrainRows,
+                                   bs.index_tuples),
+                         errhint("REINDEX after loading data for a smaller index.")));
+        meta = fallback;
+    }
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
     TrainCodec(Quantization(meta.quantization), bs.metric, meta.dims, bs.graph->size() ? bs.graph->vector(0) : nullptr,
                bs.graph->size(), aux);
-    if (bs.graph->size() == 0 && meta.quantization == uint8(Quantization::SQ8) && bs.metric != IndexMetric::Cosine)
-        ereport(NOTICE, (errmsg("hnsw index built on an empty table: sq8 ranges default to [-1, 1]"),
-                         errhint("REINDEX after loading data for the best recall.")));
     IndexInfoCache info{};
     info.meta = meta;
     info.layout = ElementLayout{meta.m, meta.code_size};
@@ -357,9 +385,12 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
 
 void BuildEmpty(Relation index)
 {
-    MetaPageData meta;
+    MetaPageData meta, fallback;
+    bool has_fallback;
     core::Params params;
-    PlanIndex(index, &meta, &params);
+    PlanIndex(index, &meta, &params, &fallback, &has_fallback);
+    if (has_fallback)
+        meta = fallback; /* an empty index: no rows to learn sq8 ranges from */
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
     TrainCodec(Quantization(meta.quantization), IndexMetric(meta.metric), meta.dims, nullptr, 0, aux);
     WriteMetaPages(index, INIT_FORKNUM, meta, aux, false);

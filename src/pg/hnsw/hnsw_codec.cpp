@@ -72,8 +72,9 @@ void TrainCodec(Quantization q, IndexMetric metric, uint32 dims, const float *ve
     if (q != Quantization::SQ8)
         return;
     if (n == 0) {
-        /* Nothing to learn from: ranges a unit vector fits, clamped otherwise
-         * (bounds stay valid; CREATE INDEX said to REINDEX after loading). */
+        /* Nothing to learn from (an sq8 index too wide for fp32 codes, built
+         * empty): ranges a unit vector fits; other values are clamped and
+         * their error norms grow, so bounds stay valid. */
         for (uint32 i = 0; i < dims; i++) {
             aux[i] = -1.0f;
             aux[dims + i] = 2.0f / 255.0f;

@@ -14,8 +14,11 @@
  * its reorder queue until no later index row can be nearer.  So the heap is
  * the re-rank store, rows come out exactly ordered, and the index holds only
  * codes.  A later batch can find an element whose bound is below one
- * already returned; strict_order drops it (the order stays exact),
- * relaxed_order returns it (a row may come after a farther one).
+ * already returned.  relaxed_order returns it at once (a row may come
+ * after a farther one).  strict_order holds it back and returns the held
+ * rows only when the walk ends (exhausted, or hnsw.max_scan_tuples): rows
+ * stay in exact order as long as the walk lasts, and a LIMIT still gets
+ * its rows whenever enough match.  (pgvector's strict_order drops them.)
  */
 #include <algorithm>
 #include <cmath>
@@ -59,42 +62,78 @@ struct ScanState {
     bool started;
     bool exhausted;
     uint32 batches;
-    ReturnItem *items;
+    ReturnItem *items; /* the batch being returned */
     uint32 item_count;
     uint32 next_item;
+    uint32 item_capacity;
+    ReturnItem *late; /* strict_order: rows found after a farther one was returned */
+    uint32 late_count;
+    uint32 late_capacity;
+    bool draining; /* the walk is over; items holds the late rows */
     double last_bound;
 };
+
+void Append(ReturnItem **array, uint32 *count, uint32 *capacity, const ReturnItem &item)
+{
+    if (*count == *capacity) {
+        *capacity = std::max(64u, *capacity * 2);
+        *array = static_cast<ReturnItem *>(*array == nullptr ? palloc(sizeof(ReturnItem) * *capacity)
+                                                             : repalloc(*array, sizeof(ReturnItem) * *capacity));
+    }
+    (*array)[(*count)++] = item;
+}
+
+void SortByBound(ReturnItem *items, uint32 n)
+{
+    std::sort(items, items + n, [](const ReturnItem &a, const ReturnItem &b) { return a.bound < b.bound; });
+}
+
+/* The walk is over: hand out the held-back rows, once. */
+bool Drain(ScanState *st)
+{
+    if (st->draining || st->late_count == 0)
+        return false;
+    st->draining = true;
+    SortByBound(st->late, st->late_count);
+    st->items = st->late;
+    st->item_count = st->late_count;
+    st->item_capacity = st->late_capacity;
+    st->next_item = 0;
+    st->late = nullptr;
+    st->late_count = st->late_capacity = 0;
+    return true;
+}
 
 /* Fills st->items from the next batch; false when the walk is over. */
 bool NextBatch(IndexScanDesc scan, ScanState *st)
 {
+    if (st->draining)
+        return false;
     if (st->batches > 0) {
         if (iterative_scan == kScanOff)
             return false;
         if (st->graph_scan.stats().distance_computations >= uint64(max_scan_tuples))
-            return false;
+            return Drain(st);
     }
     const uint32 n = st->graph_scan.next_batch(st->reader);
     if (n == 0)
-        return false;
+        return Drain(st);
     st->batches++;
     const auto *batch = st->graph_scan.batch();
-    uint32 count = 0;
+    st->item_count = 0;
     for (uint32 i = 0; i < n; i++) {
         const NodeInfo *node = st->reader.info(batch[i].id);
         if (node == nullptr || !node->result)
             continue;
-        if (st->batches > 1 && iterative_scan == kScanStrict && node->bound < st->last_bound)
-            continue;
-        st->items[count].bound = node->bound;
-        st->items[count].heap_tid = node->heap_tid;
-        count++;
+        const ReturnItem item{node->bound, node->heap_tid};
+        if (st->batches > 1 && iterative_scan == kScanStrict && item.bound < st->last_bound)
+            Append(&st->late, &st->late_count, &st->late_capacity, item);
+        else
+            Append(&st->items, &st->item_count, &st->item_capacity, item);
     }
-    std::sort(st->items, st->items + count,
-              [](const ReturnItem &a, const ReturnItem &b) { return a.bound < b.bound; });
-    st->item_count = count;
+    SortByBound(st->items, st->item_count);
     st->next_item = 0;
-    pgstat_count_index_tuples(scan->indexRelation, count);
+    pgstat_count_index_tuples(scan->indexRelation, st->item_count);
     return true;
 }
 
@@ -146,8 +185,10 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
                      st->reader.max_degree());
     st->visited.init(PallocAllocator(), 4 * ef * st->reader.max_degree());
     st->graph_scan.init(st->scratch, &st->visited, PallocAllocator(), ef);
-    st->items = static_cast<ReturnItem *>(palloc(sizeof(ReturnItem) * ef));
-    st->item_count = st->next_item = 0;
+    st->items = st->late = nullptr;
+    st->item_count = st->next_item = st->item_capacity = 0;
+    st->late_count = st->late_capacity = 0;
+    st->draining = false;
     st->batches = 0;
     st->started = st->exhausted = false;
     st->last_bound = -get_float8_infinity();
