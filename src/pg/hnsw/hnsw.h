@@ -194,6 +194,8 @@ int MaxLevelForPage(const ElementLayout &layout);
  * inside) into out; returns the count.  A freed or changed slot reads as
  * no neighbours. */
 uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
+/* The same from a page the caller has locked. */
+uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
 void SlotsToIds(const ItemPointerData *slots, uint32 n, NodeId *out);
 void IdsToSlots(const NodeId *ids, uint32 n, ItemPointerData *out);
 

@@ -134,6 +134,7 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     params->ef_construction = uint32(ef_construction);
     params->seed = meta->seed;
     params->max_level = meta->max_level;
+    params->keep_pruned = true;
 }
 
 unsigned BuildThreads()
@@ -198,6 +199,42 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
     MemoryContextReset(bs->tuple_context);
 }
 
+/*
+ * The order nodes are laid out in pages: breadth-first over layer 0 from
+ * the entry point, so the neighbours a node's list names were mostly
+ * enqueued together and share pages; a scan then reads fewer pages per
+ * list (PageReader::distances() reads each page once).  Nodes the walk
+ * does not reach follow in id order.
+ */
+uint32 *PageOrder(const core::MemoryGraph &graph)
+{
+    const uint32 n = graph.size();
+    auto *order = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
+    auto *placed = static_cast<bool *>(MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1u)));
+    memset(placed, 0, n);
+    uint32 count = 0;
+    auto visit_from = [&](uint32 root) {
+        uint32 head = count;
+        placed[root] = true;
+        order[count++] = root;
+        while (head < count) {
+            const uint32 *l = graph.links(order[head++], 0);
+            for (uint32 j = 0; j < l[0]; j++)
+                if (!placed[l[1 + j]]) {
+                    placed[l[1 + j]] = true;
+                    order[count++] = l[1 + j];
+                }
+        }
+    };
+    if (graph.entry_point() != core::MemoryGraph::kNone)
+        visit_from(graph.entry_point());
+    for (uint32 i = 0; i < n; i++)
+        if (!placed[i])
+            visit_from(i);
+    pfree(placed);
+    return order;
+}
+
 /* Writes the graph's nodes into element pages from block `first`, in id
  * order; returns the node ids. */
 NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
@@ -207,12 +244,14 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     const ElementLayout layout{meta.m, meta.code_size};
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
 
-    /* Place every node first: its id is (page, slot). */
+    /* Place every node first: its id is (page, slot), in PageOrder(). */
+    const uint32 *order = PageOrder(graph);
     auto *ids = static_cast<NodeId *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(NodeId) * Max(n, 1u)));
     BlockNumber block = first;
     OffsetNumber offset = FirstOffsetNumber;
     Size used = 0;
-    for (uint32 i = 0; i < n; i++) {
+    for (uint32 j = 0; j < n; j++) {
+        const uint32 i = order[j];
         Size need = layout.tuple_size(graph.level(i)) + sizeof(ItemIdData);
         if (used + need > room) {
             block++;
@@ -229,10 +268,11 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     NodeId *links = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * meta.m));
 
     Buffer buffer = InvalidBuffer;
-    for (uint32 i = 0; i < n; i++) {
-        if (i % 1024 == 0) {
+    for (uint32 j = 0; j < n; j++) {
+        const uint32 i = order[j];
+        if (j % 1024 == 0) {
             CHECK_FOR_INTERRUPTS();
-            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, j);
         }
         if (!BufferIsValid(buffer) || NodeBlock(ids[i]) != BufferGetBlockNumber(buffer)) {
             if (BufferIsValid(buffer)) {

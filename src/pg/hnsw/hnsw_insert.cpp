@@ -287,7 +287,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, Nod
     for (int lc = 0; lc <= level; lc++)
         count[lc] = 0;
     if (entry == kNoNode)
-        return;
+        return;  /* the reader has pinned nothing yet */
     core::ScoredId<NodeId> cur{reader.distance(entry), entry};
     for (int lc = entry_level; lc > level; lc--)
         cur = core::search_layer_greedy(reader, scratch, cur, lc, stats);
@@ -322,6 +322,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, Nod
             selected[lc][i] = candidate_ids[kept[i].id];
         count[lc] = uint32(k);
     }
+    reader.release();
 }
 
 void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, bool building)

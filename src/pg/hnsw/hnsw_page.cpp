@@ -172,7 +172,13 @@ uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int
 {
     Buffer buffer = ReadBuffer(index, NodeBlock(id));
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buffer);
+    uint32 n = PageNeighbors(BufferGetPage(buffer), layout, id, lc, out);
+    UnlockReleaseBuffer(buffer);
+    return n;
+}
+
+uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out)
+{
     uint32 n = 0;
     OffsetNumber offset = NodeOffset(id);
     if (offset >= FirstOffsetNumber && offset <= PageGetMaxOffsetNumber(page)) {
@@ -185,7 +191,6 @@ uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int
             }
         }
     }
-    UnlockReleaseBuffer(buffer);
     return n;
 }
 

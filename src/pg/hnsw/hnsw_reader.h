@@ -2,11 +2,11 @@
  * hnsw_reader.h -- the graph reader of src/core/graph/hnsw_search.h over
  * index pages: what scans, inserts and VACUUM's repair search with.
  *
- * Each call pins and share-locks one page, copies what it needs (a
- * neighbour list, or a code's distance), and lets go before returning, so
- * no buffer lock is held while the core loop runs and none is ever held
- * two at a time.  distances() scores a neighbour list's ids block by block,
- * one buffer access per distinct page.
+ * Each call share-locks one page at a time, copies what it needs (a
+ * neighbour list, or a code's distance) and unlocks before returning, so no
+ * buffer lock is held while the core loop runs and none is ever held two at
+ * a time.  Pages stay pinned in a small cache (Pin()); release() drops the
+ * pins.  distances() scores a neighbour list's ids page by page.
  *
  * Every scored element's heap TID and lower bound are remembered (NodeInfo),
  * so returning a result costs no second page access.  Elements marked
@@ -116,15 +116,26 @@ public:
         codec_ = codec;
         nodes_.init();
         buffer_accesses_ = 0;
+        for (std::uint32_t i = 0; i < kPinnedPages; i++)
+            pinned_[i].buffer = InvalidBuffer;
         order_ = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * max_degree()));
+        blocks_ = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * max_degree()));
+        buffers_ = static_cast<Buffer *>(palloc(sizeof(Buffer) * max_degree()));
+        /* Scoring reads the header and the code (where a level-0 element,
+         * most of them, keeps it). */
+        code_offset_ = layout_->code_offset(0);
+        code_end_ = code_offset_ + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
 
     std::size_t max_degree() const { return 2 * layout_->m; }
 
     std::size_t neighbors(Id id, int lc, Id *out)
     {
-        buffer_accesses_++;
-        return ReadNeighbors(index_, *layout_, id, lc, out);
+        Buffer buffer = Pin(NodeBlock(id));
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        const std::size_t n = PageNeighbors(BufferGetPage(buffer), *layout_, id, lc, out);
+        LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+        return n;
     }
 
     float distance(Id id)
@@ -134,29 +145,45 @@ public:
         return d;
     }
 
+    /*
+     * Scores ids[0 .. n) in three passes, so the cache misses of a whole
+     * neighbour list overlap instead of coming one after another: pin each
+     * distinct page once (ids sorted by block) and prefetch the line
+     * pointers; prefetch the tuples; then lock each page and score.  The
+     * prefetches read line pointers without the content lock: an element
+     * never moves once written, and a stale value only wastes a prefetch.
+     */
     void distances(const Id *ids, std::size_t n, float *out)
     {
-        // Visit the ids by block so each page is read once.
         for (std::uint32_t i = 0; i < n; i++)
             order_[i] = i;
         std::sort(order_, order_ + n, [ids](std::uint32_t a, std::uint32_t b) { return ids[a] < ids[b]; });
-        Buffer buffer = InvalidBuffer;
-        BlockNumber current = InvalidBlockNumber;
+        std::uint32_t pages = 0;
         for (std::size_t j = 0; j < n; j++) {
-            const std::uint32_t i = order_[j];
-            const BlockNumber block = NodeBlock(ids[i]);
-            if (block != current) {
-                if (BufferIsValid(buffer))
-                    UnlockReleaseBuffer(buffer);
-                buffer = ReadBuffer(index_, block);
-                LockBuffer(buffer, BUFFER_LOCK_SHARE);
-                buffer_accesses_++;
-                current = block;
+            const Id id = ids[order_[j]];
+            if (pages == 0 || blocks_[pages - 1] != NodeBlock(id)) {
+                blocks_[pages] = NodeBlock(id);
+                buffers_[pages++] = Pin(NodeBlock(id));
             }
-            out[i] = score(BufferGetPage(buffer), ids[i]);
+            __builtin_prefetch(PageGetItemId(BufferGetPage(buffers_[pages - 1]), NodeOffset(id)));
         }
-        if (BufferIsValid(buffer))
-            UnlockReleaseBuffer(buffer);
+        for (std::size_t j = 0, p = 0; j < n; j++) {
+            const Id id = ids[order_[j]];
+            while (blocks_[p] != NodeBlock(id))
+                p++;
+            const char *page = BufferGetPage(buffers_[p]);
+            const char *tuple = page + ItemIdGetOffset(PageGetItemId(page, NodeOffset(id)));
+            __builtin_prefetch(tuple);
+            for (std::uint32_t off = code_offset_; off < code_end_; off += 64)
+                __builtin_prefetch(tuple + off);
+        }
+        for (std::size_t j = 0, p = 0; p < pages; p++) {
+            LockBuffer(buffers_[p], BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buffers_[p]);
+            for (; j < n && NodeBlock(ids[order_[j]]) == blocks_[p]; j++)
+                out[order_[j]] = score(page, ids[order_[j]]);
+            LockBuffer(buffers_[p], BUFFER_LOCK_UNLOCK);
+        }
     }
 
     bool is_result(Id id) const
@@ -169,7 +196,41 @@ public:
     std::uint64_t buffer_accesses() const { return buffer_accesses_; }
     void forget() { nodes_.clear(); }
 
+    /* Drops every pin the reader holds (before a rescan or the end; an
+     * ERROR releases them with the resource owner). */
+    void release()
+    {
+        for (std::uint32_t i = 0; i < kPinnedPages; i++)
+            if (BufferIsValid(pinned_[i].buffer)) {
+                ReleaseBuffer(pinned_[i].buffer);
+                pinned_[i].buffer = InvalidBuffer;
+            }
+    }
+
 private:
+    /* Pages a reader keeps pinned, direct-mapped by block number: a search
+     * comes back to the same pages (neighbours share pages, see the build's
+     * PageOrder()), and a pinned page needs no buffer-table lookup. */
+    static constexpr std::uint32_t kPinnedPages = 128;
+    struct PinnedPage {
+        BlockNumber block;
+        Buffer buffer;
+    };
+
+    Buffer Pin(BlockNumber block)
+    {
+        PinnedPage &slot = pinned_[block % kPinnedPages];
+        if (BufferIsValid(slot.buffer) && slot.block == block)
+            return slot.buffer;
+        if (BufferIsValid(slot.buffer))
+            ReleaseBuffer(slot.buffer);
+        slot.buffer = InvalidBuffer;
+        slot.buffer = ReadBuffer(index_, block);
+        slot.block = block;
+        buffer_accesses_++;
+        return slot.buffer;
+    }
+
     float score(Page page, Id id)
     {
         NodeInfo *info = nodes_.insert(id);
@@ -194,7 +255,12 @@ private:
     const ElementLayout *layout_;
     Codec *codec_;
     NodeInfoMap nodes_;
+    PinnedPage pinned_[kPinnedPages];
     std::uint32_t *order_;
+    BlockNumber *blocks_;
+    Buffer *buffers_;
+    std::uint32_t code_offset_;
+    std::uint32_t code_end_;
     std::uint64_t buffer_accesses_;
 };
 

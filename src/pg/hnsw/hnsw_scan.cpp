@@ -173,6 +173,7 @@ IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys)
 void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
+    st->reader.release();
     MemoryContextReset(st->context);
     MemoryContext old = MemoryContextSwitchTo(st->context);
 
@@ -183,7 +184,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     const std::size_t ef = std::max(ef_search, 1);
     st->scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, st->reader.max_degree())), ef,
                      st->reader.max_degree());
-    st->visited.init(PallocAllocator(), 4 * ef * st->reader.max_degree());
+    st->visited.init(PallocAllocator(), 16 * ef);
     st->graph_scan.init(st->scratch, &st->visited, PallocAllocator(), ef);
     st->items = st->late = nullptr;
     st->item_count = st->next_item = st->item_capacity = 0;
@@ -240,6 +241,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
 void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
+    st->reader.release();
     MemoryContextDelete(st->context);
     pfree(st);
     scan->opaque = nullptr;
