@@ -8,8 +8,9 @@
  * batches continue the same walk (iterative scan), up to
  * hnsw.max_scan_tuples elements scored.
  *
- * Each batch is returned in the order of its elements' lower bounds, with
- * the bound as the ORDER BY value and xs_recheckorderby set: the executor
+ * Rows are returned in the order of their elements' lower bounds (a heap
+ * across batches; see NextBatch), with the bound as the ORDER BY value and
+ * xs_recheckorderby set: the executor
  * fetches each heap row, computes the exact distance and holds rows back in
  * its reorder queue until no later index row can be nearer.  So the heap is
  * the re-rank store, rows come out exactly ordered, and the index holds only
@@ -62,14 +63,14 @@ struct ScanState {
     bool started;
     bool exhausted;
     uint32 batches;
-    ReturnItem *items; /* the batch being returned */
-    uint32 item_count;
-    uint32 next_item;
-    uint32 item_capacity;
-    ReturnItem *late; /* strict_order: rows found after a farther one was returned */
+    ReturnItem *ready; /* min-heap by bound: found, not yet returned */
+    uint32 ready_count;
+    uint32 ready_capacity;
+    double release_limit; /* rows up to this bound may be returned now */
+    ReturnItem *late;     /* strict_order: rows found after a farther one was returned */
     uint32 late_count;
     uint32 late_capacity;
-    bool draining; /* the walk is over; items holds the late rows */
+    bool walk_over; /* no further batch: return everything held */
     double last_bound;
 };
 
@@ -83,57 +84,62 @@ void Append(ReturnItem **array, uint32 *count, uint32 *capacity, const ReturnIte
     (*array)[(*count)++] = item;
 }
 
-void SortByBound(ReturnItem *items, uint32 n)
+/* Heap order: the smallest bound on top. */
+bool FartherBound(const ReturnItem &a, const ReturnItem &b) { return a.bound > b.bound; }
+
+void PushReady(ScanState *st, const ReturnItem &item)
 {
-    std::sort(items, items + n, [](const ReturnItem &a, const ReturnItem &b) { return a.bound < b.bound; });
+    Append(&st->ready, &st->ready_count, &st->ready_capacity, item);
+    std::push_heap(st->ready, st->ready + st->ready_count, FartherBound);
 }
 
-/* The walk is over: hand out the held-back rows, once. */
-bool Drain(ScanState *st)
+ReturnItem PopReady(ScanState *st)
 {
-    if (st->draining || st->late_count == 0)
-        return false;
-    st->draining = true;
-    SortByBound(st->late, st->late_count);
-    st->items = st->late;
-    st->item_count = st->late_count;
-    st->item_capacity = st->late_capacity;
-    st->next_item = 0;
-    st->late = nullptr;
-    st->late_count = st->late_capacity = 0;
-    return true;
+    std::pop_heap(st->ready, st->ready + st->ready_count, FartherBound);
+    return st->ready[--st->ready_count];
 }
 
-/* Fills st->items from the next batch; false when the walk is over. */
+/*
+ * Runs the walk's next batch into the ready heap; false once the walk is
+ * over (then every held row may go: late rows last).  Only the nearer half
+ * of a batch is released at once: the rest waits for the next batch, which
+ * often finds rows nearer than a batch's far end, so fewer rows arrive
+ * after a farther one was returned.
+ */
 bool NextBatch(IndexScanDesc scan, ScanState *st)
 {
-    if (st->draining)
-        return false;
-    if (st->batches > 0) {
-        if (iterative_scan == kScanOff)
-            return false;
-        if (st->graph_scan.stats().distance_computations >= uint64(max_scan_tuples))
-            return Drain(st);
+    bool more = true;
+    if (st->batches > 0 && (iterative_scan == kScanOff ||
+                            st->graph_scan.stats().distance_computations >= uint64(max_scan_tuples)))
+        more = false;
+    const uint32 n = more ? st->graph_scan.next_batch(st->reader) : 0;
+    if (n == 0) {
+        st->walk_over = true;
+        st->release_limit = get_float8_infinity();
+        for (uint32 i = 0; i < st->late_count; i++)
+            PushReady(st, st->late[i]);
+        st->late_count = 0;
+        return st->ready_count > 0;
     }
-    const uint32 n = st->graph_scan.next_batch(st->reader);
-    if (n == 0)
-        return Drain(st);
     st->batches++;
     const auto *batch = st->graph_scan.batch();
-    st->item_count = 0;
+    uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
         const NodeInfo *node = st->reader.info(batch[i].id);
         if (node == nullptr || !node->result)
             continue;
         const ReturnItem item{node->bound, node->heap_tid};
-        if (st->batches > 1 && iterative_scan == kScanStrict && item.bound < st->last_bound)
+        if (iterative_scan == kScanStrict && item.bound < st->last_bound) {
             Append(&st->late, &st->late_count, &st->late_capacity, item);
-        else
-            Append(&st->items, &st->item_count, &st->item_capacity, item);
+        } else {
+            PushReady(st, item);
+            added++;
+        }
     }
-    SortByBound(st->items, st->item_count);
-    st->next_item = 0;
-    pgstat_count_index_tuples(scan->indexRelation, st->item_count);
+    /* The batch is nearest first by estimate: release up to its middle. */
+    st->release_limit = iterative_scan == kScanOff ? get_float8_infinity()
+                                                   : st->reader.info(batch[n / 2].id)->bound;
+    pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
 
@@ -186,10 +192,11 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
                      st->reader.max_degree());
     st->visited.init(PallocAllocator(), 16 * ef);
     st->graph_scan.init(st->scratch, &st->visited, PallocAllocator(), ef);
-    st->items = st->late = nullptr;
-    st->item_count = st->next_item = st->item_capacity = 0;
+    st->ready = st->late = nullptr;
+    st->ready_count = st->ready_capacity = 0;
     st->late_count = st->late_capacity = 0;
-    st->draining = false;
+    st->release_limit = -get_float8_infinity();
+    st->walk_over = false;
     st->batches = 0;
     st->started = st->exhausted = false;
     st->last_bound = -get_float8_infinity();
@@ -215,8 +222,8 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
         Start(scan, st);
     bool found = false;
     while (!st->exhausted) {
-        if (st->next_item < st->item_count) {
-            const ReturnItem &item = st->items[st->next_item++];
+        if (st->ready_count > 0 && (st->walk_over || st->ready[0].bound <= st->release_limit)) {
+            const ReturnItem item = PopReady(st);
             scan->xs_heaptid = item.heap_tid;
             scan->xs_recheck = false;
             scan->xs_recheckorderby = true;
@@ -231,8 +238,8 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
             found = true;
             break;
         }
-        if (!NextBatch(scan, st))
-            st->exhausted = true;
+        if (st->walk_over || !NextBatch(scan, st))
+            st->exhausted = st->walk_over && st->ready_count == 0;
     }
     MemoryContextSwitchTo(old);
     return found;
