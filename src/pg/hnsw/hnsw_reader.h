@@ -39,9 +39,10 @@ inline vecdb::hnsw::ScratchAllocator PallocAllocator()
  * reports for it. */
 struct NodeInfo {
     NodeId id;
-    ItemPointerData heap_tid;
-    bool result; /* not deleted */
     double bound;
+    ItemPointerData heap_tid;
+    bool result;         /* scored, and not deleted */
+    uint32 visit_epoch;  /* NodeVisitedSet's mark */
 };
 
 /* NodeId -> NodeInfo, open addressing, growing by doubling (palloc). */
@@ -63,6 +64,10 @@ public:
         NodeInfo *slot = find_slot(id);
         if (slot->id != id) {
             slot->id = id;
+            slot->bound = 0;
+            ItemPointerSetInvalid(&slot->heap_tid);
+            slot->result = false;
+            slot->visit_epoch = 0;
             count_++;
         }
         return slot;
@@ -116,7 +121,12 @@ public:
         codec_ = codec;
         nodes_.init();
         buffer_accesses_ = 0;
-        for (std::uint32_t i = 0; i < kPinnedPages; i++)
+        std::uint32_t slots = 1;
+        while (slots * 2 <= std::min<std::uint32_t>(kMaxPinnedPages, std::uint32_t(NBuffers) / 32))
+            slots *= 2;
+        pinned_mask_ = slots - 1;
+        pinned_ = static_cast<PinnedPage *>(palloc(sizeof(PinnedPage) * slots));
+        for (std::uint32_t i = 0; i < slots; i++)
             pinned_[i].buffer = InvalidBuffer;
         order_ = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * max_degree()));
         blocks_ = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * max_degree()));
@@ -193,6 +203,7 @@ public:
     }
 
     const NodeInfo *info(Id id) const { return nodes_.find(id); }
+    NodeInfo *slot(Id id) { return nodes_.insert(id); }
     std::uint64_t buffer_accesses() const { return buffer_accesses_; }
     void forget() { nodes_.clear(); }
 
@@ -200,18 +211,20 @@ public:
      * ERROR releases them with the resource owner). */
     void release()
     {
-        for (std::uint32_t i = 0; i < kPinnedPages; i++)
+        for (std::uint32_t i = 0; pinned_ != nullptr && i <= pinned_mask_; i++)
             if (BufferIsValid(pinned_[i].buffer)) {
                 ReleaseBuffer(pinned_[i].buffer);
                 pinned_[i].buffer = InvalidBuffer;
             }
+        pinned_ = nullptr; /* its memory goes with the caller's context */
     }
 
 private:
     /* Pages a reader keeps pinned, direct-mapped by block number: a search
      * comes back to the same pages (neighbours share pages, see the build's
-     * PageOrder()), and a pinned page needs no buffer-table lookup. */
-    static constexpr std::uint32_t kPinnedPages = 128;
+     * PageOrder()), and a pinned page needs no buffer-table lookup.  At most
+     * 1/32 of shared_buffers, so concurrent scans never pin the pool dry. */
+    static constexpr std::uint32_t kMaxPinnedPages = 1024;
     struct PinnedPage {
         BlockNumber block;
         Buffer buffer;
@@ -219,7 +232,7 @@ private:
 
     Buffer Pin(BlockNumber block)
     {
-        PinnedPage &slot = pinned_[block % kPinnedPages];
+        PinnedPage &slot = pinned_[block & pinned_mask_];
         if (BufferIsValid(slot.buffer) && slot.block == block)
             return slot.buffer;
         if (BufferIsValid(slot.buffer))
@@ -235,8 +248,6 @@ private:
     {
         NodeInfo *info = nodes_.insert(id);
         info->result = false;
-        info->bound = 0;
-        ItemPointerSetInvalid(&info->heap_tid);
         const OffsetNumber offset = NodeOffset(id);
         if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
             return FLT_MAX;
@@ -255,13 +266,47 @@ private:
     const ElementLayout *layout_;
     Codec *codec_;
     NodeInfoMap nodes_;
-    PinnedPage pinned_[kPinnedPages];
+    PinnedPage *pinned_;
+    std::uint32_t pinned_mask_;
     std::uint32_t *order_;
     BlockNumber *blocks_;
     Buffer *buffers_;
     std::uint32_t code_offset_;
     std::uint32_t code_end_;
     std::uint64_t buffer_accesses_;
+};
+
+/*
+ * A scan's visited set (the contract in hnsw_search.h) kept in its reader's
+ * NodeInfoMap: the probe that marks a neighbour visited also makes the
+ * entry its score fills a moment later, so one hash table serves both.
+ */
+class NodeVisitedSet {
+public:
+    void init(PageReader *reader)
+    {
+        reader_ = reader;
+        epoch_ = 1;
+    }
+    void clear() { epoch_++; }
+    bool insert(NodeId id)
+    {
+        NodeInfo *n = reader_->slot(id);
+        if (n->visit_epoch == epoch_)
+            return false;
+        n->visit_epoch = epoch_;
+        return true;
+    }
+    bool contains(NodeId id) const
+    {
+        const NodeInfo *n = reader_->info(id);
+        return n != nullptr && n->visit_epoch == epoch_;
+    }
+    void release() {}
+
+private:
+    PageReader *reader_;
+    uint32 epoch_;
 };
 
 }  // namespace vecdb::pg::hnsw

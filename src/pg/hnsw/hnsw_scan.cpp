@@ -25,7 +25,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "../../core/graph/visited.h"
 #include "hnsw_reader.h"
 
 extern "C" {
@@ -41,7 +40,7 @@ namespace vecdb::pg::hnsw {
 
 namespace {
 
-using Visited = vecdb::hnsw::HashVisitedSet<NodeId>;
+using Visited = NodeVisitedSet;
 using GraphScan = vecdb::hnsw::Scan<PageReader, Visited>;
 
 struct ReturnItem {
@@ -190,7 +189,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     const std::size_t ef = std::max(ef_search, 1);
     st->scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, st->reader.max_degree())), ef,
                      st->reader.max_degree());
-    st->visited.init(PallocAllocator(), 16 * ef);
+    st->visited.init(&st->reader);
     st->graph_scan.init(st->scratch, &st->visited, PallocAllocator(), ef);
     st->ready = st->late = nullptr;
     st->ready_count = st->ready_capacity = 0;
@@ -248,6 +247,10 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
 void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
+    if (st->started && st->info != nullptr)
+        elog(DEBUG1, "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads",
+             st->batches, (unsigned long) st->graph_scan.stats().distance_computations,
+             (unsigned long) st->graph_scan.stats().hops, (unsigned long) st->reader.buffer_accesses());
     st->reader.release();
     MemoryContextDelete(st->context);
     pfree(st);
