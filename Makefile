@@ -42,7 +42,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval bench/layout_eval
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval bench/layout_eval bench/ann_client bench/fvecs_copy
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -74,7 +74,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw bench-layout
+.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -121,7 +121,12 @@ bench-layout: bench/layout_eval
 	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
 	./bench/layout_eval --metric cosine --queries 1000 /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
 
-bench: bench-kernels bench-sql bench-quant bench-hnsw bench-layout
+# vecdb's HNSW index against pgvector's at the SQL level, in one throwaway
+# cluster (scripts/bench_ann.sh compiles bench/ann_client and bench/fvecs_copy).
+bench-ann:
+	bash scripts/bench_ann.sh
+
+bench: bench-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
 
 # --- The two commands of the README ----------------------------------------
 test:

@@ -1,0 +1,958 @@
+/*
+ * ann_client.cpp -- the measuring half of `make bench-ann` (scripts/bench_ann.sh).
+ *
+ * For one data set, already loaded into table items(id, category, embedding)
+ * of each database named with --db (the database is named after its
+ * extension: vecdb or pgvector), over one libpq connection per database:
+ *
+ *   1. builds the HNSW index (CREATE INDEX timed here, size from
+ *      pg_relation_size); a database whose build fails drops out of the run;
+ *   2. checks with EXPLAIN that the k-NN query uses that index;
+ *   3. runs the query set once untimed (warm-up), then for every ef_search
+ *      runs it timed, one query at a time through a prepared statement:
+ *      recall@10 against the .ivecs ground truth, QPS, p50/p99 latency; then
+ *      EXPLAIN (ANALYZE, BUFFERS) on a sample for shared buffers per query,
+ *      and EXPLAIN for the plan it ran with (the planner may leave the index
+ *      at a high ef_search: such points are marked and not compared);
+ *   4. the same for `WHERE category = 0` (1% of rows) against an exact brute
+ *      force computed here over the ids the database holds in category 0,
+ *      with the planner's own plan and with seq and bitmap scans disabled;
+ *   5. writes a markdown report and a recall/QPS SVG, and prints the report.
+ *
+ * At each point the databases take turns slice by slice through the query
+ * set, alternating who goes first, so drifting machine noise (and cache
+ * state) falls on both alike; a connection lost to another backend's crash
+ * is re-established, and a database whose own queries fail drops out.
+ *
+ * Connection parameters come from the environment (PGHOST, PGPORT, ...).
+ * Run `ann_client --help` for the options.  Needs only libpq:
+ *   g++ -std=c++17 -O2 -I$(pg_config --includedir) -o bench/ann_client bench/ann_client.cpp -lpq
+ */
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+
+#include <libpq-fe.h>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int K = 10;
+const char *const INDEX_NAME = "items_embedding_hnsw";
+
+[[noreturn]] void die(const std::string &msg)
+{
+    std::fprintf(stderr, "ann_client: %s\n", msg.c_str());
+    std::exit(1);
+}
+
+// --- input files ----------------------------------------------------------------
+
+struct Matrix {
+    std::size_t n = 0, d = 0;
+    std::vector<float> v;
+    const float *row(std::size_t i) const { return &v[i * d]; }
+};
+
+/// Reads up to `limit` rows of an .fvecs (T = float) or .ivecs (T = int32)
+/// file.  (Not eval_util.h's reader: that header pulls in the core library,
+/// which this libpq-only client need not link.)
+template <class T>
+std::vector<std::vector<T>> read_vecs(const std::string &path, std::size_t limit)
+{
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        die("cannot open " + path);
+    std::vector<std::vector<T>> rows;
+    std::int32_t dim;
+    while (rows.size() < limit && std::fread(&dim, 4, 1, f) == 1) {
+        if (dim <= 0 || (!rows.empty() && static_cast<std::size_t>(dim) != rows[0].size()))
+            die(path + ": row " + std::to_string(rows.size()) + " has dimension " + std::to_string(dim));
+        rows.emplace_back(static_cast<std::size_t>(dim));
+        if (std::fread(rows.back().data(), 4, rows.back().size(), f) != rows.back().size())
+            die(path + ": truncated (gzipped? zcat it first)");
+    }
+    std::fclose(f);
+    if (rows.empty())
+        die(path + ": no rows");
+    return rows;
+}
+
+Matrix to_matrix(const std::vector<std::vector<float>> &rows)
+{
+    Matrix m;
+    m.n = rows.size();
+    m.d = rows[0].size();
+    m.v.reserve(m.n * m.d);
+    for (const auto &r : rows)
+        m.v.insert(m.v.end(), r.begin(), r.end());
+    return m;
+}
+
+/// '[v1,v2,...]' with shortest round-trip floats: the exact fp32 query.
+std::string vector_literal(const float *x, std::size_t d)
+{
+    std::string s = "[";
+    char num[32];
+    for (std::size_t j = 0; j < d; j++) {
+        if (j)
+            s += ',';
+        s.append(num, std::to_chars(num, num + sizeof num, x[j]).ptr);
+    }
+    return s + "]";
+}
+
+// --- exact distances for the filtered ground truth -------------------------------
+
+enum class Metric { L2, Cosine, IP };
+
+/// What the SQL operator orders by, in double precision (the monotone form:
+/// squared L2 orders like L2).
+double distance(Metric m, const float *a, const float *b, std::size_t d)
+{
+    double s = 0, na = 0, nb = 0;
+    for (std::size_t j = 0; j < d; j++) {
+        if (m == Metric::L2) {
+            double t = double(a[j]) - double(b[j]);
+            s += t * t;
+        } else {
+            s += double(a[j]) * double(b[j]);
+            na += double(a[j]) * double(a[j]);
+            nb += double(b[j]) * double(b[j]);
+        }
+    }
+    switch (m) {
+    case Metric::L2:
+        return s;
+    case Metric::IP:
+        return -s;
+    case Metric::Cosine:
+        return 1.0 - s / std::sqrt(na * nb);
+    }
+    return 0;
+}
+
+/// Exact top-K ids among `ids` (ties by smaller id, like the .ivecs files).
+std::vector<int> brute_force(Metric m, const Matrix &base, const float *q, const std::vector<int> &ids)
+{
+    std::vector<std::pair<double, int>> all;
+    all.reserve(ids.size());
+    for (int id : ids)
+        all.emplace_back(distance(m, q, base.row(static_cast<std::size_t>(id)), base.d), id);
+    std::size_t k = std::min<std::size_t>(K, all.size());
+    std::partial_sort(all.begin(), all.begin() + k, all.end());
+    std::vector<int> top;
+    for (std::size_t i = 0; i < k; i++)
+        top.push_back(all[i].second);
+    return top;
+}
+
+// --- libpq ---------------------------------------------------------------------------
+
+struct Db {
+    std::string name;  ///< the extension label, also the database name
+    PGconn *conn = nullptr;
+    bool active = true;
+    std::string failure;  ///< why it dropped out
+    std::string ext_version, iterative_default = "n/a", max_scan_tuples = "n/a";
+    double build_s = 0;
+    long long index_bytes = 0, table_bytes = 0;
+    std::string plan;  ///< the unfiltered k-NN plan
+    bool uses_index = false;
+};
+
+/// Runs one statement; returns false (and the error in *err) on failure.
+bool run(Db &db, const std::string &sql, PGresult **out = nullptr, std::string *err = nullptr)
+{
+    PGresult *r = PQexec(db.conn, sql.c_str());
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok && err)
+        *err = PQresultErrorMessage(r);
+    if (ok && out)
+        *out = r;
+    else
+        PQclear(r);
+    return ok;
+}
+
+void must(Db &db, const std::string &sql)
+{
+    std::string err;
+    if (!run(db, sql, nullptr, &err))
+        die(db.name + ": " + sql + ": " + err);
+}
+
+/// The first column of the first row, or `fallback` on error / no row.
+std::string value(Db &db, const std::string &sql, const std::string &fallback = "n/a")
+{
+    PGresult *r = nullptr;
+    if (!run(db, sql, &r))
+        return fallback;
+    std::string v = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : fallback;
+    PQclear(r);
+    return v;
+}
+
+/// All rows of a one-column result, newline-joined.
+std::string text(Db &db, const std::string &sql)
+{
+    PGresult *r = nullptr;
+    std::string err;
+    if (!run(db, sql, &r, &err))
+        return "ERROR: " + err;
+    std::string s;
+    for (int i = 0; i < PQntuples(r); i++)
+        s += std::string(PQgetvalue(r, i, 0)) + "\n";
+    PQclear(r);
+    return s;
+}
+
+struct Config {
+    std::string dataset, metric_name = "l2", base_path, query_path, gt_path, report_path, svg_path;
+    Metric metric = Metric::L2;
+    std::size_t queries = 1000, buffer_sample = 50;
+    double min_seconds = 2;
+    std::size_t chunks = 10;
+    std::vector<int> ef_list{10, 20, 40, 80, 120, 200, 400}, filter_ef_list{40, 200};
+    int m = 16, ef_construction = 64;
+    std::string maintenance_work_mem = "1GB", vecdb_opts, pgvector_iterative = "relaxed_order";
+    std::vector<std::string> dbs, notes;
+    const char *op() const { return metric == Metric::L2 ? "<->" : metric == Metric::Cosine ? "<=>" : "<#>"; }
+    const char *opclass() const
+    {
+        return metric == Metric::L2 ? "vector_l2_ops" : metric == Metric::Cosine ? "vector_cosine_ops" : "vector_ip_ops";
+    }
+};
+
+bool prepare_statements(Db &db, const Config &c);
+
+/// Session settings every measurement relies on; also re-applied after a
+/// reconnect.  Parallel query and JIT off: one backend does the whole query.
+bool setup_session(Db &db, const Config &c)
+{
+    std::string sql = std::string("SET jit = off; SET max_parallel_workers_per_gather = 0; ") +
+                      "SET statement_timeout = '120s'; SET maintenance_work_mem = '" + c.maintenance_work_mem + "';";
+    return run(db, sql) && prepare_statements(db, c);
+}
+
+/// (Re)prepares "ann" and "annf".  Done before every measurement: the plan
+/// cache ignores changes to enable_* settings, so a generic plan cached
+/// under one setting would otherwise be reused under the next.
+bool prepare_statements(Db &db, const Config &c)
+{
+    if (!run(db, "DEALLOCATE ALL"))
+        return false;
+    for (const char *stmt : {"ann", "annf"}) {
+        std::string q = std::string("SELECT id FROM items ") + (stmt[3] ? "WHERE category = 0 " : "") +
+                        "ORDER BY embedding " + c.op() + " $1::vector LIMIT " + std::to_string(K);
+        PGresult *r = PQprepare(db.conn, stmt, q.c_str(), 1, nullptr);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void drop_out(Db &db, const std::string &why)
+{
+    std::string w = why;
+    while (!w.empty() && (w.back() == '\n' || w.back() == ' '))
+        w.pop_back();
+    std::fprintf(stderr, "ann_client: %s drops out: %s\n", db.name.c_str(), w.c_str());
+    db.active = false;
+    db.failure = w;
+}
+
+/// A crash in one backend restarts the whole server, so the other
+/// database's connection may be gone too: reconnect (waiting out recovery)
+/// rather than lose both.
+bool ensure_connected(Db &db, const Config &c)
+{
+    if (run(db, "SELECT 1"))
+        return true;
+    for (int attempt = 0; attempt < 60; attempt++) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        PQreset(db.conn);
+        if (PQstatus(db.conn) == CONNECTION_OK && setup_session(db, c)) {
+            std::fprintf(stderr, "ann_client: %s: reconnected\n", db.name.c_str());
+            return true;
+        }
+    }
+    return false;
+}
+
+// --- measurements ------------------------------------------------------------------------
+
+struct Point {
+    std::string db, mode, plan;  ///< plan: its node lines
+    bool hnsw = true;            ///< the plan used the HNSW index
+    int ef = 0;
+    std::size_t passes = 0;
+    double recall = 0, qps = 0, p50 = 0, p99 = 0, rows = 0, buffers = -1;
+};
+
+struct Workload {
+    const char *stmt;                             ///< "ann" or "annf"
+    const std::vector<std::string> *literals;     ///< query vectors as text
+    const std::vector<std::vector<int>> *truth;   ///< top-K ids per query
+};
+
+double percentile(std::vector<double> sorted, double p)
+{
+    std::sort(sorted.begin(), sorted.end());
+    std::size_t rank = static_cast<std::size_t>(std::ceil(p * sorted.size()));
+    return sorted[std::min(sorted.size() - 1, rank ? rank - 1 : 0)];
+}
+
+/// What one database's executions at one point add up to.
+struct Tally {
+    std::vector<double> ms;  ///< latency of every execution
+    double hits = 0, rows = 0, seconds = 0;
+    std::size_t passes = 0;
+    bool done = false;  ///< has run min_seconds in whole passes
+};
+
+/// Runs queries [lo, hi) of the set once each, adding to `t`.  Returns false
+/// (with *err) if a query fails.
+bool run_queries(Db &db, const Workload &w, std::size_t lo, std::size_t hi, Tally &t, std::string *err)
+{
+    Clock::time_point start = Clock::now();
+    for (std::size_t i = lo; i < hi; i++) {
+        const char *param = (*w.literals)[i].c_str();
+        Clock::time_point t0 = Clock::now();
+        PGresult *r = PQexecPrepared(db.conn, w.stmt, 1, &param, nullptr, nullptr, 0);
+        t.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            *err = PQresultErrorMessage(r);
+            PQclear(r);
+            return false;
+        }
+        const std::vector<int> &truth = (*w.truth)[i];
+        for (int j = 0; j < PQntuples(r); j++) {
+            int id = std::atoi(PQgetvalue(r, j, 0));
+            t.hits += std::find(truth.begin(), truth.end(), id) != truth.end();
+        }
+        t.rows += PQntuples(r);
+        PQclear(r);
+    }
+    t.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    return true;
+}
+
+/// Mean "Shared Hit Blocks" + "Shared Read Blocks" of the top plan node
+/// (which includes its children: index and heap) over an evenly spread
+/// sample.  In EXPLAIN's JSON a node's own fields precede its "Plans" and the
+/// "Planning" section follows "Plan", so the first occurrences are the top
+/// node's.
+double buffers_per_query(Db &db, const Workload &w, std::size_t sample)
+{
+    const auto &lits = *w.literals;
+    sample = std::min(sample, lits.size());
+    if (sample == 0)
+        return -1;
+    double total = 0;
+    for (std::size_t s = 0; s < sample; s++) {
+        const std::string &q = lits[s * lits.size() / sample];
+        std::string json =
+            value(db, std::string("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ") + w.stmt + "('" + q + "')", "");
+        for (const char *key : {"\"Shared Hit Blocks\": ", "\"Shared Read Blocks\": "}) {
+            std::size_t at = json.find(key);
+            if (at == std::string::npos)
+                return -1;
+            total += std::atof(json.c_str() + at + std::strlen(key));
+        }
+    }
+    return total / sample;
+}
+
+/// The plan's node lines only ("Limit -> Index Scan using ... on items"),
+/// for a table cell; the full text goes in the report's plan section.
+std::string plan_summary(const std::string &plan)
+{
+    std::istringstream in(plan);
+    std::string line, out;
+    bool first = true;
+    while (std::getline(in, line)) {
+        std::size_t arrow = line.find("->  ");
+        if (!first && arrow == std::string::npos)
+            continue;
+        std::string node = first ? line : line.substr(arrow + 4);
+        out += (first ? "" : " → ") + node;
+        first = false;
+    }
+    return out;
+}
+
+/// The text plan, with the query vector shortened to '[...]'.
+std::string explain(Db &db, const char *stmt, const std::string &literal)
+{
+    std::string plan = text(db, std::string("EXPLAIN (COSTS OFF) EXECUTE ") + stmt + "('" + literal + "')");
+    for (std::size_t at = 0; (at = plan.find("'[", at)) != std::string::npos; at += 2) {
+        std::size_t end = plan.find("]'", at);
+        if (end == std::string::npos)
+            break;
+        plan.replace(at + 2, end - at - 2, "...");
+    }
+    return plan;
+}
+
+bool is_hnsw_plan(const std::string &plan) { return plan.find(std::string("using ") + INDEX_NAME) != std::string::npos; }
+
+// --- report ---------------------------------------------------------------------------
+
+std::string fmt(const char *f, double x)
+{
+    char b[64];
+    std::snprintf(b, sizeof b, f, x);
+    return b;
+}
+
+std::string cpu_model()
+{
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0)
+            return line.substr(line.find(':') + 2);
+    return "unknown";
+}
+
+/// The first three fields of /proc/loadavg: other work on the machine is noise here.
+std::string load_average()
+{
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+int online_cpus()
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
+const char *colour(const std::string &db) { return db == "vecdb" ? "#d62728" : db == "pgvector" ? "#1f77b4" : "#2ca02c"; }
+
+/// Recall (x, linear) against QPS (y, log) with one polyline per database.
+std::string svg_plot(const Config &c, const std::vector<Point> &pts, const std::vector<std::string> &dbs)
+{
+    const double W = 760, H = 500, L = 80, R = 30, T = 50, B = 60;
+    double xmin = 0.8, qmin = 1e300, qmax = 0;
+    for (const Point &p : pts) {
+        xmin = std::min(xmin, std::floor(p.recall * 20) / 20);
+        qmin = std::min(qmin, p.qps);
+        qmax = std::max(qmax, p.qps);
+    }
+    if (pts.empty())
+        qmin = 1, qmax = 10;
+    double ylo = std::floor(std::log10(qmin)), yhi = std::ceil(std::log10(qmax));
+    if (yhi <= ylo)
+        yhi = ylo + 1;
+    auto X = [&](double r) { return L + (r - xmin) / (1.0 - xmin) * (W - L - R); };
+    auto Y = [&](double q) { return H - B - (std::log10(q) - ylo) / (yhi - ylo) * (H - T - B); };
+
+    std::ostringstream s;
+    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
+      << ' ' << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << c.dataset
+      << ": recall@10 vs QPS, HNSW m=" << c.m << " ef_construction=" << c.ef_construction
+      << ", one client (labels: ef_search)</text>\n";
+    // Grid and ticks: recall every 0.02 (0.05 if the range is wide), QPS at 1, 2, 5 x 10^k.
+    double step = 1.0 - xmin > 0.25 ? 0.05 : 0.02;
+    for (double r = xmin; r <= 1.0 + 1e-9; r += step) {
+        s << "<line x1=\"" << X(r) << "\" y1=\"" << T << "\" x2=\"" << X(r) << "\" y2=\"" << H - B
+          << "\" stroke=\"#ddd\"/>\n<text x=\"" << X(r) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
+          << fmt("%.2f", r) << "</text>\n";
+    }
+    for (double e = ylo; e < yhi + 1e-9; e++)
+        for (double mult : {1.0, 2.0, 5.0}) {
+            double q = mult * std::pow(10.0, e);
+            if (std::log10(q) > yhi + 1e-9)
+                break;
+            s << "<line x1=\"" << L << "\" y1=\"" << Y(q) << "\" x2=\"" << W - R << "\" y2=\"" << Y(q)
+              << "\" stroke=\"" << (mult == 1 ? "#bbb" : "#eee") << "\"/>\n<text x=\"" << L - 6 << "\" y=\""
+              << Y(q) + 4 << "\" text-anchor=\"end\">" << fmt("%g", q) << "</text>\n";
+        }
+    s << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
+      << "\" fill=\"none\" stroke=\"black\"/>\n"
+      << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 18 << "\" text-anchor=\"middle\">recall@10</text>\n"
+      << "<text transform=\"translate(20," << (T + H - B) / 2
+      << ") rotate(-90)\" text-anchor=\"middle\">queries per second (log scale)</text>\n";
+
+    int legend = 0;
+    for (const std::string &db : dbs) {
+        std::vector<const Point *> line;
+        for (const Point &p : pts)
+            if (p.db == db)
+                line.push_back(&p);
+        if (line.empty())
+            continue;
+        std::sort(line.begin(), line.end(), [](const Point *a, const Point *b) { return a->ef < b->ef; });
+        s << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" << colour(db) << "\" points=\"";
+        for (const Point *p : line)
+            s << X(p->recall) << ',' << Y(p->qps) << ' ';
+        s << "\"/>\n";
+        for (const Point *p : line)
+            s << "<circle cx=\"" << X(p->recall) << "\" cy=\"" << Y(p->qps) << "\" r=\"3.5\" fill=\"" << colour(db)
+              << "\"/>\n<text x=\"" << X(p->recall) + 5 << "\" y=\"" << Y(p->qps) - 6 << "\" font-size=\"10\" fill=\""
+              << colour(db) << "\">" << p->ef << "</text>\n";
+        double ly = H - B - 20 * static_cast<double>(dbs.size() - legend++);  // bottom left, top down
+        s << "<line x1=\"" << L + 15 << "\" y1=\"" << ly << "\" x2=\"" << L + 45 << "\" y2=\"" << ly
+          << "\" stroke-width=\"2\" stroke=\"" << colour(db) << "\"/>\n<text x=\"" << L + 52 << "\" y=\"" << ly + 4
+          << "\">" << db << "</text>\n";
+    }
+    s << "</svg>\n";
+    return s.str();
+}
+
+void usage(const char *prog)
+{
+    std::fprintf(stderr,
+                 "usage: %s --dataset NAME --metric l2|cosine|ip --base B.fvecs --query Q.fvecs --groundtruth G.ivecs\n"
+                 "          --db vecdb --db pgvector --report OUT.md --svg OUT.svg\n"
+                 "          [--queries N] [--min-seconds S] [--chunks N] [--ef-list \"10 20 ...\"] [--filter-ef-list \"40 ...\"]\n"
+                 "          [--buffer-sample N]\n"
+                 "          [--m M] [--ef-construction N] [--maintenance-work-mem 1GB] [--vecdb-opts \", k = v\"]\n"
+                 "          [--pgvector-iterative relaxed_order] [--note \"header line\"]...\n",
+                 prog);
+    std::exit(2);
+}
+
+std::vector<int> int_list(const char *s)
+{
+    std::vector<int> out;
+    std::istringstream in(s);
+    for (int x; in >> x;)
+        out.push_back(x);
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    Config c;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (i + 1 >= argc)
+            usage(argv[0]);
+        const char *v = argv[++i];
+        if (a == "--dataset") c.dataset = v;
+        else if (a == "--metric") c.metric_name = v;
+        else if (a == "--base") c.base_path = v;
+        else if (a == "--query") c.query_path = v;
+        else if (a == "--groundtruth") c.gt_path = v;
+        else if (a == "--report") c.report_path = v;
+        else if (a == "--svg") c.svg_path = v;
+        else if (a == "--db") c.dbs.push_back(v);
+        else if (a == "--queries") c.queries = std::strtoull(v, nullptr, 10);
+        else if (a == "--buffer-sample") c.buffer_sample = std::strtoull(v, nullptr, 10);
+        else if (a == "--min-seconds") c.min_seconds = std::atof(v);
+        else if (a == "--chunks") c.chunks = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
+        else if (a == "--ef-list") c.ef_list = int_list(v);
+        else if (a == "--filter-ef-list") c.filter_ef_list = int_list(v);
+        else if (a == "--m") c.m = std::atoi(v);
+        else if (a == "--ef-construction") c.ef_construction = std::atoi(v);
+        else if (a == "--maintenance-work-mem") c.maintenance_work_mem = v;
+        else if (a == "--vecdb-opts") c.vecdb_opts = v;
+        else if (a == "--pgvector-iterative") c.pgvector_iterative = v;
+        else if (a == "--note") c.notes.push_back(v);
+        else usage(argv[0]);
+    }
+    if (c.metric_name != "l2" && c.metric_name != "cosine" && c.metric_name != "ip")
+        usage(argv[0]);
+    c.metric = c.metric_name == "cosine" ? Metric::Cosine : c.metric_name == "ip" ? Metric::IP : Metric::L2;
+    if (c.dataset.empty() || c.base_path.empty() || c.query_path.empty() || c.gt_path.empty() || c.dbs.empty() ||
+        c.report_path.empty() || c.svg_path.empty() || c.ef_list.empty())
+        usage(argv[0]);
+
+    std::string load_at_start = load_average();
+
+    // Inputs.
+    Matrix base = to_matrix(read_vecs<float>(c.base_path, SIZE_MAX));
+    Matrix queries = to_matrix(read_vecs<float>(c.query_path, c.queries));
+    auto gt_rows = read_vecs<std::int32_t>(c.gt_path, queries.n);
+    if (queries.d != base.d)
+        die("queries have " + std::to_string(queries.d) + " dimensions, base " + std::to_string(base.d));
+    if (gt_rows.size() < queries.n || gt_rows[0].size() < std::size_t(K))
+        die(c.gt_path + ": too few rows or columns for the queries");
+    std::vector<std::vector<int>> truth(queries.n);
+    for (std::size_t i = 0; i < queries.n; i++)
+        truth[i].assign(gt_rows[i].begin(), gt_rows[i].begin() + K);
+    std::vector<std::string> literals;
+    for (std::size_t i = 0; i < queries.n; i++)
+        literals.push_back(vector_literal(queries.row(i), queries.d));
+    std::printf("== %s: base %zu x %zu, %zu queries, metric %s\n", c.dataset.c_str(), base.n, base.d, queries.n,
+                c.metric_name.c_str());
+
+    std::vector<Db> dbs;
+    for (const std::string &name : c.dbs) {
+        Db db;
+        db.name = name;
+        db.conn = PQconnectdb(("dbname=" + name).c_str());
+        if (PQstatus(db.conn) != CONNECTION_OK)
+            die(name + ": " + PQerrorMessage(db.conn));
+        if (!setup_session(db, c))
+            die(name + ": session setup failed: " + PQerrorMessage(db.conn));
+        db.ext_version = value(db, "SELECT extname || ' ' || extversion FROM pg_extension WHERE extname IN "
+                                   "('vecdb', 'vector')");
+        dbs.push_back(db);
+    }
+    Db &any = dbs[0];
+    std::string pg_version = value(any, "SHOW server_version");
+    std::string shared_buffers = value(any, "SHOW shared_buffers");
+    std::string maint_workers = value(any, "SHOW max_parallel_maintenance_workers");
+    std::string max_workers = value(any, "SHOW max_parallel_workers");
+
+    // 1. Build, one database after the other (a build uses the whole machine).
+    for (Db &db : dbs) {
+        must(db, std::string("DROP INDEX IF EXISTS ") + INDEX_NAME);
+        std::string sql = std::string("CREATE INDEX ") + INDEX_NAME + " ON items USING hnsw (embedding " +
+                          c.opclass() + ") WITH (m = " + std::to_string(c.m) +
+                          ", ef_construction = " + std::to_string(c.ef_construction) +
+                          (db.name == "vecdb" ? c.vecdb_opts : "") + ")";
+        std::printf("%s: %s\n", db.name.c_str(), sql.c_str());
+        std::fflush(stdout);
+        std::string err;
+        must(db, "SET statement_timeout = 0");
+        Clock::time_point t0 = Clock::now();
+        bool ok = run(db, sql, nullptr, &err);
+        db.build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        must(db, "SET statement_timeout = '120s'");
+        if (!ok) {
+            drop_out(db, "CREATE INDEX failed: " + err);
+            continue;
+        }
+        db.index_bytes = std::atoll(value(db, std::string("SELECT pg_relation_size('") + INDEX_NAME + "')").c_str());
+        db.table_bytes = std::atoll(value(db, "SELECT pg_table_size('items')").c_str());
+        // Write the build's dirty pages out now, not during the timed queries.
+        must(db, "CHECKPOINT");
+        std::printf("%s: built in %.1f s, index %.1f MB\n", db.name.c_str(), db.build_s, db.index_bytes / 1048576.0);
+    }
+
+    // The filtered ground truth: exact search over the rows each database
+    // holds in category 0 (the same ids in every database, checked).
+    std::vector<int> cat0;
+    for (Db &db : dbs) {
+        std::string ids = text(db, "SELECT id FROM items WHERE category = 0 ORDER BY id");
+        std::vector<int> mine = int_list(ids.c_str());
+        if (&db == &dbs[0])
+            cat0 = mine;
+        else if (mine != cat0)
+            die(db.name + " holds other category-0 rows than " + dbs[0].name + ": data differ");
+    }
+    std::vector<std::vector<int>> ftruth(queries.n);
+    for (std::size_t i = 0; i < queries.n; i++)
+        ftruth[i] = brute_force(c.metric, base, queries.row(i), cat0);
+    std::printf("filter category = 0: %zu of %zu rows (%.2f%%)\n", cat0.size(), base.n, 100.0 * cat0.size() / base.n);
+
+    Workload plain{"ann", &literals, &truth}, filtered{"annf", &literals, &ftruth};
+
+    // 2. The plan at the default ef_search, once per database (each
+    // measurement checks its own too); 3a. warm-up at the widest ef_search.
+    int widest = *std::max_element(c.ef_list.begin(), c.ef_list.end());
+    for (Db &db : dbs) {
+        if (!db.active)
+            continue;
+        db.plan = explain(db, "ann", literals[0]);
+        db.uses_index = is_hnsw_plan(db.plan);
+        if (!db.uses_index)
+            std::fprintf(stderr, "ann_client: WARNING: %s does not use %s for the k-NN query:\n%s", db.name.c_str(),
+                         INDEX_NAME, db.plan.c_str());
+        std::string err;
+        Tally warm;
+        must(db, "SET hnsw.ef_search = " + std::to_string(widest));
+        if (!run_queries(db, plain, 0, literals.size(), warm, &err))
+            drop_out(db, "warm-up query failed: " + err);
+        // After a query the extension's library is loaded and its GUCs are real.
+        db.iterative_default = value(db, "SHOW hnsw.iterative_scan");
+        db.max_scan_tuples = value(db, "SHOW hnsw.max_scan_tuples");
+    }
+
+    // One point: every database set up alike, then the query set in
+    // `chunks` slices, the databases taking turns slice by slice (who goes
+    // first alternating), in passes until each database has run for
+    // min_seconds; then buffers and the plan the statement settled on.
+    struct Step {
+        const Workload *w;
+        std::string mode;
+        int ef;
+        bool filtered, forced;
+    };
+    auto apply = [&](Db &db, const Step &s) {
+        std::string set = "SET hnsw.ef_search = " + std::to_string(s.ef) + "; ";
+        // Filtered: pgvector's iterative scan is off by default; use its
+        // recommended setting.  Every other database keeps its own default.
+        if (db.name == "pgvector")
+            set += std::string("SET hnsw.iterative_scan = ") + (s.filtered ? c.pgvector_iterative : "off") + "; ";
+        set += s.forced ? "SET enable_seqscan = off; SET enable_bitmapscan = off;"
+                        : "RESET enable_seqscan; RESET enable_bitmapscan;";
+        std::string err;
+        if (!run(db, set, nullptr, &err))
+            drop_out(db, err);
+        else if (!prepare_statements(db, c))
+            drop_out(db, std::string("PREPARE failed: ") + PQerrorMessage(db.conn));
+        return db.active;
+    };
+    std::vector<Point> points;
+    std::map<std::string, std::string> fplans;  // "mode db" -> full plan text of the filtered query
+    std::size_t turn = 0;
+    auto measure = [&](const Step &s) {
+        std::map<std::string, Tally> tally;
+        for (Db &db : dbs)
+            if (db.active && ensure_connected(db, c))
+                apply(db, s);
+        std::size_t n = s.w->literals->size(), chunks = std::min<std::size_t>(c.chunks, n);
+        for (bool more = true; more;) {
+            for (std::size_t r = 0; r < chunks; r++, turn++)
+                for (std::size_t k = 0; k < dbs.size(); k++) {
+                    Db &db = dbs[turn % 2 ? dbs.size() - 1 - k : k];
+                    if (!db.active || tally[db.name].done)
+                        continue;
+                    // A crash elsewhere restarts the server: reconnect, set up again.
+                    bool was_up = run(db, "SELECT 1");
+                    if (!was_up && !(ensure_connected(db, c) && apply(db, s))) {
+                        drop_out(db, "connection lost and not regained");
+                        continue;
+                    }
+                    // A lost connection may be another backend's crash: the
+                    // slice is run again once on a new connection; a backend
+                    // that crashes itself does so again and drops out.
+                    Tally &t = tally[db.name];
+                    const Tally before{{}, t.hits, t.rows, t.seconds, t.passes, t.done};
+                    const std::size_t kept = t.ms.size();
+                    std::string err;
+                    bool ok = false;
+                    for (int attempt = 0; !ok && attempt < 2; attempt++) {
+                        if (attempt && !(PQstatus(db.conn) == CONNECTION_BAD && ensure_connected(db, c) && apply(db, s)))
+                            break;
+                        ok = run_queries(db, *s.w, r * n / chunks, (r + 1) * n / chunks, t, &err);
+                        if (!ok) {  // forget the partial slice
+                            t.ms.resize(kept);
+                            t.hits = before.hits, t.rows = before.rows, t.seconds = before.seconds;
+                        }
+                    }
+                    if (!ok && db.active)
+                        drop_out(db, std::string(s.w->stmt) + " at ef_search " + std::to_string(s.ef) +
+                                         " failed: " + err);
+                }
+            more = false;
+            for (Db &db : dbs) {
+                Tally &t = tally[db.name];
+                if (db.active && !t.done) {
+                    t.passes++;
+                    t.done = t.seconds >= c.min_seconds;
+                    more = more || !t.done;
+                }
+            }
+        }
+        for (Db &db : dbs) {
+            if (!db.active)
+                continue;
+            const Tally &t = tally[db.name];
+            Point p;
+            p.db = db.name;
+            p.mode = s.mode;
+            p.ef = s.ef;
+            p.passes = t.passes;
+            p.recall = t.hits / (double(K) * t.ms.size());
+            p.rows = t.rows / t.ms.size();
+            p.qps = t.ms.size() / t.seconds;
+            p.p50 = percentile(t.ms, 0.50);
+            p.p99 = percentile(t.ms, 0.99);
+            p.buffers = buffers_per_query(db, *s.w, c.buffer_sample);
+            // The plan the statement ran with: by now the plan cache has
+            // settled on its generic or custom plan.
+            std::string plan = explain(db, s.w->stmt, literals[0]);
+            p.plan = plan_summary(plan);
+            p.hnsw = is_hnsw_plan(plan);
+            if (s.filtered && !fplans.count(s.mode + " " + db.name))
+                fplans[s.mode + " " + db.name] = plan;
+            if (!s.filtered && !p.hnsw)
+                std::fprintf(stderr, "ann_client: WARNING: %s ran the k-NN query at ef_search %d without %s:\n%s",
+                             db.name.c_str(), s.ef, INDEX_NAME, plan.c_str());
+            std::printf("  %-8s %-18s ef %4d  recall %.4f  %8.1f QPS  p50 %.3f ms  p99 %.3f ms  rows %.2f  "
+                        "buffers %7.1f  (%zu pass%s)\n",
+                        p.db.c_str(), s.mode.c_str(), s.ef, p.recall, p.qps, p.p50, p.p99, p.rows, p.buffers,
+                        p.passes, p.passes == 1 ? "" : "es");
+            std::fflush(stdout);
+            points.push_back(p);
+        }
+    };
+
+    // 3b. The sweep.
+    std::printf("sweep:\n");
+    for (int ef : c.ef_list)
+        measure({&plain, "sweep", ef, false, false});
+
+    // 4. Filtered: the planner's choice, then seq and bitmap scans off
+    // (unless the planner already chose the HNSW index everywhere).
+    bool planner_picks_hnsw = true;
+    for (Db &db : dbs)
+        if (db.active && ensure_connected(db, c)) {
+            must(db, "RESET enable_seqscan; RESET enable_bitmapscan; SET hnsw.ef_search = " +
+                         std::to_string(c.filter_ef_list.empty() ? 40 : c.filter_ef_list[0]));
+            if (db.name == "pgvector")
+                must(db, "SET hnsw.iterative_scan = " + c.pgvector_iterative);
+            if (!prepare_statements(db, c))
+                die(db.name + ": PREPARE failed");
+            planner_picks_hnsw = planner_picks_hnsw && is_hnsw_plan(explain(db, "annf", literals[0]));
+        }
+    std::vector<std::string> fmodes{planner_picks_hnsw ? "planner (= forced)" : "planner"};
+    if (!planner_picks_hnsw)
+        fmodes.push_back("forced");
+    std::printf("filtered (category = 0):\n");
+    for (const std::string &mode : fmodes)
+        for (int ef : c.filter_ef_list)
+            measure({&filtered, mode, ef, true, mode == "forced"});
+
+    // 5. Report.
+    std::vector<std::string> names;
+    for (Db &db : dbs)
+        names.push_back(db.name);
+    auto find_db = [&](const std::string &n) -> Db * {
+        for (Db &db : dbs)
+            if (db.name == n)
+                return &db;
+        return nullptr;
+    };
+    std::ostringstream md;
+    md << "# ANN benchmark: " << c.dataset << "\n\n";
+    md << "- data: " << base.n << " x " << base.d << ", metric " << c.metric_name << " (`" << c.op() << "`, "
+       << c.opclass() << "), " << queries.n << " queries, recall@" << K << " against the data set's ground truth\n";
+    md << "- machine: " << online_cpus() << " CPUs (nproc), " << cpu_model() << "; load average (1/5/15 min) "
+       << load_at_start << " at start, " << load_average() << " at end\n";
+    md << "- PostgreSQL " << pg_version << "; shared_buffers " << shared_buffers << ", maintenance_work_mem "
+       << c.maintenance_work_mem << " (both builds), max_parallel_maintenance_workers " << maint_workers
+       << " (server default; max_parallel_workers " << max_workers << ")\n";
+    for (Db &db : dbs)
+        md << "- " << db.name << ": " << db.ext_version << "; hnsw.iterative_scan default " << db.iterative_default
+           << ", hnsw.max_scan_tuples " << db.max_scan_tuples << "\n";
+    md << "- index: `CREATE INDEX ON items USING hnsw (embedding " << c.opclass() << ") WITH (m = " << c.m
+       << ", ef_construction = " << c.ef_construction << ")`"
+       << (c.vecdb_opts.empty() ? "" : ", vecdb adds `" + c.vecdb_opts + "`") << "\n";
+    md << "- queries: one client over a Unix socket, prepared `SELECT id FROM items [WHERE category = 0] ORDER BY "
+          "embedding "
+       << c.op() << " $1::vector LIMIT " << K
+       << "` (vector sent as text), `SET jit = off; SET max_parallel_workers_per_gather = 0`, other planner "
+          "settings default; whole query set run once untimed first (ef_search "
+       << widest << ")\n";
+    md << "- buffers/query: mean shared hit + read blocks of the top plan node (index + heap) from EXPLAIN (ANALYZE, "
+          "BUFFERS) over "
+       << std::min(c.buffer_sample, queries.n) << " queries\n";
+    md << "- timing: at each point the query set runs in " << c.chunks
+       << " slices, the databases taking turns slice by slice (who goes first alternating), each database in whole passes until it "
+          "has spent "
+       << fmt("%g", c.min_seconds)
+       << " s (at least one pass); QPS = executions / time spent, p50/p99 over all executions\n";
+    md << "- filtered: `WHERE category = 0` keeps " << cat0.size() << " rows ("
+       << fmt("%.2f", 100.0 * cat0.size() / base.n)
+       << "%); exact ground truth by brute force over those rows; pgvector runs with `hnsw.iterative_scan = "
+       << c.pgvector_iterative << "` (unfiltered sweep: off, its default), vecdb with its default\n";
+    for (const std::string &n : c.notes)
+        md << "- " << n << "\n";
+
+    md << "\n## Build\n\n| extension | build s | index MB | table MB |\n|---|---:|---:|---:|\n";
+    for (Db &db : dbs) {
+        if (db.index_bytes)
+            md << "| " << db.name << " | " << fmt("%.1f", db.build_s) << " | " << fmt("%.1f", db.index_bytes / 1048576.0)
+               << " | " << fmt("%.1f", db.table_bytes / 1048576.0) << " |\n";
+        else
+            md << "| " << db.name << " | failed | - | - |\n";
+    }
+    Db *v = find_db("vecdb"), *p = find_db("pgvector");
+    if (v && p && v->index_bytes && p->index_bytes)
+        md << "| vecdb / pgvector | " << fmt("%.2f", v->build_s / p->build_s) << " | "
+           << fmt("%.2f", double(v->index_bytes) / p->index_bytes) << " | |\n";
+    for (Db &db : dbs)
+        if (!db.failure.empty())
+            md << "\n**" << db.name << " dropped out:** `" << db.failure << "`\n";
+    for (Db &db : dbs)
+        if (db.index_bytes && !db.uses_index)
+            md << "\n**WARNING: " << db.name
+               << "'s k-NN plan (default ef_search) does not use the HNSW index:**\n\n```\n" << db.plan << "```\n";
+
+    md << "\n## Sweep (no filter)\n\n| extension | ef_search | recall@10 | QPS | p50 ms | p99 ms | buffers/query "
+          "|\n|---|---:|---:|---:|---:|---:|---:|\n";
+    std::vector<Point> sweep;  // the points that measured the HNSW index
+    std::string not_hnsw;
+    for (const std::string &n : names)
+        for (const Point &pt : points)
+            if (pt.db == n && pt.mode == "sweep") {
+                if (pt.hnsw)
+                    sweep.push_back(pt);
+                else
+                    not_hnsw += "- " + pt.db + " at ef_search " + std::to_string(pt.ef) + ": " + pt.plan + "\n";
+                md << "| " << pt.db << " | " << pt.ef << (pt.hnsw ? "" : " †") << " | " << fmt("%.4f", pt.recall) << " | " << fmt("%.1f", pt.qps)
+                   << " | " << fmt("%.3f", pt.p50) << " | " << fmt("%.3f", pt.p99) << " | " << fmt("%.1f", pt.buffers)
+                   << " |\n";
+            }
+    if (!not_hnsw.empty())
+        md << "\n† **Not an HNSW measurement**: the planner chose another plan (left out of the summary and the "
+              "plot):\n\n"
+           << not_hnsw;
+    md << "\n";
+    for (double target : {0.99, 0.95}) {
+        std::map<std::string, const Point *> best;
+        for (const Point &pt : sweep)
+            if (pt.recall >= target && (!best[pt.db] || pt.qps > best[pt.db]->qps))
+                best[pt.db] = &pt;
+        auto show = [&](const std::string &n) {
+            const Point *b = best[n];
+            return b ? fmt("%.1f", b->qps) + " (ef_search " + std::to_string(b->ef) + ")" : std::string("none");
+        };
+        md << "- at recall ≥ " << fmt("%.2f", target) << ": best QPS (HNSW plans only) ";
+        for (std::size_t i = 0; i < names.size(); i++)
+            md << (i ? " vs " : "") << names[i] << " " << show(names[i]);
+        if (best["vecdb"] && best["pgvector"])
+            md << " (vecdb/pgvector " << fmt("%.2f", best["vecdb"]->qps / best["pgvector"]->qps) << "x)";
+        md << "\n";
+    }
+    md << "\nPlot: `" << c.svg_path.substr(c.svg_path.find_last_of('/') + 1) << "`\n";
+
+    md << "\n## Filtered: `WHERE category = 0` (" << fmt("%.2f", 100.0 * cat0.size() / base.n)
+       << "% of rows)\n\n"
+          "\"planner\": default planner settings; \"forced\": `enable_seqscan = off, enable_bitmapscan = off`"
+       << (planner_picks_hnsw ? " (not run separately: the planner already picks the HNSW index in every database)"
+                              : "")
+       << ".\n\n| mode | extension | plan | ef_search | recall@10 | QPS | p50 ms | p99 ms | rows/query | buffers/query "
+          "|\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const std::string &mode : fmodes)
+        for (int ef : c.filter_ef_list)
+            for (const std::string &n : names)
+                for (const Point &pt : points)
+                    if (pt.db == n && pt.mode == mode && pt.ef == ef)
+                        md << "| " << mode << " | " << pt.db << " | " << pt.plan << " | " << pt.ef << " | "
+                           << fmt("%.4f", pt.recall) << " | " << fmt("%.1f", pt.qps) << " | " << fmt("%.3f", pt.p50)
+                           << " | " << fmt("%.3f", pt.p99) << " | " << fmt("%.2f", pt.rows) << " | "
+                           << fmt("%.1f", pt.buffers) << " |\n";
+    md << "\nPlans (EXPLAIN (COSTS OFF) EXECUTE, first query, after the timed run at the first ef_search: the plan "
+          "the plan cache settled on):\n";
+    for (const auto &[key, plan] : fplans)
+        md << "\n" << key << ":\n\n```\n" << plan << "```\n";
+
+    std::string report = md.str();
+    std::ofstream(c.report_path) << report;
+    std::ofstream(c.svg_path) << svg_plot(c, sweep, names);
+    std::printf("\n%s\n", report.c_str());
+    for (Db &db : dbs)
+        PQfinish(db.conn);
+    return 0;
+}
