@@ -3,7 +3,8 @@
  *
  * The new element's neighbours are found with the same search the scans
  * use (PageReader, ef_construction), chosen with Algorithm 4 on decoded
- * codes, and the element is written with its lists filled.  Then each
+ * codes (keeping pruned candidates to fill the list, as the build and
+ * pgvector do), and the element is written with its lists filled.  Then each
  * neighbour gets a link back: appended while its list has room, otherwise
  * the list is re-selected from its old members plus the new element.
  *
@@ -241,7 +242,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
     const std::size_t k = core::select_neighbors_heuristic(
         candidates, unique, max_links,
         [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
-        false, kept, static_cast<core::ScoredId<uint32> *>(nullptr));
+        true, kept, static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * Max(unique, 1u))));
     NodeId *new_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
     for (std::size_t i = 0; i < k; i++)
         new_ids[i] = ids[kept[i].id];
@@ -300,6 +301,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, Nod
     auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * ef));
     auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * 2 * layout.m));
     NodeId *candidate_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * ef));
+    auto *pruned = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * ef));
     for (int lc = std::min(level, entry_level); lc >= 0; lc--) {
         const uint32 n = core::search_layer(reader, visited, scratch, ep, n_ep, ef, lc, stats);
         memcpy(ep, scratch.results, sizeof(core::ScoredId<NodeId>) * n);
@@ -316,7 +318,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, Nod
         const std::size_t k = core::select_neighbors_heuristic(
             candidates, m, layout.max_links(lc),
             [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
-            false, kept, static_cast<core::ScoredId<uint32> *>(nullptr));
+            true, kept, pruned);
         selected[lc] = static_cast<NodeId *>(palloc(sizeof(NodeId) * std::max<std::size_t>(k, 1)));
         for (std::size_t i = 0; i < k; i++)
             selected[lc][i] = candidate_ids[kept[i].id];
