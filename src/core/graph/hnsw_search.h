@@ -381,8 +381,9 @@ public:
         W.init(s_.results, ef_);
         if (state_ == kFirst) {
             state_ = kResume;
-            ScoredId<Id> cur{reader.distance(ep_), ep_};
+            const ScoredId<Id> entry{reader.distance(ep_), ep_};
             stats_.distance_computations++;
+            ScoredId<Id> cur = entry;
             for (int lc = L_; lc >= 1; lc--)
                 cur = search_layer_greedy(reader, s_, cur, lc, stats_);
             v_->clear();
@@ -391,6 +392,13 @@ public:
                 W.push(cur);
             C.push(cur);
             detail::search_layer_loop<true>(reader, *v_, s_, C, W, ef_, 0, &P_, stats_);
+            // Later batches also walk from the entry point: on layer 0 every
+            // node is reachable from it (the build and VACUUM see to that),
+            // not necessarily from where the descent landed.
+            if (v_->insert(entry.id))
+                detail::push_pending(&P_, entry,
+                                     std::uint8_t(reader.is_result(entry.id) ? kPendingReturn | kPendingExpand
+                                                                             : kPendingExpand));
             if (std::uint32_t n = W.sort_in_place())
                 return n;
         }

@@ -185,7 +185,10 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
                                         bs->graph->size()),
                                  errdetail("The remaining rows are inserted one by one, which is slower."),
                                  errhint("Increase maintenance_work_mem to speed up builds.")));
+                /* In the build's context: the tuple context is reset per row. */
+                MemoryContext tuple_context = MemoryContextSwitchTo(old);
                 bs->overflow = BufFileCreateTemp(false);
+                MemoryContextSwitchTo(tuple_context);
             }
             BufFileWrite(bs->overflow, tid, sizeof(ItemPointerData));
             BufFileWrite(bs->overflow, const_cast<float *>(v->x), sizeof(float) * bs->dims);

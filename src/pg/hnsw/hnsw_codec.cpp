@@ -155,6 +155,13 @@ float VectorDistance(const Codec *codec, const float *a, const float *b)
     return 0.0f;
 }
 
+float SelectionDistance(const Codec *codec, const float *a, const float *b)
+{
+    if (codec->metric == IndexMetric::InnerProduct)
+        return codec->kernels->l2_squared(a, b, codec->dims);
+    return VectorDistance(codec, a, b);
+}
+
 float CodeDistance(const Codec *codec, const uint8 *code)
 {
     if (codec->computer != nullptr)

@@ -17,6 +17,7 @@
  * once, so no deadlock.  Every page change goes through GenericXLog.
  */
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -176,7 +177,7 @@ bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
  * read.
  */
 void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
-                uint32 n_added, const NodeId *deleted, uint32 n_deleted)
+                uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added)
 {
     const ElementLayout &layout = info->layout;
     const uint32 max_links = layout.max_links(lc);
@@ -225,7 +226,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
         if (ids[i] == base || InSortedIds(deleted, n_deleted, ids[i]) || !ReadCode(index, layout, ids[i], code))
             continue;
         Decode(codec, code, vectors + Size(i) * dims);
-        candidates[n++] = core::ScoredId<uint32>{VectorDistance(codec, base_vector, vectors + Size(i) * dims), i};
+        candidates[n++] = core::ScoredId<uint32>{SelectionDistance(codec, base_vector, vectors + Size(i) * dims), i};
     }
     std::sort(candidates, candidates + n,
               [](const core::ScoredId<uint32> &a, const core::ScoredId<uint32> &b) { return core::closer(a, b); });
@@ -241,11 +242,30 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
     auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * max_links));
     const std::size_t k = core::select_neighbors_heuristic(
         candidates, unique, max_links,
-        [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
+        [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
         true, kept, static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * Max(unique, 1u))));
     NodeId *new_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
-    for (std::size_t i = 0; i < k; i++)
+    bool has_added = false;
+    for (std::size_t i = 0; i < k; i++) {
         new_ids[i] = ids[kept[i].id];
+        has_added |= new_ids[i] == added[0];
+    }
+    /* keep_added: this link is a node's way in (its nearest neighbour's
+     * link to it), so it is not pruned.  It replaces the kept member nearest
+     * to the added node: that one most likely stays reachable through it. */
+    if (keep_added && !has_added && k > 0) {
+        const float *added_vector = vectors + Size(count) * dims;
+        std::size_t victim = 0;
+        float nearest = FLT_MAX;
+        for (std::size_t i = 0; i < k; i++) {
+            const float d = SelectionDistance(codec, vectors + Size(kept[i].id) * dims, added_vector);
+            if (d < nearest) {
+                nearest = d;
+                victim = i;
+            }
+        }
+        new_ids[victim] = added[0];
+    }
 
     buffer = ReadBuffer(index, NodeBlock(base));
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -267,12 +287,14 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
 }
 
 /*
- * The neighbours a vector (prepared in the codec as the query) should have
- * on layers 0 .. level, searched from `entry` (on layer entry_level):
- * selected[lc][0 .. count[lc]).  Shared with VACUUM's repair.
+ * The neighbours `vector` (also prepared in the codec as the query) should
+ * have on layers 0 .. level, searched from `entry` (on layer entry_level):
+ * selected[lc][0 .. count[lc]).  The search ranks candidates by the index's
+ * metric; Algorithm 4 chooses among them by SelectionDistance().  Shared
+ * with VACUUM.
  */
-void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, NodeId entry, int entry_level, int level,
-                   NodeId skip, NodeId **selected, uint32 *count)
+void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, const float *vector, NodeId entry,
+                   int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count)
 {
     const ElementLayout &layout = info->layout;
     const uint32 dims = info->meta.dims;
@@ -311,13 +333,16 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, Nod
             if (ep[i].id == skip || !ReadCode(index, layout, ep[i].id, code))
                 continue;
             Decode(codec, code, vectors + Size(m) * dims);
-            candidates[m] = core::ScoredId<uint32>{ep[i].distance, m};
+            candidates[m] = core::ScoredId<uint32>{SelectionDistance(codec, vector, vectors + Size(m) * dims), m};
             candidate_ids[m] = ep[i].id;
             m++;
         }
+        std::sort(candidates, candidates + m, [](const core::ScoredId<uint32> &a, const core::ScoredId<uint32> &b) {
+            return core::closer(a, b);
+        });
         const std::size_t k = core::select_neighbors_heuristic(
             candidates, m, layout.max_links(lc),
-            [&](uint32 a, uint32 b) { return VectorDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
+            [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
             true, kept, pruned);
         selected[lc] = static_cast<NodeId *>(palloc(sizeof(NodeId) * std::max<std::size_t>(k, 1)));
         for (std::size_t i = 0; i < k; i++)
@@ -368,7 +393,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, boo
 
     auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
     auto *count = static_cast<uint32 *>(palloc0(sizeof(uint32) * (level + 1)));
-    FindNeighbors(index, info, codec, entry, entry_level, level, kNoNode, selected, count);
+    FindNeighbors(index, info, codec, v, entry, entry_level, level, kNoNode, selected, count);
 
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, code, tuple);
@@ -381,7 +406,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, boo
 
     for (int lc = 0; lc <= level; lc++)
         for (uint32 i = 0; i < count[lc]; i++)
-            RelinkNode(index, info, codec, selected[lc][i], lc, &id, 1, nullptr, 0);
+            RelinkNode(index, info, codec, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && i == 0);
 
     const bool new_entry = entry == kNoNode || level > entry_level;
     if (new_entry || new_hint != hint)

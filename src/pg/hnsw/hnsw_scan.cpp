@@ -145,6 +145,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
 void Start(IndexScanDesc scan, ScanState *st)
 {
     st->started = true;
+    pgstat_count_index_scan(scan->indexRelation);
     NodeId entry;
     int entry_level;
     ReadEntryPoint(scan->indexRelation, &entry, &entry_level, nullptr);

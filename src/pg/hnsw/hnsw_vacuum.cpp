@@ -14,6 +14,12 @@
  *   3. Free: deleted elements become HNSW_ELEMENT_FREE; no list names them
  *      any more, so an insert of the same level may overwrite the slot.
  *      The insert hint moves to the first page with a free slot.
+ *   4. Reconnect: re-selected lists can leave a live element with no path
+ *      from the entry point (its only in-links came through deleted ones,
+ *      or an insert re-selected them away; mostly under inner product).  A
+ *      walk of layer 0 from the entry point finds them; each gets in-links
+ *      as if inserted again (neighbours found by a search, then relinked).
+ *      A VACUUM that finds nothing dead runs this step alone.
  * A scan that read a slot before it was reused only walks a little off its
  * way; the heap TIDs it returns were copied when read, and the executor's
  * MVCC check rejects any row that replaced a dead one.
@@ -21,7 +27,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "hnsw.h"
+#include "../../core/graph/visited.h"
+#include "hnsw_reader.h"
 
 extern "C" {
 #include "commands/vacuum.h"
@@ -174,7 +181,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
                     added.push(hop[j]);
             }
             CHECK_FOR_INTERRUPTS();
-            RelinkNode(index, info, codec, base, lc, added.ids, added.count, deleted.ids, deleted.count);
+            RelinkNode(index, info, codec, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
         }
         if (todo.ids != nullptr)
             pfree(todo.ids);
@@ -219,6 +226,78 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     UnlockReleaseBuffer(buffer);
 }
 
+/* Phase 4, under the exclusive update lock; returns elements reconnected. */
+uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
+{
+    Relation index = vinfo->index;
+    const ElementLayout &layout = info->layout;
+    NodeId entry;
+    int entry_level;
+    ReadEntryPoint(index, &entry, &entry_level, nullptr);
+    if (entry == kNoNode)
+        return 0;
+
+    /* Breadth-first over layer 0 from the entry point. */
+    vecdb::hnsw::HashVisitedSet<NodeId> reached;
+    reached.init(PallocAllocator(), 1024);
+    IdList queue;
+    queue.push(entry);
+    reached.insert(entry);
+    NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
+    for (uint32 head = 0; head < queue.count; head++) {
+        if (head % 1024 == 0)
+            vacuum_delay_point();
+        const uint32 n = ReadNeighbors(index, layout, queue.ids[head], 0, list);
+        for (uint32 i = 0; i < n; i++)
+            if (reached.insert(list[i]))
+                queue.push(list[i]);
+    }
+
+    /* Live elements the walk missed. */
+    IdList missed;
+    const BlockNumber first = 1 + info->meta.aux_pages;
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    for (BlockNumber block = first; block < nblocks; block++) {
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            ItemId item = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(item))
+                continue;
+            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
+            if (header->kind == HNSW_ELEMENT_KIND && !(header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) &&
+                !reached.contains(MakeNodeId(block, off)))
+                missed.push(MakeNodeId(block, off));
+        }
+        UnlockReleaseBuffer(buffer);
+    }
+
+    /* Link each one in from the nodes a search finds near it. */
+    Codec *codec = MakeCodec(info);
+    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
+    float *vector = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
+    NodeId *selected[1];
+    uint32 count[1];
+    for (uint32 i = 0; i < missed.count; i++) {
+        CHECK_FOR_INTERRUPTS();
+        const NodeId x = missed.ids[i];
+        Buffer buffer = ReadBuffer(index, NodeBlock(x));
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        ElementView e{reinterpret_cast<const char *>(PageGetItem(BufferGetPage(buffer),
+                                                                 PageGetItemId(BufferGetPage(buffer), NodeOffset(x)))),
+                      &layout};
+        memcpy(code, e.code(), layout.code_size);
+        UnlockReleaseBuffer(buffer);
+        Decode(codec, code, vector);
+        SetQuery(codec, vector);
+        FindNeighbors(index, info, codec, vector, entry, entry_level, 0, x, selected, count);
+        for (uint32 j = 0; j < count[0]; j++)
+            RelinkNode(index, info, codec, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
+    }
+    return missed.count;
+}
+
 }  // namespace
 
 IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *vinfo, IndexBulkDeleteResult *stats,
@@ -234,6 +313,9 @@ IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *vinfo, IndexBulkDeleteResult 
 
     LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
     RepairAndFree(vinfo, info);
+    const uint32 reconnected = Reconnect(vinfo, info);
+    if (reconnected > 0)
+        elog(DEBUG1, "hnsw vacuum: %u elements reconnected", reconnected);
     UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
     stats->num_pages = RelationGetNumberOfBlocks(index);
     return stats;
@@ -244,7 +326,12 @@ IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *vinfo, IndexBulkDeleteResu
     if (vinfo->analyze_only)
         return stats;
     if (stats == nullptr) {
-        /* No bulk delete ran (nothing dead in the heap): count what is there. */
+        /* No bulk delete ran (nothing dead in the heap): still reconnect
+         * what inserts may have left unreachable, and count what is there. */
+        Relation index = vinfo->index;
+        LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+        Reconnect(vinfo, GetIndexInfo(index));
+        UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
         stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
         stats->num_index_tuples = vinfo->num_heap_tuples;
         stats->estimated_count = vinfo->estimated_count;

@@ -1,0 +1,326 @@
+
+# Search quality and result order of the hnsw index.
+#
+# An approximate index is only useful if it finds (nearly) the true nearest
+# neighbours, and vecdb promises more than pgvector's "approximately": rows
+# come out in exact distance order, because the executor rechecks the lower
+# bound the index returns against the heap row.  On deterministic clustered
+# data, for every operator class and every quantization it allows:
+#
+#  (a) recall@10 against brute force (sequential scan + sort) is >= 0.95 at
+#      the default hnsw.ef_search, every query gets 10 rows, no row twice,
+#      distances never decrease and the i-th distance is never below the
+#      exact i-th distance;
+#  (b) an index created on an empty table and filled by INSERTs (the
+#      one-by-one insert path, not the in-memory build) reaches the same
+#      recall;
+#  (c) a build that overflows maintenance_work_mem says so with a NOTICE,
+#      inserts the rest one by one, and reaches the same recall;
+#  (d) 500 copies of one vector: a LIMIT 600 query returns all 500 first;
+#  (e) NULL vectors: the build skips them, queries return non-null rows in
+#      order.
+#
+# Run with PGXS's `make installcheck` (TAP_TESTS = 1) or directly:
+#   PATH=/usr/lib/postgresql/15/bin:$PATH \
+#   PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
+#   prove -I /usr/lib/postgresql/15/lib/pgxs/src/test/perl/ -I . test/t/003_hnsw_recall.pl
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('recall');
+$node->init;
+$node->append_conf('postgresql.conf', "jit = off\n");
+$node->start;
+my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+
+# Deterministic clustered data.  hrand(x) is a hash of x in [0, 1); point(i)
+# is the centre of cluster i % 50 (coordinates in [-1, 1]) plus uniform
+# noise of +-0.3 per coordinate.  Queries are point(1000000 + k): drawn from
+# the same clusters, never copies of rows.
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
+	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
+	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
+	                         ORDER BY j)::vector
+	          FROM generate_series(1, dims) j $$;
+	CREATE TABLE items (id int PRIMARY KEY, v vector(32));
+	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 3000) i;
+	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32));
+	INSERT INTO queries SELECT k, point(1000000 + k, 32) FROM generate_series(1, 40) k;
+	ANALYZE items, queries;
+});
+is($node->safe_psql('postgres', 'SELECT count(DISTINCT v::text) FROM items'),
+	3000, 'the 3000 generated vectors are distinct');
+
+# Runs every query of $queries through the index (enable_seqscan = off) and
+# by brute force (sequential scan + sort), and compares the two lists.
+# Returns a hash: queries, exact (rows of the exact lists), hits (rows of
+# the approximate lists also in the exact list of their query), recall,
+# rows, short (queries with fewer than k rows), dup (rows returned twice),
+# disorder (rows nearer than the row before them), below_exact (i-th
+# distance below the exact i-th distance).
+sub knn_stats
+{
+	my ($node, %a) = @_;
+	my ($table, $op) = @a{qw(table op)};
+	my $k = $a{k} // 10;
+	my $where = $a{where} // 'true';
+	my $queries = $a{queries} // 'queries';
+	my $set = $a{set} // '';
+	my $lists = qq{
+		SELECT q.qid, s.id, s.d, s.rnk
+		  FROM $queries q CROSS JOIN LATERAL
+		       (SELECT id, d, row_number() OVER () AS rnk
+		          FROM (SELECT id, v $op q.v AS d FROM $table
+		                 WHERE $where ORDER BY v $op q.v LIMIT $k) s0) s};
+	my $out = $node->safe_psql(
+		'postgres', qq{
+		$set
+		SET enable_seqscan = off;
+		CREATE TEMP TABLE approx AS $lists;
+		RESET enable_seqscan;
+		SET enable_indexscan = off;
+		SET enable_bitmapscan = off;
+		CREATE TEMP TABLE exact AS $lists;
+		SELECT concat_ws(' ',
+		  (SELECT count(*) FROM $queries),
+		  (SELECT count(*) FROM exact),
+		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, id)),
+		  (SELECT count(*) FROM approx),
+		  (SELECT count(*) FROM $queries q
+		    WHERE (SELECT count(*) FROM approx a WHERE a.qid = q.qid) < $k),
+		  (SELECT count(*) - count(DISTINCT (qid, id)) FROM approx),
+		  (SELECT count(*) FROM (SELECT d < lag(d) OVER (PARTITION BY qid ORDER BY rnk) AS bad
+		                           FROM approx) x WHERE bad),
+		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, rnk) WHERE a.d < e.d));
+	});
+	my %r;
+	@r{qw(queries exact hits rows short dup disorder below_exact)} = split / /, $out;
+	$r{recall} = $r{exact} ? $r{hits} / $r{exact} : 0;
+	note("$table $op" . ($a{where} ? " WHERE $where" : '') . ": $out, recall $r{recall}");
+	return \%r;
+}
+
+# The checks of (a) on one index.
+sub check_knn
+{
+	my ($name, %a) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $r = knn_stats($node, %a);
+	cmp_ok($r->{recall}, '>=', 0.95, "$name: recall\@10 >= 0.95");
+	is($r->{short}, 0, "$name: every query returns 10 rows");
+	is($r->{dup}, 0, "$name: no row is returned twice");
+	is($r->{disorder}, 0, "$name: distances never decrease");
+	is($r->{below_exact}, 0, "$name: no distance below the exact one of its rank");
+	return $r;
+}
+
+sub uses_index
+{
+	my ($sql, $index) = @_;
+	my $plan = $node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sql");
+	return $plan =~ /Index Scan using $index on/;
+}
+
+# ---------------------------------------------------------------------------
+# (a) every opclass and quantization
+# ---------------------------------------------------------------------------
+my @cases = (
+	[ 'vector_l2_ops',     '<->', 'sq8' ],
+	[ 'vector_l2_ops',     '<->', 'none' ],
+	[ 'vector_ip_ops',     '<#>', 'sq8' ],
+	[ 'vector_ip_ops',     '<#>', 'none' ],
+	[ 'vector_cosine_ops', '<=>', 'sq8' ],
+	[ 'vector_cosine_ops', '<=>', 'none' ],
+	[ 'vector_l1_ops',     '<+>', 'none' ],
+	[ 'vector_l1_ops',     '<+>', undef ],     # the default for l1: 'none'
+	[ 'vector_l2_ops',     '<->', undef ]);    # the default elsewhere: 'sq8'
+
+for my $case (@cases)
+{
+	my ($opclass, $op, $quant) = @$case;
+	my $with = defined $quant ? "WITH (m = 16, ef_construction = 64, quantization = '$quant')" : '';
+	my $name = "$opclass " . ($quant // 'default quantization');
+	$node->safe_psql('postgres', "CREATE INDEX items_v_idx ON items USING hnsw (v $opclass) $with");
+	ok( uses_index(
+			"SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10",
+			'items_v_idx'),
+		"$name: ORDER BY v $op q LIMIT 10 uses the index");
+	check_knn($name, table => 'items', op => $op);
+	$node->safe_psql('postgres', 'DROP INDEX items_v_idx');
+}
+
+# The brute-force side really is brute force.
+like(
+	$node->safe_psql(
+		'postgres', q{
+	CREATE INDEX items_v_idx ON items USING hnsw (v vector_l2_ops);
+	SET enable_indexscan = off; SET enable_bitmapscan = off;
+	EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v <-> '[1,2,3]'::vector(3) LIMIT 10;
+	DROP INDEX items_v_idx;}),
+	qr/Sort.*Seq Scan on items/s,
+	'the exact lists come from a sequential scan and a sort');
+
+my ($ret, $stdout, $stderr) = $node->psql('postgres',
+	q{CREATE INDEX ON items USING hnsw (v vector_l1_ops) WITH (quantization = 'sq8')});
+isnt($ret, 0, 'quantization sq8 is refused for vector_l1_ops');
+like($stderr, qr/sq8.*vector_l1_ops/, '... with an error naming both');
+
+# A larger ef_search does not lose anything.
+check_knn(
+	'l2 sq8, hnsw.ef_search = 200',
+	table => 'items',
+	op    => '<->',
+	set   => q{CREATE INDEX items_v_idx ON items USING hnsw (v vector_l2_ops);
+	           SET hnsw.ef_search = 200;});
+$node->safe_psql('postgres', 'DROP INDEX items_v_idx');
+
+# ---------------------------------------------------------------------------
+# (b) an index created empty, filled by INSERTs
+# ---------------------------------------------------------------------------
+for my $case ([ 'cos_sq8', 'vector_cosine_ops', '<=>', 'sq8' ],
+	[ 'l2_none', 'vector_l2_ops', '<->', 'none' ])
+{
+	my ($table, $opclass, $op, $quant) = @$case;
+	$node->safe_psql(
+		'postgres', qq{
+		CREATE TABLE $table (id int PRIMARY KEY, v vector(32));
+		CREATE INDEX ${table}_idx ON $table USING hnsw (v $opclass) WITH (quantization = '$quant');});
+	# Ten INSERT statements of 300 rows, the same rows as items.
+	for my $s (0 .. 9)
+	{
+		my ($from, $to) = (300 * $s + 1, 300 * $s + 300);
+		$node->safe_psql('postgres',
+			"INSERT INTO $table SELECT id, v FROM items WHERE id BETWEEN $from AND $to ORDER BY id");
+	}
+	is($node->safe_psql('postgres', "SELECT count(*) FROM $table"), 3000, "$table: 3000 rows inserted");
+	ok( uses_index(
+			"SELECT id FROM $table ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10",
+			"${table}_idx"),
+		"$table: the query uses the index");
+	check_knn("$opclass $quant, built empty then INSERTs", table => $table, op => $op);
+}
+
+# ---------------------------------------------------------------------------
+# (d) duplicates
+# ---------------------------------------------------------------------------
+# 500 copies of point(7) (ids 100001 .. 100500) among 3000 other rows (ids
+# 1 .. 3000, point(7) itself among them at id 7).  Queried with the vector
+# itself and with a vector near it, LIMIT 600: the 501 rows at distance 0
+# (or, for the near query, the 500 copies and id 7) come first.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE dups (id int PRIMARY KEY, v vector(32));
+	INSERT INTO dups SELECT i, point(i, 32) FROM generate_series(1, 3000) i;
+	INSERT INTO dups SELECT 100000 + i, point(7, 32) FROM generate_series(1, 500) i;
+	CREATE INDEX dups_idx ON dups USING hnsw (v vector_l2_ops);
+	ANALYZE dups;
+});
+for my $q ([ 'the duplicated vector', 'point(7, 32)' ],
+	[ 'a vector near it', q{point(7, 32) + array_fill(0.01, ARRAY[32])::real[]::vector} ])
+{
+	my ($qname, $qexpr) = @$q;
+	ok(uses_index("SELECT id FROM dups ORDER BY v <-> $qexpr LIMIT 600", 'dups_idx'),
+		"duplicates, $qname: the query uses the index");
+	my $res = $node->safe_psql(
+		'postgres', qq{
+		SET enable_seqscan = off;
+		CREATE TEMP TABLE res AS
+		  SELECT id, d, row_number() OVER () AS rnk
+		    FROM (SELECT id, v <-> $qexpr AS d FROM dups ORDER BY v <-> $qexpr LIMIT 600) s;
+		SELECT concat_ws(' ', count(*),
+		                 count(*) FILTER (WHERE rnk <= 501 AND (id > 100000 OR id = 7)),
+		                 count(DISTINCT id),
+		                 (SELECT count(*) FROM (SELECT d < lag(d) OVER (ORDER BY rnk) AS bad FROM res) x
+		                   WHERE bad))
+		  FROM res;});
+	is($res, '600 501 600 0',
+		"duplicates, $qname: 600 distinct rows in order, the 500 copies and id 7 first");
+}
+
+# ---------------------------------------------------------------------------
+# (e) NULL vectors
+# ---------------------------------------------------------------------------
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE nulls (id int PRIMARY KEY, v vector(32));
+	INSERT INTO nulls SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE point(i, 32) END
+	  FROM generate_series(1, 3000) i;
+	CREATE INDEX nulls_idx ON nulls USING hnsw (v vector_l2_ops);
+	INSERT INTO nulls SELECT i, NULL FROM generate_series(3001, 3100) i;
+	INSERT INTO nulls SELECT i, point(i, 32) FROM generate_series(3101, 3200) i;
+	ANALYZE nulls;
+});
+pass('an index builds on a table with NULL vectors, and NULLs insert after the build');
+ok( uses_index(
+		'SELECT id FROM nulls ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10',
+		'nulls_idx'),
+	'NULLs: the query uses the index');
+my $r = check_knn('table with NULL vectors', table => 'nulls', op => '<->');
+is( $node->safe_psql(
+		'postgres', q{
+	SET enable_seqscan = off;
+	SELECT count(*) FROM queries q CROSS JOIN LATERAL
+	  (SELECT v FROM nulls ORDER BY v <-> q.v LIMIT 10) s WHERE s.v IS NULL}),
+	0,
+	'NULLs: no NULL vector among the first 10 rows');
+
+# ---------------------------------------------------------------------------
+# (c) a build that outgrows maintenance_work_mem
+# ---------------------------------------------------------------------------
+# 6000 rows of 32 dimensions need about 2 MB of graph: with 1 MB about half
+# of them are inserted one by one after the pages are written.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE big (id int PRIMARY KEY, v vector(32));
+	INSERT INTO big SELECT i, point(i, 32) FROM generate_series(1, 6000) i;
+	ANALYZE big;
+});
+($ret, $stdout, $stderr) = $node->psql(
+	'postgres', q{
+	SET maintenance_work_mem = '1MB';
+	CREATE INDEX big_idx ON big USING hnsw (v vector_l2_ops);});
+is($ret, 0, 'CREATE INDEX under maintenance_work_mem = 1MB succeeds');
+like($stderr, qr/NOTICE:  hnsw graph no longer fits in maintenance_work_mem after (\d+) tuples/,
+	'... and says it ran out of maintenance_work_mem');
+my ($fitted) = $stderr =~ /after (\d+) tuples/;
+ok(defined $fitted && $fitted > 0 && $fitted < 6000, 'part of the rows were built in memory')
+  or diag("stderr: $stderr");
+if ($ret == 0)
+{
+	check_knn('build beyond maintenance_work_mem', table => 'big', op => '<->');
+	is( $node->safe_psql(
+			'postgres', q{
+		SET enable_seqscan = off;
+		SELECT count(*) FROM big b
+		 WHERE b.id % 20 = 0
+		   AND (SELECT id FROM big b2 ORDER BY b2.v <-> b.v LIMIT 1) = b.id}),
+		300,
+		'build beyond maintenance_work_mem: rows of both halves are found as their own nearest neighbour'
+	);
+}
+else
+{
+	diag("CREATE INDEX failed: $stderr");
+	fail('build beyond maintenance_work_mem: no index to query');
+	# A crashed backend takes the server down (the test clusters run with
+	# restart_after_crash = off): start it again for the last checks.
+	$node->stop('immediate', fail_ok => 1);
+	$node->start;
+}
+
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
+	$started, 'the server did not restart');
+ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
+
+$node->stop;
+done_testing();

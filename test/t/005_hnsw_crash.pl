@@ -1,0 +1,194 @@
+
+# Crash recovery of the hnsw index in the middle of a stream of inserts.
+#
+# One insert into the graph changes several pages (the new element's page,
+# then each neighbour whose list gains a link back, maybe the metapage's
+# entry point), each change its own generic WAL record.  A server killed
+# (immediate shutdown: no shutdown checkpoint, recovery replays WAL) while a
+# session commits one row per transaction must come back with an index in
+# which:
+#
+#  (a) every committed row is found through the index as its own nearest
+#      neighbour (distinct vectors; at hnsw.ef_search = 100, as the default
+#      40 can, rarely, miss a stored vector), through both indexes (sq8 and
+#      fp32 codes), and a scan that runs to exhaustion returns every row once;
+#  (b) recall@10 against brute force is >= 0.95;
+#  (c) inserts, deletes and VACUUM work after recovery, with the same
+#      guarantees.
+#
+# A small shared_buffers makes index and heap pages go to disk before the
+# crash, and a CHECKPOINT in the middle puts part of the index on disk and
+# leaves the rest in WAL.
+#
+# Run with PGXS's `make installcheck` (TAP_TESTS = 1) or directly:
+#   PATH=/usr/lib/postgresql/15/bin:$PATH \
+#   PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
+#   prove -I /usr/lib/postgresql/15/lib/pgxs/src/test/perl/ -I . test/t/005_hnsw_crash.pl
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+
+my $node = PostgreSQL::Test::Cluster->new('hnsw_crash');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_buffers = 1MB
+jit = off
+});
+$node->start;
+
+# Deterministic clustered data (as in 003_hnsw_recall.pl): point(i) is the
+# centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
+	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
+	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
+	                         ORDER BY j)::vector
+	          FROM generate_series(1, dims) j $$;
+	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32));
+	INSERT INTO queries SELECT k, point(1000000 + k, 32) FROM generate_series(1, 30) k;
+	CREATE TABLE items (id int PRIMARY KEY, v vector(32) NOT NULL);
+	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 2000) i;
+	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
+	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
+});
+
+# One row per transaction, ids in order: the committed rows are always
+# ids 1 .. n.
+my ($stdout, $stderr) = ('', '');
+my $inserter = IPC::Run::start(
+	[
+		'psql', '-XAtq', '-d', $node->connstr('postgres'), '-c', q{
+		DO $$ BEGIN
+		  FOR i IN 2001 .. 100000 LOOP
+		    INSERT INTO items VALUES (i, point(i, 32));
+		    COMMIT;
+		  END LOOP;
+		END $$}
+	],
+	'>', \$stdout, '2>', \$stderr);
+
+$node->poll_query_until('postgres', 'SELECT count(*) >= 3000 FROM items')
+  or die 'the inserts do not progress';
+$node->safe_psql('postgres', 'CHECKPOINT');
+$node->poll_query_until('postgres', 'SELECT count(*) >= 4500 FROM items')
+  or die 'the inserts do not progress';
+my $seen = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+
+$node->stop('immediate');
+$inserter->finish;
+like($stderr, qr/server closed the connection unexpectedly|terminating connection/,
+	'the inserting session was cut off by the crash');
+
+$node->start;
+ok($node->log_contains('database system was not properly shut down; automatic recovery in progress'),
+	'the server ran crash recovery');
+
+my $n = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+cmp_ok($n, '>=', $seen, "every row seen committed before the crash is there ($n >= $seen)");
+cmp_ok($n, '<', 100000, 'the crash came before the end of the inserts');
+is($node->safe_psql('postgres', 'SELECT min(id) || \' \' || max(id) FROM items'),
+	"1 $n", 'the committed rows are ids 1 .. n');
+
+# ---------------------------------------------------------------------------
+# The checks, run after the crash and after more changes.
+# ---------------------------------------------------------------------------
+
+# The KNN lists of every query ("qid: id,id,...", a line each), through the
+# index, or exact (sequential scan and sort).
+sub knn_lists
+{
+	my ($op, $exact) = @_;
+	my $set =
+	  $exact
+	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
+	  : 'SET enable_seqscan = off;';
+	return $node->safe_psql(
+		'postgres', qq{
+		$set
+		SELECT qid || ': ' || array_to_string(ARRAY(
+		         SELECT id FROM items ORDER BY v $op q.v LIMIT 10), ',')
+		  FROM queries q ORDER BY qid});
+}
+
+sub recall
+{
+	my ($approx, $exact) = @_;
+	my %exact = map { /^(\d+): (.*)$/ ? ($1 => { map { $_ => 1 } split /,/, $2 }) : () }
+	  split /\n/, $exact;
+	my ($hits, $total) = (0, 0);
+	for my $line (split /\n/, $approx)
+	{
+		my ($qid, $ids) = $line =~ /^(\d+): (.*)$/ or next;
+		$hits += grep { $exact{$qid}{$_} } split /,/, $ids;
+	}
+	$total += scalar(keys %{ $exact{$_} }) for keys %exact;
+	return $total ? $hits / $total : 0;
+}
+
+sub check_index
+{
+	my ($when, $rows) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
+	{
+		my ($index, $op) = @$case;
+		like(
+			$node->safe_psql(
+				'postgres', qq{
+			SET enable_seqscan = off;
+			EXPLAIN (COSTS OFF) SELECT id FROM items t
+			 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
+			qr/Index Scan using $index on items t2/,
+			"$when, $index: the self-lookup uses the index");
+		is( $node->safe_psql(
+				'postgres', qq{
+			SET enable_seqscan = off;
+			SET hnsw.ef_search = 100;
+			SELECT count(*) FROM items t
+			 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
+			$rows,
+			"$when, $index: each of the $rows rows is its own nearest neighbour");
+		is( $node->safe_psql(
+				'postgres', qq{
+			SET enable_seqscan = off;
+			SET hnsw.iterative_scan = relaxed_order;
+			SET hnsw.max_scan_tuples = 10000000;
+			SELECT count(*) || ' ' || count(DISTINCT id)
+			  FROM (SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1)
+			         LIMIT 1000000) s}),
+			"$rows $rows",
+			"$when, $index: a scan to exhaustion returns every row once");
+		my $recall = recall(knn_lists($op, 0), knn_lists($op, 1));
+		cmp_ok($recall, '>=', 0.95, "$when, $index: recall\@10 >= 0.95 ($recall)");
+	}
+}
+
+check_index('after the crash', $n);
+
+# ---------------------------------------------------------------------------
+# (c) the index takes changes after recovery
+# ---------------------------------------------------------------------------
+$node->safe_psql('postgres',
+	"INSERT INTO items SELECT i, point(i, 32) FROM generate_series($n + 1, $n + 500) i");
+check_index('after more inserts', $n + 500);
+
+my $deleted = $node->safe_psql(
+	'postgres', q{
+	WITH d AS (DELETE FROM items WHERE hrand(id * 0.618) < 0.25 RETURNING id) SELECT count(*) FROM d});
+$node->safe_psql('postgres', 'VACUUM items');
+$node->safe_psql('postgres',
+	"INSERT INTO items SELECT i, point(i, 32) FROM generate_series($n + 501, $n + 800) i");
+check_index('after DELETE, VACUUM and inserts', $n + 800 - $deleted);
+
+ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
+$node->stop;
+done_testing();

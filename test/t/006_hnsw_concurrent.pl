@@ -1,0 +1,187 @@
+
+# Concurrent inserts and searches on the hnsw index.
+#
+# Inserts link a new element into neighbour lists other backends are
+# reading, and may move the entry point; a scan must never see a torn page
+# or follow a link into an element that is not yet written, and two inserts
+# must not lose each other's links.  pgbench runs two clients for 10 s, each
+# transaction picking one of two scripts: insert one row (ids from a
+# sequence, vectors from the id) or run KNN queries through the two indexes
+# (l2 with sq8 codes, cosine with fp32 codes).  Afterwards:
+#
+#  (a) pgbench reports no failed transaction and no error;
+#  (b) the table has exactly the rows the insert transactions committed;
+#  (c) the queries used the indexes;
+#  (d) every row is found through each index as its own nearest neighbour
+#      (at hnsw.ef_search = 100: at the default 40 a search for a stored
+#      vector can, rarely, settle in another cluster: seen once in 10000
+#      rows, with an index built by CREATE INDEX too), and a scan to exhaustion returns every row once (no insert lost
+#      another's links);
+#  (e) recall@10 against brute force is >= 0.95.
+#
+# Run with PGXS's `make installcheck` (TAP_TESTS = 1) or directly:
+#   PATH=/usr/lib/postgresql/15/bin:$PATH \
+#   PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
+#   prove -I /usr/lib/postgresql/15/lib/pgxs/src/test/perl/ -I . test/t/006_hnsw_concurrent.pl
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+
+my $node = PostgreSQL::Test::Cluster->new('concurrent');
+$node->init;
+$node->append_conf('postgresql.conf', "jit = off\n");
+$node->start;
+
+# Deterministic clustered data (as in 003_hnsw_recall.pl): point(i) is the
+# centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
+	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
+	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
+	                         ORDER BY j)::vector
+	          FROM generate_series(1, dims) j $$;
+	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32));
+	INSERT INTO queries SELECT k, point(1000000 + k, 32) FROM generate_series(1, 30) k;
+	CREATE TABLE items (id int PRIMARY KEY, v vector(32) NOT NULL);
+	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 1000) i;
+	CREATE SEQUENCE items_seq START 1001;
+	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
+	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
+	SELECT pg_stat_reset();
+});
+
+my $dir = $node->basedir;
+PostgreSQL::Test::Utils::append_to_file("$dir/insert.sql", q{
+INSERT INTO items SELECT n, point(n, 32) FROM (SELECT nextval('items_seq')::int AS n) s;
+});
+PostgreSQL::Test::Utils::append_to_file("$dir/query.sql", q{
+\set k random(1, 100000)
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY v <-> point(2000000 + :k, 32) LIMIT 10) s;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY v <=> point(3000000 + :k, 32) LIMIT 10) s;
+});
+
+my ($stdout, $stderr);
+my $ok = IPC::Run::run(
+	[
+		'pgbench', '--no-vacuum', '--client=2', '--jobs=2', '--time=10', '--rate=500',
+		'-f', "$dir/insert.sql\@1", '-f', "$dir/query.sql\@1",
+		$node->connstr('postgres')
+	],
+	'>', \$stdout, '2>', \$stderr);
+note($stdout);
+ok($ok, 'pgbench exits with status 0') or diag($stderr);
+unlike($stderr, qr/error|abort/i, 'pgbench reports no error');
+like($stdout, qr/number of failed transactions: 0 /, 'no failed transaction');
+
+my ($inserts) = $stdout =~ m{SQL script \d+: \S*insert\.sql\n - weight: 1 .*\n - (\d+) transactions};
+my ($queries) = $stdout =~ m{SQL script \d+: \S*query\.sql\n - weight: 1 .*\n - (\d+) transactions};
+cmp_ok($inserts // 0, '>', 500, 'the insert script ran ' . ($inserts // 0) . ' times');
+cmp_ok($queries // 0, '>', 100, 'the query script ran ' . ($queries // 0) . ' times');
+
+my $n = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+is($n, 1000 + ($inserts // 0), 'the table has the initial rows and one row per insert transaction');
+is($node->safe_psql('postgres', 'SELECT last_value FROM items_seq'),
+	1000 + ($inserts // 0), 'every id drawn was committed');
+
+# The pgbench backends report their statistics when they exit, which can be
+# just after pgbench does: wait for the counts to settle (10 s at most).
+my $stats_sql = q{
+	SELECT string_agg(indexrelname || ':' || idx_scan || ':' || idx_tup_read, ',' ORDER BY indexrelname)
+	  FROM pg_stat_user_indexes WHERE indexrelname IN ('items_l2', 'items_cos')};
+my $stats = $node->safe_psql('postgres', $stats_sql);
+for (1 .. 20)
+{
+	sleep 0.5;
+	my $now = $node->safe_psql('postgres', $stats_sql);
+	last if $now eq $stats;
+	$stats = $now;
+}
+note("index statistics: $stats");
+my %scans = map { (split /:/)[0, 1] } split /,/, $stats;
+my %tuples = map { (split /:/)[0, 2] } split /,/, $stats;
+cmp_ok($tuples{$_} // 0, '>=', 10 * ($queries // 0), "$_: the queries read tuples from the index")
+  for ('items_l2', 'items_cos');
+# One index scan per query at least (each query is one scan of one index).
+cmp_ok($scans{$_} // 0, '>=', $queries // 0, "$_: pg_stat_user_indexes.idx_scan counts the scans")
+  for ('items_l2', 'items_cos');
+
+# ---------------------------------------------------------------------------
+# The final table
+# ---------------------------------------------------------------------------
+sub knn_lists
+{
+	my ($op, $exact) = @_;
+	my $set =
+	  $exact
+	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
+	  : 'SET enable_seqscan = off;';
+	return $node->safe_psql(
+		'postgres', qq{
+		$set
+		SELECT qid || ': ' || array_to_string(ARRAY(
+		         SELECT id FROM items ORDER BY v $op q.v LIMIT 10), ',')
+		  FROM queries q ORDER BY qid});
+}
+
+sub recall
+{
+	my ($approx, $exact) = @_;
+	my %exact = map { /^(\d+): (.*)$/ ? ($1 => { map { $_ => 1 } split /,/, $2 }) : () }
+	  split /\n/, $exact;
+	my ($hits, $total) = (0, 0);
+	for my $line (split /\n/, $approx)
+	{
+		my ($qid, $ids) = $line =~ /^(\d+): (.*)$/ or next;
+		$hits += grep { $exact{$qid}{$_} } split /,/, $ids;
+	}
+	$total += scalar(keys %{ $exact{$_} }) for keys %exact;
+	return $total ? $hits / $total : 0;
+}
+
+for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
+{
+	my ($index, $op) = @$case;
+	like(
+		$node->safe_psql(
+			'postgres', qq{
+		SET enable_seqscan = off;
+		EXPLAIN (COSTS OFF) SELECT id FROM items t
+		 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
+		qr/Index Scan using $index on items t2/,
+		"$index: the self-lookup uses the index");
+	is( $node->safe_psql(
+			'postgres', qq{
+		SET enable_seqscan = off;
+		SET hnsw.ef_search = 100;
+		SELECT count(*) FROM items t
+		 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
+		$n,
+		"$index: each of the $n rows is its own nearest neighbour");
+	is( $node->safe_psql(
+			'postgres', qq{
+		SET enable_seqscan = off;
+		SET hnsw.iterative_scan = relaxed_order;
+		SET hnsw.max_scan_tuples = 10000000;
+		SELECT count(*) || ' ' || count(DISTINCT id)
+		  FROM (SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1)
+		         LIMIT 1000000) s}),
+		"$n $n",
+		"$index: a scan to exhaustion returns every row once");
+	my $recall = recall(knn_lists($op, 0), knn_lists($op, 1));
+	cmp_ok($recall, '>=', 0.95, "$index: recall\@10 >= 0.95 ($recall)");
+}
+
+ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
+ok(!$node->log_contains('ERROR'), 'no ERROR in the server log');
+$node->stop;
+done_testing();
