@@ -1,7 +1,9 @@
 /*
  * distance_bench.cpp -- ns per call of the distance kernels: pgvector-style
  * plain loops (plain_loops.cpp) against vecdb's AVX2 set and the set
- * init_distance_kernels() picks, at 128, 768 and 1536 dimensions.
+ * init_distance_kernels() picks, at 128, 768 and 1536 dimensions; and the
+ * SQ8 scan's dot_u8 (floats times bytes) of the scalar, AVX2 and active sets
+ * at 100, 128 and 768 dimensions.
  *
  * One pair of vectors per dimension, 64-byte aligned and small enough to stay
  * in L1, so this times the arithmetic, not memory.  Every kernel is called
@@ -10,6 +12,7 @@
  * repetitions and the speedup over the plain loop.
  */
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -32,6 +35,12 @@ constexpr int kRepetitions = 3;
 // One (a, b) pair per dimension: 2 x 6 KB at 1536 dims, well inside L1.
 alignas(64) float vectors[std::size(kDims)][2][kMaxDim];
 
+// dot_u8 at SQ8's typical sizes (SIFT 128, 768-dim embeddings; 100 has a tail).
+constexpr std::size_t kU8Dims[] = {100, 128, 768};
+constexpr std::size_t kMaxU8Dim = 768;
+alignas(64) float u8_queries[std::size(kU8Dims)][kMaxU8Dim];
+alignas(64) std::uint8_t u8_codes[std::size(kU8Dims)][kMaxU8Dim];
+
 void fill_vectors()
 {
     std::mt19937 rng(42);
@@ -40,6 +49,13 @@ void fill_vectors()
         for (auto &v : pair)
             for (float &x : v)
                 x = value(rng);
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (std::size_t d = 0; d < std::size(kU8Dims); d++) {
+        for (std::size_t i = 0; i < kMaxU8Dim; i++) {
+            u8_queries[d][i] = value(rng);
+            u8_codes[d][i] = static_cast<std::uint8_t>(byte(rng));
+        }
+    }
 }
 
 std::string benchmark_name(const char *kernel, std::size_t dim, const std::string &set)
@@ -50,8 +66,8 @@ std::string benchmark_name(const char *kernel, std::size_t dim, const std::strin
 // The least noisy summary on a shared VM: interference only adds time.
 double min_of(const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); }
 
-template <class Fn>
-void add_benchmark(const std::string &name, Fn fn, const float *a, const float *b, std::size_t n)
+template <class Fn, class B>
+void add_benchmark(const std::string &name, Fn fn, const float *a, const B *b, std::size_t n)
 {
     benchmark::RegisterBenchmark(name.c_str(),
                                  [fn, a, b, n](benchmark::State &state) {
@@ -87,6 +103,11 @@ void add_kernel(const std::string &set, L2 l2, Dot dot, Cosine cosine, L1 l1, co
 void add_kernel(const vecdb::DistanceKernels &k, const char *kernel, std::size_t d)
 {
     add_kernel(k.name, k.l2_squared, k.dot, k.cosine_sums, k.l1, kernel, d);
+}
+
+void add_dot_u8(const vecdb::DistanceKernels &k, std::size_t d)
+{
+    add_benchmark(benchmark_name("dot_u8", kU8Dims[d], k.name), k.dot_u8, u8_queries[d], u8_codes[d], kU8Dims[d]);
 }
 
 /// Prints one console line per benchmark, its "min" aggregate (and any
@@ -166,6 +187,24 @@ void print_summary(const RecordingReporter &results, bool have_avx2, const char 
     }
 }
 
+void print_dot_u8_summary(const RecordingReporter &results, bool have_avx2, const char *active)
+{
+    std::string active_col = std::string("active:") + active;
+    std::printf("\ndot_u8 (SQ8 scan), ns per call (min of %d repetitions)\n", kRepetitions);
+    std::printf("%5s %10s %10s %10s %13s\n", "dim", "scalar", "avx2", active_col.c_str(), "scalar/active");
+    for (std::size_t dim : kU8Dims) {
+        double scalar = results.ns_per_call(benchmark_name("dot_u8", dim, "scalar"));
+        double avx2 = have_avx2 ? results.ns_per_call(benchmark_name("dot_u8", dim, "avx2")) : -1.0;
+        double best = results.ns_per_call(benchmark_name("dot_u8", dim, active));
+        std::printf("%5zu", dim);
+        print_cell(scalar);
+        print_cell(avx2);
+        print_cell(best);
+        print_ratio(scalar, best);
+        std::printf("\n");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -190,11 +229,19 @@ int main(int argc, char **argv)
                 add_kernel(active, kernel, d);
         }
     }
+    for (std::size_t d = 0; d < std::size(kU8Dims); d++) {
+        add_dot_u8(vecdb::kScalarKernels, d);
+        if (have_avx2)
+            add_dot_u8(vecdb::kAvx2Kernels, d);
+        if (&active != &vecdb::kScalarKernels && (!have_avx2 || &active != &vecdb::kAvx2Kernels))
+            add_dot_u8(active, d);
+    }
 
     RecordingReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
 
     print_summary(reporter, have_avx2, active.name);
+    print_dot_u8_summary(reporter, have_avx2, active.name);
     return 0;
 }

@@ -7,7 +7,8 @@
  * (computed in double).  The tolerance is tight enough that dropping or
  * double-counting one element fails: DistanceToleranceTest checks that on the
  * same data.  Integer-valued inputs, whose sums are exact in any order, are
- * compared exactly.
+ * compared exactly.  dot_u8 (floats times bytes) gets the same checks on its
+ * own data.
  */
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../src/core/simd/distance.h"
 
@@ -74,6 +77,42 @@ Pair uniform_pair(std::size_t n, std::uint32_t seed, float scale = 1.0f)
     return p;
 }
 
+/// dot_u8's operands: floats and bytes.
+struct BytePair {
+    std::vector<float> a;
+    std::vector<std::uint8_t> b;
+};
+
+/// Random signs, |a[i]| in [1, 2], b[i] in [128, 255]: as bounded_pair, every
+/// term a[i] * b[i] lies within a factor 4 of every other.
+BytePair bounded_byte_pair(std::size_t n, std::uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> magnitude(1.0f, 2.0f);
+    std::bernoulli_distribution negative(0.5);
+    std::uniform_int_distribution<int> byte(128, 255);
+    BytePair p{std::vector<float>(n), std::vector<std::uint8_t>(n)};
+    for (std::size_t i = 0; i < n; i++) {
+        p.a[i] = (negative(rng) ? -1.0f : 1.0f) * magnitude(rng);
+        p.b[i] = static_cast<std::uint8_t>(byte(rng));
+    }
+    return p;
+}
+
+/// a[i] uniform in [-scale, scale], b[i] any byte, 0 and 255 included.
+BytePair uniform_byte_pair(std::size_t n, std::uint32_t seed, float scale = 1.0f)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> value(-scale, scale);
+    std::uniform_int_distribution<int> byte(0, 255);
+    BytePair p{std::vector<float>(n), std::vector<std::uint8_t>(n)};
+    for (std::size_t i = 0; i < n; i++) {
+        p.a[i] = value(rng);
+        p.b[i] = static_cast<std::uint8_t>(byte(rng));
+    }
+    return p;
+}
+
 /// Sums of the absolute terms of each kernel, in double: the scale of the
 /// rounding error either summation order can make.
 struct AbsSums {
@@ -110,6 +149,14 @@ AbsSums abs_sums(const float *a, const float *b, std::size_t n)
                                          << " > tolerance " << tolerance;
 }
 
+double abs_dot_u8(const float *a, const std::uint8_t *b, std::size_t n)
+{
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; i++)
+        sum += std::fabs(static_cast<double>(a[i])) * b[i];
+    return sum;
+}
+
 /// All four kernels (all three cosine sums) of `k` against kScalarKernels.
 ::testing::AssertionResult matches_scalar(const DistanceKernels &k, const float *a, const float *b, std::size_t n)
 {
@@ -128,6 +175,17 @@ AbsSums abs_sums(const float *a, const float *b, std::size_t n)
         if (!check)
             return ::testing::AssertionFailure() << k.name << ", n = " << n << ": " << check.message();
     return ::testing::AssertionSuccess();
+}
+
+/// dot_u8 of `k` against kScalarKernels.
+::testing::AssertionResult dot_u8_matches_scalar(const DistanceKernels &k, const float *a, const std::uint8_t *b,
+                                                 std::size_t n)
+{
+    ::testing::AssertionResult check =
+        close("dot_u8", k.dot_u8(a, b, n), kScalarKernels.dot_u8(a, b, n), abs_dot_u8(a, b, n));
+    if (!check)
+        return ::testing::AssertionFailure() << k.name << ", n = " << n << ": " << check.message();
+    return check;
 }
 
 /// Whether this CPU can execute the kernel set (SIMDe emulates the others).
@@ -280,6 +338,42 @@ TEST_P(SimdVsScalarTest, MisalignedPointers)
     EXPECT_TRUE(matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, kLargeDim));
 }
 
+TEST_P(SimdVsScalarTest, DotU8EveryDimension)
+{
+    BytePair bounded = bounded_byte_pair(kMaxSweepDim, 12), uniform = uniform_byte_pair(kMaxSweepDim, 13);
+    for (std::size_t n = 0; n <= kMaxSweepDim; n++) {
+        ASSERT_TRUE(dot_u8_matches_scalar(kernels(), bounded.a.data(), bounded.b.data(), n));
+        ASSERT_TRUE(dot_u8_matches_scalar(kernels(), uniform.a.data(), uniform.b.data(), n));
+    }
+}
+
+TEST_P(SimdVsScalarTest, DotU8ExtremeBytes)
+{
+    Pair floats = uniform_pair(kMaxSweepDim, 14);
+    std::vector<std::uint8_t> zeros(kMaxSweepDim, 0), full(kMaxSweepDim, 255);
+    for (std::size_t n = 0; n <= kMaxSweepDim; n++) {
+        ASSERT_EQ(kernels().dot_u8(floats.a.data(), zeros.data(), n), 0.0f) << "n = " << n;
+        ASSERT_TRUE(dot_u8_matches_scalar(kernels(), floats.a.data(), full.data(), n));
+    }
+}
+
+TEST_P(SimdVsScalarTest, DotU8Dimension16000)
+{
+    BytePair bounded = bounded_byte_pair(kLargeDim, 15);
+    EXPECT_TRUE(dot_u8_matches_scalar(kernels(), bounded.a.data(), bounded.b.data(), kLargeDim));
+    BytePair uniform = uniform_byte_pair(kLargeDim, 16);
+    EXPECT_TRUE(dot_u8_matches_scalar(kernels(), uniform.a.data(), uniform.b.data(), kLargeDim));
+}
+
+TEST_P(SimdVsScalarTest, DotU8MisalignedPointers)
+{
+    // Floats 4 bytes and bytes 3 bytes past a malloc'ed boundary.
+    BytePair p = bounded_byte_pair(kLargeDim + 3, 17);
+    for (std::size_t n = 0; n <= kMaxSweepDim; n++)
+        ASSERT_TRUE(dot_u8_matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, n));
+    EXPECT_TRUE(dot_u8_matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, kLargeDim));
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelSets, SimdVsScalarTest, ::testing::Values(&kAvx2Kernels, &kAvx512Kernels, &kNeonKernels),
                          kernel_set_name);
 
@@ -299,6 +393,8 @@ TEST_P(ExactTest, HandComputedSmallVectors)
     EXPECT_EQ(c.norm_a, 14.0f);  // 1 + 4 + 9
     EXPECT_EQ(c.norm_b, 14.0f);  // 9 + 1 + 4
     EXPECT_EQ(kernels().l1(a, b, 3), 4.0f);  // 2 + 1 + 1
+    const std::uint8_t bytes[] = {255, 0, 7};
+    EXPECT_EQ(kernels().dot_u8(a, bytes, 3), 276.0f);  // 255 + 0 + 21
 }
 
 TEST_P(ExactTest, IntegerValuedEveryDimension)
@@ -333,6 +429,87 @@ TEST_P(ExactTest, IntegerValuedEveryDimension)
         ASSERT_EQ(c.norm_b, static_cast<float>(norm_b)) << "n = " << n;
         ASSERT_EQ(kernels().l1(a.data(), b.data(), n), static_cast<float>(l1)) << "n = " << n;
     }
+}
+
+TEST_P(ExactTest, DotU8IntegerValuedEveryDimension)
+{
+    // a[i] in [-4, 4], b[i] any byte: every partial sum, in any order, is an
+    // integer of at most 16000 * 4 * 255 < 2^24, so float sums are exact.
+    std::mt19937 rng(10);
+    std::uniform_int_distribution<int> value(-4, 4), byte(0, 255);
+    // One spare element in front, for the misaligned run.
+    std::vector<int> ai(kLargeDim + 1), bi(kLargeDim + 1);
+    std::vector<float> a(kLargeDim + 1);
+    std::vector<std::uint8_t> b(kLargeDim + 1);
+    for (std::size_t i = 0; i < kLargeDim + 1; i++) {
+        ai[i] = value(rng);
+        // Every tenth byte an extreme, so both show up at every tail length.
+        bi[i] = i % 10 == 3 ? 255 : i % 10 == 7 ? 0 : byte(rng);
+        a[i] = static_cast<float>(ai[i]);
+        b[i] = static_cast<std::uint8_t>(bi[i]);
+    }
+    auto expect_exact = [&](std::size_t first, std::size_t max_n) {
+        std::int64_t dot = 0;
+        for (std::size_t n = 0; n <= max_n; n++) {
+            if (n > 0)
+                dot += static_cast<std::int64_t>(ai[first + n - 1]) * bi[first + n - 1];
+            if (n <= kMaxSweepDim || n == max_n) {
+                ASSERT_EQ(kernels().dot_u8(a.data() + first, b.data() + first, n), static_cast<float>(dot))
+                    << "first = " << first << ", n = " << n;
+            }
+        }
+    };
+    expect_exact(0, kLargeDim);
+    expect_exact(1, kLargeDim);  // neither pointer aligned to anything wider than its element
+}
+
+/// `count` elements of T that end where an inaccessible page begins, so a
+/// kernel that reads one element too many crashes the test.
+template <class T>
+class GuardedArray {
+public:
+    explicit GuardedArray(std::size_t count)
+    {
+        const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        data_pages_ = (count * sizeof(T) + page - 1) / page;
+        length_ = (data_pages_ + 1) * page;
+        void *map = mmap(nullptr, length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (map == MAP_FAILED)
+            std::abort();
+        base_ = static_cast<unsigned char *>(map);
+        if (mprotect(base_ + data_pages_ * page, page, PROT_NONE) != 0)
+            std::abort();
+        end_ = reinterpret_cast<T *>(base_ + data_pages_ * page);
+    }
+    ~GuardedArray() { munmap(base_, length_); }
+    GuardedArray(const GuardedArray &) = delete;
+    GuardedArray &operator=(const GuardedArray &) = delete;
+
+    /// The last n elements: they end at the guard page.
+    T *last(std::size_t n) const { return end_ - n; }
+
+private:
+    unsigned char *base_;
+    std::size_t data_pages_, length_;
+    T *end_;
+};
+
+TEST_P(ExactTest, DotU8ReadsNothingPastTheEnd)
+{
+    GuardedArray<float> a(kMaxSweepDim);
+    GuardedArray<std::uint8_t> b(kMaxSweepDim);
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> value(-8, 8), byte(0, 255);
+    float *a_all = a.last(kMaxSweepDim);
+    std::uint8_t *b_all = b.last(kMaxSweepDim);
+    for (std::size_t i = 0; i < kMaxSweepDim; i++) {
+        a_all[i] = static_cast<float>(value(rng));
+        b_all[i] = static_cast<std::uint8_t>(byte(rng));
+    }
+    // Sums over the last n elements: the kernel's tail sits on the guard page.
+    for (std::size_t n = 0; n <= kMaxSweepDim; n++)
+        ASSERT_EQ(kernels().dot_u8(a.last(n), b.last(n), n), kScalarKernels.dot_u8(a.last(n), b.last(n), n))
+            << "n = " << n;
 }
 
 // Bit kernels against a bit-by-bit count, for every byte length 0..300 (whole
@@ -400,6 +577,22 @@ TEST(DistanceToleranceTest, CatchesOffByOneTail)
         EXPECT_FALSE(close("norm_b", full.norm_b + y * y, full.norm_b, s.norm_b)) << "n = " << n;
         EXPECT_FALSE(close("l1", ref.l1(a, b, n - 1), l1, s.l1)) << "n = " << n;
         EXPECT_FALSE(close("l1", l1 + std::fabs(x - y), l1, s.l1)) << "n = " << n;
+    };
+    for (std::size_t n = 1; n <= kMaxSweepDim; n++)
+        check(n);
+    check(kLargeDim);
+}
+
+TEST(DistanceToleranceTest, CatchesOffByOneTailDotU8)
+{
+    BytePair p = bounded_byte_pair(kLargeDim, 12);
+    auto check = [&](std::size_t n) {
+        const float *a = p.a.data();
+        const std::uint8_t *b = p.b.data();
+        float dot = kScalarKernels.dot_u8(a, b, n), last = a[n - 1] * static_cast<float>(b[n - 1]);
+        double s = abs_dot_u8(a, b, n);
+        EXPECT_FALSE(close("dot_u8", kScalarKernels.dot_u8(a, b, n - 1), dot, s)) << "n = " << n;
+        EXPECT_FALSE(close("dot_u8", dot + last, dot, s)) << "n = " << n;
     };
     for (std::size_t n = 1; n <= kMaxSweepDim; n++)
         check(n);

@@ -10,7 +10,7 @@
 #include <new>
 
 #include "../error.h"
-#include "simd_vec.h"
+#include "../simd/distance.h"
 
 #include "deterministic_fp.h"
 #include "../core_only.h"
@@ -173,20 +173,9 @@ void SQ8DistanceComputer::set_query(const float *q)
 
 float SQ8DistanceComputer::reconstruction_dot(const std::uint8_t *code) const
 {
-    const std::uint8_t *c = code + kHeaderBytes;
-    const std::size_t d = quantizer_->dim();
-    V4f acc0 = {0, 0, 0, 0}, acc1 = {0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 16 <= d; i += 16) {
-        V4f levels[4];
-        load16_bytes_as_floats(c + i, levels);
-        acc0 += load4(scaled_query_ + i) * levels[0] + load4(scaled_query_ + i + 8) * levels[2];
-        acc1 += load4(scaled_query_ + i + 4) * levels[1] + load4(scaled_query_ + i + 12) * levels[3];
-    }
-    float sum = hsum4(acc0 + acc1);
-    for (; i < d; i++)
-        sum += scaled_query_[i] * static_cast<float>(c[i]);
-    return offset_ + sum;
+    // ip_err_unit (set_query) covers any summation order, so the bound holds
+    // whichever kernel set is active.
+    return offset_ + distance_kernels().dot_u8(scaled_query_, code + kHeaderBytes, quantizer_->dim());
 }
 
 namespace {

@@ -41,6 +41,8 @@ struct DistanceKernels {
     /// bits that differ between a and b
     std::uint64_t (*hamming)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
     BitCounts (*bit_counts)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
+    /// sum a[i] * b[i] over n bytes b[i] as 0..255: the SQ8 scan's dot
+    float (*dot_u8)(const float *a, const std::uint8_t *b, std::size_t n);
 };
 
 /// Plain loops: the reference every other kernel set is tested against.

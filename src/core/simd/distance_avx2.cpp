@@ -24,6 +24,12 @@ struct Avx2 {
     static constexpr std::size_t kWidth = 8;
     static V zero() { return simde_mm256_setzero_ps(); }
     static V load(const float *p) { return simde_mm256_loadu_ps(p); }
+    static V load_u8(const std::uint8_t *p)
+    {
+        // A 64-bit load: exactly the 8 bytes widened.
+        simde__m128i bytes = simde_mm_loadl_epi64(reinterpret_cast<const simde__m128i *>(p));
+        return simde_mm256_cvtepi32_ps(simde_mm256_cvtepu8_epi32(bytes));
+    }
     static V add(V a, V b) { return simde_mm256_add_ps(a, b); }
     static V sub(V a, V b) { return simde_mm256_sub_ps(a, b); }
     static V mul_add(V a, V b, V acc) { return simde_mm256_fmadd_ps(a, b, acc); }

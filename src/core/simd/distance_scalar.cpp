@@ -53,12 +53,21 @@ float l1_scalar(const float *a, const float *b, std::size_t n)
     return sum;
 }
 
+float dot_u8_scalar(const float *a, const std::uint8_t *b, std::size_t n)
+{
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < n; i++)
+        sum += a[i] * static_cast<float>(b[i]);
+    return sum;
+}
+
 #include "bit_counts.inc"
 
 }  // namespace
 
 const DistanceKernels kScalarKernels = {
     "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar, hamming_words, bit_counts_words,
+    dot_u8_scalar,
 };
 
 }  // namespace vecdb
