@@ -28,9 +28,13 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecdbHnsw;
 
 my $node = PostgreSQL::Test::Cluster->new('recall');
 $node->init;
@@ -38,20 +42,10 @@ $node->append_conf('postgresql.conf', "jit = off\n");
 $node->start;
 my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
-# Deterministic clustered data.  hrand(x) is a hash of x in [0, 1); point(i)
-# is the centre of cluster i % 50 (coordinates in [-1, 1]) plus uniform
-# noise of +-0.3 per coordinate.  Queries are point(1000000 + k): drawn from
-# the same clusters, never copies of rows.
-$node->safe_psql(
-	'postgres', q{
-	CREATE EXTENSION vecdb;
-	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
-	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
-	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
-	                         ORDER BY j)::vector
-	          FROM generate_series(1, dims) j $$;
+# Deterministic clustered data (VecdbHnsw::create_data): point(i) is the
+# centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
+create_data(
+	$node, q{
 	CREATE TABLE items (id int PRIMARY KEY, v vector(32));
 	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 3000) i;
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32));
@@ -61,61 +55,12 @@ $node->safe_psql(
 is($node->safe_psql('postgres', 'SELECT count(DISTINCT v::text) FROM items'),
 	3000, 'the 3000 generated vectors are distinct');
 
-# Runs every query of $queries through the index (enable_seqscan = off) and
-# by brute force (sequential scan + sort), and compares the two lists.
-# Returns a hash: queries, exact (rows of the exact lists), hits (rows of
-# the approximate lists also in the exact list of their query), recall,
-# rows, short (queries with fewer than k rows), dup (rows returned twice),
-# disorder (rows nearer than the row before them), below_exact (i-th
-# distance below the exact i-th distance).
-sub knn_stats
-{
-	my ($node, %a) = @_;
-	my ($table, $op) = @a{qw(table op)};
-	my $k = $a{k} // 10;
-	my $where = $a{where} // 'true';
-	my $queries = $a{queries} // 'queries';
-	my $set = $a{set} // '';
-	my $lists = qq{
-		SELECT q.qid, s.id, s.d, s.rnk
-		  FROM $queries q CROSS JOIN LATERAL
-		       (SELECT id, d, row_number() OVER () AS rnk
-		          FROM (SELECT id, v $op q.v AS d FROM $table
-		                 WHERE $where ORDER BY v $op q.v LIMIT $k) s0) s};
-	my $out = $node->safe_psql(
-		'postgres', qq{
-		$set
-		SET enable_seqscan = off;
-		CREATE TEMP TABLE approx AS $lists;
-		RESET enable_seqscan;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TEMP TABLE exact AS $lists;
-		SELECT concat_ws(' ',
-		  (SELECT count(*) FROM $queries),
-		  (SELECT count(*) FROM exact),
-		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, id)),
-		  (SELECT count(*) FROM approx),
-		  (SELECT count(*) FROM $queries q
-		    WHERE (SELECT count(*) FROM approx a WHERE a.qid = q.qid) < $k),
-		  (SELECT count(*) - count(DISTINCT (qid, id)) FROM approx),
-		  (SELECT count(*) FROM (SELECT d < lag(d) OVER (PARTITION BY qid ORDER BY rnk) AS bad
-		                           FROM approx) x WHERE bad),
-		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, rnk) WHERE a.d < e.d));
-	});
-	my %r;
-	@r{qw(queries exact hits rows short dup disorder below_exact)} = split / /, $out;
-	$r{recall} = $r{exact} ? $r{hits} / $r{exact} : 0;
-	note("$table $op" . ($a{where} ? " WHERE $where" : '') . ": $out, recall $r{recall}");
-	return \%r;
-}
-
 # The checks of (a) on one index.
 sub check_knn
 {
 	my ($name, %a) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my $r = knn_stats($node, %a);
+	my $r = knn_stats($node, %a, full_k => 1);
 	cmp_ok($r->{recall}, '>=', 0.95, "$name: recall\@10 >= 0.95");
 	is($r->{short}, 0, "$name: every query returns 10 rows");
 	is($r->{dup}, 0, "$name: no row is returned twice");
@@ -127,8 +72,7 @@ sub check_knn
 sub uses_index
 {
 	my ($sql, $index) = @_;
-	my $plan = $node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sql");
-	return $plan =~ /Index Scan using $index on/;
+	return plan_of($node, $sql) =~ /Index Scan using $index on/;
 }
 
 # ---------------------------------------------------------------------------

@@ -24,9 +24,13 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecdbHnsw;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -41,18 +45,10 @@ my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'backup', has_streaming => 1);
 $standby->start;
 
-# Deterministic clustered data (as in 003_hnsw_recall.pl): point(i) is the
+# Deterministic clustered data (VecdbHnsw::create_data): point(i) is the
 # centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
-$primary->safe_psql(
-	'postgres', q{
-	CREATE EXTENSION vecdb;
-	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
-	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
-	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
-	                         ORDER BY j)::vector
-	          FROM generate_series(1, dims) j $$;
+create_data(
+	$primary, q{
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(16));
 	INSERT INTO queries SELECT k, point(1000000 + k, 16) FROM generate_series(1, 30) k;
 	CREATE TABLE items (id int PRIMARY KEY, v vector(16));
@@ -98,51 +94,13 @@ $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM items'), $count, 'the standby has every row');
 
-# The KNN lists of every query ("qid: id,id,...", a line each), through
-# the index, or exact (sequential scan and sort).
-sub knn_lists
-{
-	my ($node, $op, %a) = @_;
-	my $table = $a{table} // 'items';
-	my $set =
-	  $a{exact}
-	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
-	  : 'SET enable_seqscan = off;';
-	return $node->safe_psql(
-		'postgres', qq{
-		$set
-		SELECT qid || ': ' || array_to_string(ARRAY(
-		         SELECT id FROM $table ORDER BY v $op q.v LIMIT 10), ',')
-		  FROM queries q ORDER BY qid});
-}
-
-# recall@10 of the index lists against the exact lists.
-sub recall
-{
-	my ($approx, $exact) = @_;
-	my %exact = map { /^(\d+): (.*)$/ ? ($1 => { map { $_ => 1 } split /,/, $2 }) : () }
-	  split /\n/, $exact;
-	my ($hits, $total) = (0, 0);
-	for my $line (split /\n/, $approx)
-	{
-		my ($qid, $ids) = $line =~ /^(\d+): (.*)$/ or next;
-		$hits += grep { $exact{$qid}{$_} } split /,/, $ids;
-	}
-	$total += scalar(keys %{ $exact{$_} }) for keys %exact;
-	return $total ? $hits / $total : 0;
-}
-
 for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
 {
 	my ($index, $op) = @$case;
 	for my $node ($primary, $standby)
 	{
 		like(
-			$node->safe_psql(
-				'postgres', qq{
-			SET enable_seqscan = off;
-			EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10}
-			),
+			plan_of($node, "SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10"),
 			qr/Index Scan using $index on items/,
 			$node->name . ": ORDER BY v $op q uses $index");
 	}
@@ -217,11 +175,7 @@ for my $table ('scratch', 'scratch2')
 	$primary->safe_psql('postgres',
 		"INSERT INTO $table SELECT i, point(i, 16) FROM generate_series(1, 1000) i");
 	like(
-		$primary->safe_psql(
-			'postgres', qq{
-		SET enable_seqscan = off;
-		EXPLAIN (COSTS OFF) SELECT id FROM $table ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10}
-		),
+		plan_of($primary, "SELECT id FROM $table ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10"),
 		qr/Index Scan using ${table}_idx on $table/,
 		"$table: the query uses the index");
 	my $recall = recall(knn_lists($primary, '<->', table => $table),

@@ -28,10 +28,14 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use VecdbHnsw;
 
 my $node = PostgreSQL::Test::Cluster->new('hnsw_crash');
 $node->init;
@@ -41,18 +45,10 @@ jit = off
 });
 $node->start;
 
-# Deterministic clustered data (as in 003_hnsw_recall.pl): point(i) is the
+# Deterministic clustered data (VecdbHnsw::create_data): point(i) is the
 # centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
-$node->safe_psql(
-	'postgres', q{
-	CREATE EXTENSION vecdb;
-	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
-	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
-	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
-	                         ORDER BY j)::vector
-	          FROM generate_series(1, dims) j $$;
+create_data(
+	$node, q{
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32));
 	INSERT INTO queries SELECT k, point(1000000 + k, 32) FROM generate_series(1, 30) k;
 	CREATE TABLE items (id int PRIMARY KEY, v vector(32) NOT NULL);
@@ -102,84 +98,26 @@ is($node->safe_psql('postgres', 'SELECT min(id) || \' \' || max(id) FROM items')
 # The checks, run after the crash and after more changes.
 # ---------------------------------------------------------------------------
 
-# The KNN lists of every query ("qid: id,id,...", a line each), through the
-# index, or exact (sequential scan and sort).
-sub knn_lists
-{
-	my ($op, $exact) = @_;
-	my $set =
-	  $exact
-	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
-	  : 'SET enable_seqscan = off;';
-	return $node->safe_psql(
-		'postgres', qq{
-		$set
-		SELECT qid || ': ' || array_to_string(ARRAY(
-		         SELECT id FROM items ORDER BY v $op q.v LIMIT 10), ',')
-		  FROM queries q ORDER BY qid});
-}
-
-sub recall
-{
-	my ($approx, $exact) = @_;
-	my %exact = map { /^(\d+): (.*)$/ ? ($1 => { map { $_ => 1 } split /,/, $2 }) : () }
-	  split /\n/, $exact;
-	my ($hits, $total) = (0, 0);
-	for my $line (split /\n/, $approx)
-	{
-		my ($qid, $ids) = $line =~ /^(\d+): (.*)$/ or next;
-		$hits += grep { $exact{$qid}{$_} } split /,/, $ids;
-	}
-	$total += scalar(keys %{ $exact{$_} }) for keys %exact;
-	return $total ? $hits / $total : 0;
-}
-
-sub check_index
+# VecdbHnsw::check_index on both indexes, test names starting with $when.
+sub check_indexes
 {
 	my ($when, $rows) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
 	{
 		my ($index, $op) = @$case;
-		like(
-			$node->safe_psql(
-				'postgres', qq{
-			SET enable_seqscan = off;
-			EXPLAIN (COSTS OFF) SELECT id FROM items t
-			 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
-			qr/Index Scan using $index on items t2/,
-			"$when, $index: the self-lookup uses the index");
-		is( $node->safe_psql(
-				'postgres', qq{
-			SET enable_seqscan = off;
-			SET hnsw.ef_search = 100;
-			SELECT count(*) FROM items t
-			 WHERE (SELECT id FROM items t2 ORDER BY t2.v $op t.v LIMIT 1) = t.id}),
-			$rows,
-			"$when, $index: each of the $rows rows is its own nearest neighbour");
-		is( $node->safe_psql(
-				'postgres', qq{
-			SET enable_seqscan = off;
-			SET hnsw.iterative_scan = relaxed_order;
-			SET hnsw.max_scan_tuples = 10000000;
-			SELECT count(*) || ' ' || count(DISTINCT id)
-			  FROM (SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1)
-			         LIMIT 1000000) s}),
-			"$rows $rows",
-			"$when, $index: a scan to exhaustion returns every row once");
-		my $recall = recall(knn_lists($op, 0), knn_lists($op, 1));
-		cmp_ok($recall, '>=', 0.95, "$when, $index: recall\@10 >= 0.95 ($recall)");
+		check_index($node, "$when, $index", $index, $op, $rows);
 	}
 }
 
-check_index('after the crash', $n);
+check_indexes('after the crash', $n);
 
 # ---------------------------------------------------------------------------
 # (c) the index takes changes after recovery
 # ---------------------------------------------------------------------------
 $node->safe_psql('postgres',
 	"INSERT INTO items SELECT i, point(i, 32) FROM generate_series($n + 1, $n + 500) i");
-check_index('after more inserts', $n + 500);
+check_indexes('after more inserts', $n + 500);
 
 my $deleted = $node->safe_psql(
 	'postgres', q{
@@ -187,7 +125,7 @@ my $deleted = $node->safe_psql(
 $node->safe_psql('postgres', 'VACUUM items');
 $node->safe_psql('postgres',
 	"INSERT INTO items SELECT i, point(i, 32) FROM generate_series($n + 501, $n + 800) i");
-check_index('after DELETE, VACUUM and inserts', $n + 800 - $deleted);
+check_indexes('after DELETE, VACUUM and inserts', $n + 800 - $deleted);
 
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
 $node->stop;

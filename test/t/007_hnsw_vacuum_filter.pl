@@ -34,9 +34,13 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecdbHnsw;
 
 my $node = PostgreSQL::Test::Cluster->new('vacuum_filter');
 $node->init;
@@ -46,20 +50,12 @@ autovacuum = off
 });
 $node->start;
 
-# Deterministic clustered data (as in 003_hnsw_recall.pl): point(i) is the
+# Deterministic clustered data (VecdbHnsw::create_data): point(i) is the
 # centre of cluster i % 50 plus uniform noise; queries point(1000000 + k).
 # category(i) in 0 .. 99 and the deleted rows (hrand(id * 0.618) < 0.3)
 # come from other hashes of id, independent of i % 50.
-$node->safe_psql(
-	'postgres', q{
-	CREATE EXTENSION vecdb;
-	CREATE FUNCTION hrand(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT sin(x) * 43758.5453 - floor(sin(x) * 43758.5453) $$;
-	CREATE FUNCTION point(i int, dims int) RETURNS vector LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	  AS $$ SELECT array_agg((2 * hrand((i % 50) * 12.9898 + j * 78.233) - 1
-	                          + 0.3 * (2 * hrand(i * 3.1337 + j * 0.7071) - 1))::real
-	                         ORDER BY j)::vector
-	          FROM generate_series(1, dims) j $$;
+create_data(
+	$node, q{
 	CREATE FUNCTION category(i int) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	  AS $$ SELECT floor(100 * hrand(i * 1.414 + 0.5))::int $$;
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(32), category int);
@@ -69,63 +65,12 @@ $node->safe_psql(
 	ANALYZE queries, items;
 });
 
-# Runs every query of queries through the index (enable_seqscan = off) and
-# by brute force (sequential scan + sort), and compares the two lists.
-# Returns a hash: queries, exact (rows of the exact lists), hits (rows of
-# the approximate lists also in the exact list of their query), recall,
-# rows, short (queries with fewer rows than the exact list), dup (rows
-# returned twice), disorder (rows nearer than the row before them),
-# below_exact (i-th distance below the exact i-th distance).
-sub knn_stats
-{
-	my (%a) = @_;
-	my $table = $a{table} // 'items';
-	my $op = $a{op} // '<->';
-	my $k = $a{k} // 10;
-	my $where = $a{where} // 'true';
-	my $col = $a{col} // 'v';
-	my $qcol = $a{qcol} // 'q.v';
-	my $set = $a{set} // '';
-	my $lists = qq{
-		SELECT q.qid, s.id, s.d, s.rnk
-		  FROM queries q CROSS JOIN LATERAL
-		       (SELECT id, d, row_number() OVER () AS rnk
-		          FROM (SELECT id, $col $op $qcol AS d FROM $table t
-		                 WHERE $where ORDER BY $col $op $qcol LIMIT $k) s0) s};
-	my $out = $node->safe_psql(
-		'postgres', qq{
-		$set
-		SET enable_seqscan = off;
-		CREATE TEMP TABLE approx AS $lists;
-		RESET enable_seqscan;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TEMP TABLE exact AS $lists;
-		SELECT concat_ws(' ',
-		  (SELECT count(*) FROM queries),
-		  (SELECT count(*) FROM exact),
-		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, id)),
-		  (SELECT count(*) FROM approx),
-		  (SELECT count(*) FROM queries q
-		    WHERE (SELECT count(*) FROM approx a WHERE a.qid = q.qid)
-		        < (SELECT count(*) FROM exact e WHERE e.qid = q.qid)),
-		  (SELECT count(*) - count(DISTINCT (qid, id)) FROM approx),
-		  (SELECT count(*) FROM (SELECT d < lag(d) OVER (PARTITION BY qid ORDER BY rnk) AS bad
-		                           FROM approx) x WHERE bad),
-		  (SELECT count(*) FROM approx a JOIN exact e USING (qid, rnk) WHERE a.d < e.d));
-	});
-	my %r;
-	@r{qw(queries exact hits rows short dup disorder below_exact)} = split / /, $out;
-	$r{recall} = $r{exact} ? $r{hits} / $r{exact} : 0;
-	note("$table $op WHERE $where: $out, recall $r{recall}");
-	return \%r;
-}
-
+# The checks of VecdbHnsw::knn_stats on one index (by default items, <->).
 sub check_knn
 {
 	my ($name, %a) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my $r = knn_stats(%a);
+	my $r = knn_stats($node, %a);
 	cmp_ok($r->{recall}, '>=', 0.95, "$name: recall\@10 >= 0.95 ($r->{recall})");
 	is($r->{short}, 0, "$name: every query returns as many rows as the exact list");
 	is($r->{dup}, 0, "$name: no row is returned twice");
@@ -135,35 +80,6 @@ sub check_knn
 		is($r->{below_exact}, 0, "$name: no distance below the exact one of its rank");
 	}
 	return $r;
-}
-
-sub plan_of
-{
-	my ($sql, $set) = @_;
-	return $node->safe_psql('postgres', ($set // '') . "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sql");
-}
-
-# Every row of items once from a scan that runs to the end of the graph.
-sub exhaustive_scan
-{
-	my ($op) = @_;
-	return $node->safe_psql(
-		'postgres', qq{
-		SET enable_seqscan = off;
-		SET hnsw.iterative_scan = relaxed_order;
-		SET hnsw.max_scan_tuples = 10000000;
-		SELECT count(*) || ' ' || count(DISTINCT id)
-		  FROM (SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 1000000) s});
-}
-
-sub self_lookup
-{
-	return $node->safe_psql(
-		'postgres', q{
-		SET enable_seqscan = off;
-		SET hnsw.ef_search = 100;
-		SELECT count(*) FROM items t
-		 WHERE (SELECT id FROM items t2 ORDER BY t2.v <-> t.v LIMIT 1) = t.id});
 }
 
 # ---------------------------------------------------------------------------
@@ -208,12 +124,12 @@ for my $case ([ 'l2', 'vector_l2_ops', '<->' ], [ 'ip', 'vector_ip_ops', '<#>' ]
 	my $size_vacuumed = $node->safe_psql('postgres', q{SELECT pg_relation_size('items_idx')});
 	is($node->safe_psql('postgres', $returned_deleted), 0,
 		"$name: deleted rows are not returned after VACUUM");
-	like(plan_of("SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10"),
+	like(plan_of($node, "SELECT id FROM items ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 10"),
 		qr/Index Scan using items_idx on items/, "$name: the query uses the index");
 	check_knn("$name after VACUUM", op => $op);
-	is(exhaustive_scan($op), "$remaining $remaining",
+	is(exhaustive_scan($node, $op), "$remaining $remaining",
 		"$name after VACUUM: every remaining row is reachable (a scan to exhaustion returns the $remaining rows once)");
-	is(self_lookup(), $remaining, "$name after VACUUM: every row is its own nearest neighbour (by <->)")
+	is(self_lookup($node, '<->'), $remaining, "$name after VACUUM: every row is its own nearest neighbour (by <->)")
 	  if $name eq 'l2';
 
 	# The deleted rows again: into the freed slots.
@@ -230,17 +146,17 @@ for my $case ([ 'l2', 'vector_l2_ops', '<->' ], [ 'ip', 'vector_ip_ops', '<#>' ]
 		# vecdb chooses lists by L2 under inner product and always keeps a
 		# new node's way in, which leaves at most a few in a thousand behind
 		# (measured: 2 of 4000 here); the next VACUUM reconnects them.
-		my ($rows, $distinct) = split / /, exhaustive_scan($op);
+		my ($rows, $distinct) = split / /, exhaustive_scan($node, $op);
 		is($rows, $distinct, "$name after re-inserting: no row returned twice");
 		cmp_ok($rows, '>=', 3996, "$name after re-inserting: at least 99.9% of the rows are reachable ($rows of 4000)");
 		$node->safe_psql('postgres', 'VACUUM items');
-		is(exhaustive_scan($op), '4000 4000', "$name after re-inserting and VACUUM: every row is reachable");
+		is(exhaustive_scan($node, $op), '4000 4000', "$name after re-inserting and VACUUM: every row is reachable");
 	}
 	else
 	{
-		is(exhaustive_scan($op), '4000 4000', "$name after re-inserting: every row is reachable");
+		is(exhaustive_scan($node, $op), '4000 4000', "$name after re-inserting: every row is reachable");
 	}
-	is(self_lookup(), 4000, "$name after re-inserting: every row is its own nearest neighbour")
+	is(self_lookup($node, '<->'), 4000, "$name after re-inserting: every row is its own nearest neighbour")
 	  if $name eq 'l2';
 
 	$node->safe_psql('postgres', 'DROP INDEX items_idx; DROP TABLE gone; VACUUM items');
@@ -261,7 +177,7 @@ is( $node->safe_psql(
 	? 'spread' : 'clustered',
 	'spread', 'a category is spread over the clusters');
 my $filtered = 'SELECT id FROM items WHERE category = 7 ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10';
-like(plan_of($filtered), qr/Index Scan using items_idx on items.*Filter: \(category = 7\)/s,
+like(plan_of($node, $filtered), qr/Index Scan using items_idx on items.*Filter: \(category = 7\)/s,
 	'the filtered query is an hnsw index scan with a filter');
 
 for my $mode ('strict_order', 'relaxed_order')
@@ -272,16 +188,18 @@ for my $mode ('strict_order', 'relaxed_order')
 		set     => "SET hnsw.iterative_scan = $mode;",
 		relaxed => $mode eq 'relaxed_order');
 }
-my $off = knn_stats(where => 't.category = q.category', set => 'SET hnsw.iterative_scan = off;');
+my $off = knn_stats($node, where => 't.category = q.category', set => 'SET hnsw.iterative_scan = off;');
 cmp_ok($off->{rows} / $off->{queries}, '<', 5,
 	"iterative_scan = off: the scan stops at ef_search candidates, "
 	  . ($off->{rows} / $off->{queries}) . " rows per query on average, not 10");
 is($off->{dup} + $off->{disorder}, 0, 'iterative_scan = off: the rows it returns are distinct and in order');
 my $more = knn_stats(
+	$node,
 	where => 't.category = q.category',
 	set   => 'SET hnsw.iterative_scan = off; SET hnsw.ef_search = 1000;');
 cmp_ok($more->{rows}, '>', $off->{rows}, 'iterative_scan = off: a larger ef_search returns more rows');
 my $capped = knn_stats(
+	$node,
 	where => 't.category = q.category',
 	set   => 'SET hnsw.max_scan_tuples = 100;');
 cmp_ok($capped->{rows}, '<', 300, 'hnsw.max_scan_tuples = 100 ends iterative scans early');
@@ -309,10 +227,11 @@ $node->safe_psql('postgres',
 	'CREATE INDEX items_half ON items USING hnsw (v vector_l2_ops) WHERE category < 50');
 like(
 	plan_of(
+		$node,
 		'SELECT id FROM items WHERE category < 50 ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
 	qr/Index Scan using items_half on items/,
 	'partial index: used for a query with its predicate');
-unlike(plan_of('SELECT id FROM items ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
+unlike(plan_of($node, 'SELECT id FROM items ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
 	qr/items_half/, 'partial index: not used without the predicate');
 check_knn('partial index', where => 't.category < 50');
 $node->safe_psql('postgres', 'DROP INDEX items_half');
@@ -323,6 +242,7 @@ $node->safe_psql('postgres',
 my %sub = (col => 'subvector(t.v, 1, 16)::vector(16)', qcol => 'subvector(q.v, 1, 16)::vector(16)');
 like(
 	plan_of(
+		$node,
 		'SELECT id FROM items t ORDER BY subvector(t.v, 1, 16)::vector(16) <-> (SELECT subvector(v, 1, 16)::vector(16) FROM queries WHERE qid = 1) LIMIT 10'
 	),
 	qr/Index Scan using items_sub on items/,
@@ -342,7 +262,7 @@ $node->safe_psql(
 	ANALYZE parts;
 });
 like(
-	plan_of('SELECT id FROM parts ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
+	plan_of($node, 'SELECT id FROM parts ORDER BY v <-> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
 	qr/Merge Append.*Index Scan using parts_1_v_idx on parts_1.*Index Scan using parts_2_v_idx on parts_2/s,
 	'partitioned table: a Merge Append of the partitions\' index scans');
 my $p = check_knn('partitioned table', table => 'parts');
