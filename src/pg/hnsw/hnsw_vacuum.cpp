@@ -58,6 +58,29 @@ struct IdList {
     }
 };
 
+/* Calls visit(id, header) for every element tuple, each page share-locked
+ * while its elements are visited (visit must not read other pages). */
+template <class Visit>
+void ForEachElement(IndexVacuumInfo *vinfo, const IndexInfoCache *info, Visit &&visit)
+{
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(vinfo->index);
+    for (BlockNumber block = 1 + info->meta.aux_pages; block < nblocks; block++) {
+        vacuum_delay_point();
+        Buffer buffer = ReadBufferExtended(vinfo->index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+            ItemId item = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(item))
+                continue;
+            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
+            if (header->kind == HNSW_ELEMENT_KIND)
+                visit(MakeNodeId(block, off), header);
+        }
+        UnlockReleaseBuffer(buffer);
+    }
+}
+
 /* Phase 1; returns how many elements it marked. */
 double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulkDeleteCallback callback,
                    void *callback_state, double *live)
@@ -112,29 +135,17 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     NodeId best = kNoNode;
     int best_level = -1;
     BlockNumber first_free = InvalidBlockNumber;
-    for (BlockNumber block = first; block < nblocks; block++) {
-        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
-        LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buffer);
-        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            ItemId item = PageGetItemId(page, off);
-            if (!ItemIdIsNormal(item))
-                continue;
-            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
-            if (header->kind != HNSW_ELEMENT_KIND)
-                continue;
-            if (header->flags & HNSW_ELEMENT_FREE) {
-                if (!BlockNumberIsValid(first_free))
-                    first_free = block;
-            } else if (header->flags & HNSW_ELEMENT_DELETED) {
-                deleted.push(MakeNodeId(block, off));
-            } else if (header->level > best_level) {
-                best = MakeNodeId(block, off);
-                best_level = header->level;
-            }
+    ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
+        if (header->flags & HNSW_ELEMENT_FREE) {
+            if (!BlockNumberIsValid(first_free))
+                first_free = NodeBlock(id);
+        } else if (header->flags & HNSW_ELEMENT_DELETED) {
+            deleted.push(id);
+        } else if (header->level > best_level) {
+            best = id;
+            best_level = header->level;
         }
-        UnlockReleaseBuffer(buffer);
-    }
+    });
     if (deleted.count == 0)
         return;
 
@@ -255,23 +266,10 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 
     /* Live elements the walk missed. */
     IdList missed;
-    const BlockNumber first = 1 + info->meta.aux_pages;
-    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-    for (BlockNumber block = first; block < nblocks; block++) {
-        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
-        LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buffer);
-        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            ItemId item = PageGetItemId(page, off);
-            if (!ItemIdIsNormal(item))
-                continue;
-            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
-            if (header->kind == HNSW_ELEMENT_KIND && !(header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) &&
-                !reached.contains(MakeNodeId(block, off)))
-                missed.push(MakeNodeId(block, off));
-        }
-        UnlockReleaseBuffer(buffer);
-    }
+    ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
+        if (!(header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) && !reached.contains(id))
+            missed.push(id);
+    });
 
     /* Link each one in from the nodes a search finds near it. */
     Codec *codec = MakeCodec(info);
