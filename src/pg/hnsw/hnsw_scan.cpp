@@ -135,9 +135,13 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
             added++;
         }
     }
-    /* The batch is nearest first by estimate: release up to its middle. */
-    st->release_limit = iterative_scan == kScanOff ? get_float8_infinity()
-                                                   : st->reader.info(batch[n / 2].id)->bound;
+    /* The batch is nearest first by estimate.  The first batch goes out
+     * whole (an unfiltered LIMIT usually needs nothing more, and holding
+     * part of it back would cost a second batch when ef_search is near the
+     * LIMIT); later ones up to their third quarter. */
+    st->release_limit = iterative_scan == kScanOff || st->batches == 1
+                            ? get_float8_infinity()
+                            : st->reader.info(batch[n * 3 / 4].id)->bound;
     pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
