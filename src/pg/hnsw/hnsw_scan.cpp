@@ -62,6 +62,7 @@ struct ScanState {
     bool started;
     bool exhausted;
     uint32 batches;
+    uint64 returned; /* rows handed to the executor (each costs a heap fetch) */
     ReturnItem *ready; /* min-heap by bound: found, not yet returned */
     uint32 ready_count;
     uint32 ready_capacity;
@@ -202,6 +203,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     st->release_limit = -get_float8_infinity();
     st->walk_over = false;
     st->batches = 0;
+    st->returned = 0;
     st->started = st->exhausted = false;
     st->last_bound = -get_float8_infinity();
     st->query = static_cast<float *>(palloc0(sizeof(float) * dims));
@@ -239,6 +241,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
                 scan->xs_orderbynulls[0] = false;
             }
             st->last_bound = std::max(st->last_bound, item.bound);
+            st->returned++;
             found = true;
             break;
         }
@@ -253,9 +256,10 @@ void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (st->started && st->info != nullptr)
-        elog(DEBUG1, "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads",
+        elog(DEBUG1, "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads, %lu rows returned",
              st->batches, (unsigned long) st->graph_scan.stats().distance_computations,
-             (unsigned long) st->graph_scan.stats().hops, (unsigned long) st->reader.buffer_accesses());
+             (unsigned long) st->graph_scan.stats().hops, (unsigned long) st->reader.buffer_accesses(),
+             (unsigned long) st->returned);
     st->reader.release();
     MemoryContextDelete(st->context);
     pfree(st);
