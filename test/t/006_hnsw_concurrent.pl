@@ -18,6 +18,8 @@
 #      rows, with an index built by CREATE INDEX too), and a scan to exhaustion returns every row once (no insert lost
 #      another's links);
 #  (e) recall@10 against brute force is >= 0.95.
+# Then 4 clients insert, delete, VACUUM and query at once for 8 s: no failed
+# transaction, and every remaining row is reachable through both indexes.
 #
 # Run with PGXS's `make installcheck` (TAP_TESTS = 1) or directly:
 #   PATH=/usr/lib/postgresql/15/bin:$PATH \
@@ -118,6 +120,36 @@ for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
 {
 	my ($index, $op) = @$case;
 	check_index($node, $index, $index, $op, $n);
+}
+
+# ---------------------------------------------------------------------------
+# Inserts, deletes, VACUUM and queries at once (4 clients, 8 s): VACUUM's
+# repair takes the update lock that inserts share, while scans walk pages it
+# rewrites.  Afterwards every remaining row is reachable through both indexes.
+# ---------------------------------------------------------------------------
+PostgreSQL::Test::Utils::append_to_file("$dir/delete.sql", q{
+\set d random(1, 1000)
+DELETE FROM items WHERE id = :d * 7 % 5000 + 1;
+});
+PostgreSQL::Test::Utils::append_to_file("$dir/vacuum.sql", q{
+VACUUM items;
+});
+$ok = IPC::Run::run(
+	[
+		'pgbench', '--no-vacuum', '--client=4', '--jobs=2', '--time=8',
+		'-f', "$dir/insert.sql\@4", '-f', "$dir/delete.sql\@4", '-f', "$dir/vacuum.sql\@1",
+		'-f', "$dir/query.sql\@4", $node->connstr('postgres')
+	],
+	'>', \$stdout, '2>', \$stderr);
+note($stdout);
+ok($ok, 'pgbench with VACUUM exits with status 0') or diag($stderr);
+like($stdout, qr/number of failed transactions: 0 /, 'no failed transaction with VACUUM running');
+my ($vacuums) = $stdout =~ m{SQL script \d+: \S*vacuum\.sql\n - weight: 1 .*\n - (\d+) transactions};
+cmp_ok($vacuums // 0, '>', 3, 'VACUUM ran ' . ($vacuums // 0) . ' times during the inserts and queries');
+$n = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+for my $op ('<->', '<=>')
+{
+	is(exhaustive_scan($node, $op), "$n $n", "$op: after concurrent VACUUMs every remaining row is reachable once");
 }
 
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
