@@ -236,7 +236,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
             IndexUniqueCheck check, bool indexUnchanged, IndexInfo *info);
 /* Links one vector into the on-disk graph (aminsert, and builds that
  * outgrow maintenance_work_mem). */
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, bool building);
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid);
 /* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
 void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
                 uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);

@@ -323,7 +323,7 @@ void InsertOverflow(Relation index, BuildState *bs)
             BufFileRead(bs->overflow, vector, sizeof(float) * bs->dims) != sizeof(float) * bs->dims)
             ereport(ERROR, (errcode_for_file_access(), errmsg("could not read hnsw build temporary file")));
         CHECK_FOR_INTERRUPTS();
-        InsertVector(index, vector, &tid, true);
+        InsertVector(index, vector, &tid);
         if (i % 256 == 0)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, int64(bs->graph->size() + i));
     }

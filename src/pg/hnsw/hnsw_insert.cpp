@@ -352,9 +352,8 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, con
     reader.release();
 }
 
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, bool building)
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
 {
-    (void) building;
     const IndexInfoCache *info = GetIndexInfo(index);
     const MetaPageData &meta = info->meta;
     const ElementLayout &layout = info->layout;
@@ -434,7 +433,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
         if (zero)
             return false; /* no direction: not indexed under cosine */
     }
-    InsertVector(index, v->x, heap_tid, false);
+    InsertVector(index, v->x, heap_tid);
     return false;
 }
 

@@ -79,13 +79,6 @@ public:
         return slot->id == id ? slot : nullptr;
     }
 
-    void clear()
-    {
-        for (std::size_t i = 0; i <= mask_; i++)
-            slots_[i].id = kNoNode;
-        count_ = 0;
-    }
-
 private:
     NodeInfo *find_slot(NodeId id) const
     {
@@ -205,8 +198,6 @@ public:
     const NodeInfo *info(Id id) const { return nodes_.find(id); }
     NodeInfo *slot(Id id) { return nodes_.insert(id); }
     std::uint64_t buffer_accesses() const { return buffer_accesses_; }
-    void forget() { nodes_.clear(); }
-
     /* Drops every pin the reader holds (before a rescan or the end; an
      * ERROR releases them with the resource owner). */
     void release()
