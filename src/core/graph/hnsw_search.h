@@ -144,7 +144,7 @@ namespace detail {
 template <class Id>
 inline void push_pending(PendingHeap<Id> *P, const ScoredId<Id> &e, std::uint8_t flags)
 {
-    P->push(PendingId<Id>{e.distance, e.id, flags});
+    P->append(PendingId<Id>{e.distance, e.id, flags});
 }
 
 /// C is full: make room for one more entry (the cold path of C ← C ∪ e).
@@ -362,7 +362,7 @@ public:
     /// point ep on layer L, the graph's top.  Forgets pending entries.
     void start(Id ep, int L)
     {
-        P_.count = 0;
+        P_.clear();
         ep_ = ep;
         L_ = L;
         state_ = kFirst;
@@ -403,6 +403,7 @@ public:
                 return n;
         }
         while (!P_.empty()) {
+            P_.settle();  // the loop appends what it parks
             C.clear();
             W.clear();
             // Seed W with the ef nearest entries still to return, and C with

@@ -216,7 +216,10 @@ struct ScratchAllocator {
 ScratchAllocator malloc_allocator();
 
 /// A binary heap whose storage grows through a ScratchAllocator (doubling).
-/// Entry must be trivially copyable.
+/// Entry must be trivially copyable.  append() adds without ordering (a
+/// search parks most of what it scores here and usually never pops it);
+/// settle() restores the heap before top() / pop(): sifting the few
+/// appended entries up, or rebuilding (Floyd, O(n)) when many were.
 template <class Entry, class Before>
 struct GrowableHeap {
     using Ops = HeapOps<Entry, Before>;
@@ -224,33 +227,55 @@ struct GrowableHeap {
 
     Entry *data;
     std::size_t count;
+    std::size_t heap_count;  ///< data[0 .. heap_count) is a heap; the rest was appended
     std::size_t capacity;
     ScratchAllocator allocator;
 
     void init(ScratchAllocator alloc)
     {
         data = nullptr;
-        count = 0;
+        count = heap_count = 0;
         capacity = 0;
         allocator = alloc;
     }
     bool empty() const { return count == 0; }
     std::size_t size() const { return count; }
+    void clear() { count = heap_count = 0; }
+    /// Needs settle() after append().
     const Entry &top() const { return data[0]; }
 
-    void push(const Entry &e)
+    void append(const Entry &e)
     {
         if (count == capacity)
             grow();
-        data[count] = e;
-        Ops::sift_up(data, count);
-        count++;
+        data[count++] = e;
     }
 
+    void settle()
+    {
+        if (heap_count == count)
+            return;
+        if ((count - heap_count) * 8 < heap_count) {
+            for (; heap_count < count; heap_count++)
+                Ops::sift_up(data, heap_count);
+        } else {
+            Ops::heapify(data, count);
+            heap_count = count;
+        }
+    }
+
+    void push(const Entry &e)
+    {
+        append(e);
+        settle();
+    }
+
+    /// Needs settle() after append().
     Entry pop()
     {
         Entry t = data[0];
         count--;
+        heap_count = count;
         if (count > 0) {
             data[0] = data[count];
             Ops::sift_down(data, count, 0);
@@ -264,7 +289,7 @@ struct GrowableHeap {
         if (data != nullptr && allocator.release != nullptr)
             allocator.release(allocator.context, data);
         data = nullptr;
-        count = capacity = 0;
+        count = heap_count = capacity = 0;
     }
 
 private:
