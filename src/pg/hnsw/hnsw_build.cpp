@@ -202,14 +202,9 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
     MemoryContextReset(bs->tuple_context);
 }
 
-/*
- * The order nodes are laid out in pages: breadth-first over layer 0 from
- * the entry point, so the neighbours a node's list names were mostly
- * enqueued together and share pages; a scan then reads fewer pages per
- * list (PageReader::distances() reads each page once).  Nodes the walk
- * does not reach follow in id order.
- */
-uint32 *PageOrder(const core::MemoryGraph &graph)
+/* Breadth-first order over layer 0 from the entry point; nodes the walk
+ * does not reach follow, each starting a walk of its own. */
+uint32 *BreadthFirstOrder(const core::MemoryGraph &graph)
 {
     const uint32 n = graph.size();
     auto *order = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
@@ -238,6 +233,64 @@ uint32 *PageOrder(const core::MemoryGraph &graph)
     return order;
 }
 
+/*
+ * The order nodes are laid out in pages, so that a node's neighbours share
+ * its page: each page is filled by a breadth-first walk over layer 0 among
+ * the nodes not yet placed, started at the next unplaced node in
+ * breadth-first order, while tuples fit.  A scan then reads fewer pages per
+ * neighbour list (PageReader::distances() reads each page once).  The
+ * layout study (bench/layout_eval, "C cluster") measured 15% fewer distinct
+ * pages per query on GloVe-100 than plain breadth-first order.  Returns the
+ * order; WriteElementPages() packs it sequentially into the same pages.
+ */
+uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
+{
+    const uint32 n = graph.size();
+    const uint32 *seeds = BreadthFirstOrder(graph);
+    auto *order = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
+    auto *placed = static_cast<bool *>(MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1u)));
+    auto *queued = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
+    auto *queue = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
+    memset(placed, 0, n);
+    memset(queued, 0, sizeof(uint32) * n);
+    const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
+    auto need = [&](uint32 u) { return layout.tuple_size(graph.level(u)) + sizeof(ItemIdData); };
+    const Size smallest = layout.tuple_size(0) + sizeof(ItemIdData);
+    Size free = room;
+    uint32 count = 0, cursor = 0, walk = 0;
+    while (count < n) {
+        while (placed[seeds[cursor]])
+            cursor++;
+        const uint32 seed = seeds[cursor];
+        if (need(seed) > free)
+            free = room;
+        walk++;
+        uint32 head = 0, tail = 0;
+        queue[tail++] = seed;
+        queued[seed] = walk;
+        for (; head < tail && free >= smallest; head++) {
+            const uint32 u = queue[head];
+            if (placed[u] || need(u) > free)
+                continue;
+            placed[u] = true;
+            order[count++] = u;
+            free -= need(u);
+            const uint32 *l = graph.links(u, 0);
+            for (uint32 j = 0; j < l[0]; j++)
+                if (!placed[l[1 + j]] && queued[l[1 + j]] != walk) {
+                    queued[l[1 + j]] = walk;
+                    queue[tail++] = l[1 + j];
+                }
+        }
+        if (free < smallest)
+            free = room;
+    }
+    pfree(placed);
+    pfree(queued);
+    pfree(queue);
+    return order;
+}
+
 /* Writes the graph's nodes into element pages from block `first`, in id
  * order; returns the node ids. */
 NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
@@ -248,7 +301,7 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
 
     /* Place every node first: its id is (page, slot), in PageOrder(). */
-    const uint32 *order = PageOrder(graph);
+    const uint32 *order = PageOrder(graph, layout);
     auto *ids = static_cast<NodeId *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(NodeId) * Max(n, 1u)));
     BlockNumber block = first;
     OffsetNumber offset = FirstOffsetNumber;
