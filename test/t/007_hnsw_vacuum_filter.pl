@@ -129,7 +129,7 @@ for my $case ([ 'l2', 'vector_l2_ops', '<->' ], [ 'ip', 'vector_ip_ops', '<#>' ]
 	check_knn("$name after VACUUM", op => $op);
 	is(exhaustive_scan($node, $op), "$remaining $remaining",
 		"$name after VACUUM: every remaining row is reachable (a scan to exhaustion returns the $remaining rows once)");
-	is(self_lookup($node, '<->'), $remaining, "$name after VACUUM: every row is its own nearest neighbour (by <->)")
+	self_lookup_ok($node, '<->', $remaining, "$name after VACUUM (by <->)")
 	  if $name eq 'l2';
 
 	# The deleted rows again: into the freed slots.
@@ -156,7 +156,7 @@ for my $case ([ 'l2', 'vector_l2_ops', '<->' ], [ 'ip', 'vector_ip_ops', '<#>' ]
 	{
 		is(exhaustive_scan($node, $op), '4000 4000', "$name after re-inserting: every row is reachable");
 	}
-	is(self_lookup($node, '<->'), 4000, "$name after re-inserting: every row is its own nearest neighbour")
+	self_lookup_ok($node, '<->', 4000, "$name after re-inserting")
 	  if $name eq 'l2';
 
 	$node->safe_psql('postgres', 'DROP INDEX items_idx; DROP TABLE gone; VACUUM items');

@@ -32,7 +32,7 @@ use Exporter 'import';
 use Test::More;
 
 our @EXPORT = qw(create_data plan_of knn_stats knn_lists recall
-  exhaustive_scan self_lookup check_index);
+  exhaustive_scan self_lookup self_lookup_ok check_index);
 
 # Deterministic clustered data.  hrand(x) is a hash of x in [0, 1); point(i)
 # is the centre of cluster i % 50 (coordinates in [-1, 1]) plus uniform
@@ -186,6 +186,21 @@ sub self_lookup
 		"SET enable_seqscan = off; SET hnsw.ef_search = 100; SELECT count(*) " . sprintf($self_lookup, $op));
 }
 
+# Asserts that nearly every one of the $rows rows of items is its own
+# nearest neighbour through the index.  Approximate search can, rarely, miss
+# a stored vector (seen: 1 row in ~5,000 at hnsw.ef_search 100, in a graph
+# whose levels came from random inserts), so up to 0.1% may miss; that every
+# row is reachable at all is checked exactly by exhaustive_scan().
+sub self_lookup_ok
+{
+	my ($node, $op, $rows, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $found = self_lookup($node, $op);
+	cmp_ok($found, '>=', $rows - int($rows / 1000),
+		"$name: at least 99.9% of the $rows rows are their own nearest neighbour ($found)");
+	return;
+}
+
 # The checks that the index $index (by $op) on items, of $rows rows, reaches
 # every row: the self-lookup uses it, finds each row, a scan to exhaustion
 # returns every row once, recall@10 >= 0.95.  Test names start with $name.
@@ -196,7 +211,7 @@ sub check_index
 	like(plan_of($node, 'SELECT id ' . sprintf($self_lookup, $op)),
 		qr/Index Scan using $index on items t2/,
 		"$name: the self-lookup uses the index");
-	is(self_lookup($node, $op), $rows, "$name: each of the $rows rows is its own nearest neighbour");
+	self_lookup_ok($node, $op, $rows, $name);
 	is(exhaustive_scan($node, $op), "$rows $rows", "$name: a scan to exhaustion returns every row once");
 	my $recall = recall(knn_lists($node, $op), knn_lists($node, $op, exact => 1));
 	cmp_ok($recall, '>=', 0.95, "$name: recall\@10 >= 0.95 ($recall)");

@@ -14,15 +14,15 @@
  * README.md in this folder is the design (layout, locking, WAL, measured
  * figures).
  *
- * Page format (version 1).  Block 0 is the metapage.  Blocks 1 .. aux_pages
+ * Page format (version 2).  Block 0 is the metapage.  Blocks 1 .. aux_pages
  * hold the codec's parameters (SQ8's per-dimension ranges), written at build
  * and never changed.  Every later block holds element tuples only, one per
  * graph node:
  *
  *   ElementHeader (16 bytes)  kind, level, flags, heap TID
- *   uint8  count[level + 1]   neighbours in use on each layer (padded to even)
+ *   code                      code_size bytes
+ *   uint8  count[level + 1]   neighbours in use on each layer (from an even offset, padded to even)
  *   ItemPointerData           2M slots for layer 0, then M for each layer 1..level
- *   code                      code_size bytes, at a 4-byte boundary
  *
  * A tuple's size is a function of its level alone, so neighbour lists are
  * rewritten in place and a slot freed by VACUUM is reused by an element of
@@ -47,7 +47,7 @@ extern "C" {
 }
 
 #define HNSW_MAGIC 0x76686e73 /* "vhns" */
-#define HNSW_VERSION 1
+#define HNSW_VERSION 2
 #define HNSW_METAPAGE_BLKNO 0
 
 /* Support function 1: the distance the index orders by (pgvector's numbering). */
@@ -140,14 +140,16 @@ struct ElementLayout {
     uint32 code_size;
 
     uint32 max_links(int lc) const { return lc == 0 ? 2 * m : m; }
-    static uint32 counts_offset() { return sizeof(ElementHeader); }
-    static uint32 slots_offset(int level) { return sizeof(ElementHeader) + ((level + 2) & ~1); }
+    /* The code right after the header: scoring a node reads two or three
+     * adjacent cache lines, its lists only when it is expanded. */
+    static uint32 code_offset(int) { return sizeof(ElementHeader); }
+    uint32 counts_offset() const { return (sizeof(ElementHeader) + code_size + 1) & ~1u; }
+    uint32 slots_offset(int level) const { return counts_offset() + ((level + 2) & ~1); }
     uint32 layer_offset(int level, int lc) const
     {
         return slots_offset(level) + sizeof(ItemPointerData) * (lc == 0 ? 0 : 2 * m + (lc - 1) * m);
     }
-    uint32 code_offset(int level) const { return (layer_offset(level, level + 1) + 3) & ~3u; } /* floats aligned */
-    Size tuple_size(int level) const { return MAXALIGN(code_offset(level) + code_size); }
+    Size tuple_size(int level) const { return MAXALIGN(layer_offset(level, level + 1)); }
 };
 
 /* A read-only view of one element tuple on a locked page. */
@@ -158,7 +160,7 @@ struct ElementView {
     const ElementHeader *header() const { return reinterpret_cast<const ElementHeader *>(base); }
     int level() const { return header()->level; }
     bool is_deleted() const { return (header()->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) != 0; }
-    uint8 count(int lc) const { return reinterpret_cast<const uint8 *>(base + ElementLayout::counts_offset())[lc]; }
+    uint8 count(int lc) const { return reinterpret_cast<const uint8 *>(base + layout->counts_offset())[lc]; }
     const ItemPointerData *slots(int lc) const
     {
         return reinterpret_cast<const ItemPointerData *>(base + layout->layer_offset(level(), lc));

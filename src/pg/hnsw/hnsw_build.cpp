@@ -343,7 +343,7 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
         const int level = graph.level(i);
         Encode(codec, graph.vector(i), code);
         FormElement(layout, level, const_cast<ItemPointer>(&heap_tids[i]), code, tuple);
-        uint8 *counts = reinterpret_cast<uint8 *>(tuple + ElementLayout::counts_offset());
+        uint8 *counts = reinterpret_cast<uint8 *>(tuple + layout.counts_offset());
         for (int lc = 0; lc <= level; lc++) {
             const uint32 *l = graph.links(i, lc);
             for (uint32 j = 0; j < l[0]; j++)

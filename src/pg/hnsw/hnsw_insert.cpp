@@ -200,7 +200,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
         char *ce = ElementAt(copy, NodeOffset(base));
         auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(view.level(), lc));
         IdsToSlots(added, n_added, slots + count);
-        reinterpret_cast<uint8 *>(ce + ElementLayout::counts_offset())[lc] = uint8(count + n_added);
+        reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(count + n_added);
         GenericXLogFinish(state);
         UnlockReleaseBuffer(buffer);
         return;
@@ -279,7 +279,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
             char *ce = ElementAt(copy, NodeOffset(base));
             auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(base_level, lc));
             IdsToSlots(new_ids, uint32(k), slots);
-            reinterpret_cast<uint8 *>(ce + ElementLayout::counts_offset())[lc] = uint8(k);
+            reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(k);
             GenericXLogFinish(state);
         }
     }
@@ -397,7 +397,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, code, tuple);
     for (int lc = 0; lc <= level; lc++) {
-        reinterpret_cast<uint8 *>(tuple + ElementLayout::counts_offset())[lc] = uint8(count[lc]);
+        reinterpret_cast<uint8 *>(tuple + layout.counts_offset())[lc] = uint8(count[lc]);
         IdsToSlots(selected[lc], count[lc], reinterpret_cast<ItemPointerData *>(tuple + layout.layer_offset(level, lc)));
     }
     BlockNumber new_hint = hint;

@@ -209,7 +209,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             auto *header = reinterpret_cast<ElementHeader *>(PageGetItem(copy, PageGetItemId(copy, NodeOffset(deleted.ids[i]))));
             header->flags |= HNSW_ELEMENT_FREE;
             ItemPointerSetInvalid(&header->heap_tid);
-            memset(reinterpret_cast<uint8 *>(header) + ElementLayout::counts_offset(), 0, header->level + 1);
+            memset(reinterpret_cast<uint8 *>(header) + layout.counts_offset(), 0, header->level + 1);
         }
         GenericXLogFinish(state);
         UnlockReleaseBuffer(buffer);
