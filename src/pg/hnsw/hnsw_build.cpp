@@ -11,8 +11,9 @@
  * like any INSERT: correct, slower, and announced by a NOTICE.
  *
  * Codes are computed once the graph is built; SQ8 learns its ranges from
- * every vector held in memory.  Node i gets the i-th tuple slot in page
- * order, so neighbour ids are known before any page is written.
+ * every vector held in memory.  Every node's slot (block, offset) is fixed
+ * first, in PageOrder() (pages of neighbours), so neighbour ids are known
+ * before any page is written.
  */
 #include <algorithm>
 #include <cmath>
