@@ -224,9 +224,10 @@ double OperatorBound(const Codec *codec, double bound);
 void Decode(const Codec *codec, const uint8 *code, float *out);
 float VectorDistance(const Codec *codec, const float *a, const float *b);
 /* The distance Algorithm 4 prunes by when lists are chosen through pages:
- * the metric's, but L2 for inner product, whose "closer to a neighbour than
+ * the metric's, but L2 for inner product (whose "closer to a neighbour than
  * to the node" test prunes small-norm vectors from every list and strands
- * them (nothing links to them). */
+ * them: nothing links to them), and 1 - dot for cosine (the vectors are
+ * normalized). */
 float SelectionDistance(const Codec *codec, const float *a, const float *b);
 /* Query preparation: false for a query that orders nothing (cosine zero vector). */
 bool QueryIsOrderable(const Codec *codec, const float *query);
@@ -241,10 +242,14 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
  * outgrow maintenance_work_mem). */
 void InsertVector(Relation index, const float *vector, ItemPointer heap_tid);
 /* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
-void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
-                uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);
+struct VectorCache; /* decoded vectors of the nodes one operation reads */
+VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec);
+/* The decoded vector of node id, or null if it is not a live element. */
+const float *CachedVector(VectorCache *cache, NodeId id);
+void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
+                const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id);
-void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, const float *vector, NodeId entry,
+void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cache, const float *vector, NodeId entry,
                    int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count);
 IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
 void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);

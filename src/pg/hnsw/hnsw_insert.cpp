@@ -23,6 +23,7 @@
 
 #include "../../core/graph/neighbor_select.h"
 #include "../../core/graph/visited.h"
+#include "../../core/splitmix64.h"
 #include "hnsw_reader.h"
 
 extern "C" {
@@ -163,6 +164,106 @@ void UpdateMeta(Relation index, NodeId entry, int entry_level, BlockNumber inser
 
 }  // namespace
 
+/*
+ * Decoded vectors of the nodes one insert (or one VACUUM step) reads: a node
+ * met in several neighbour lists is read and decoded once (an insert's
+ * re-selections read ~1,000 codes, mostly of the same few hundred nodes).
+ * Sound because a live element's code never changes; a slot freed or
+ * reused meanwhile reads as it did when first met.
+ */
+struct VectorCache {
+    Relation index;
+    const IndexInfoCache *info;
+    Codec *codec;
+    NodeId *keys;
+    int32 *rows; /* -1: not a live element */
+    uint32 mask;
+    uint32 count;
+    float **blocks; /* kRowsPerBlock vectors each, never moved */
+    uint32 block_count;
+    uint32 rows_used;
+    uint8 *code;
+};
+
+namespace {
+
+constexpr uint32 kRowsPerBlock = 64;
+
+void InitSlots(VectorCache *c, uint32 slots)
+{
+    c->mask = slots - 1;
+    c->keys = static_cast<NodeId *>(palloc(sizeof(NodeId) * slots));
+    c->rows = static_cast<int32 *>(palloc(sizeof(int32) * slots));
+    for (uint32 i = 0; i < slots; i++)
+        c->keys[i] = kNoNode;
+}
+
+uint32 FindSlot(const VectorCache *c, NodeId id)
+{
+    uint32 i = uint32(vecdb::splitmix64_mix(id)) & c->mask;
+    while (c->keys[i] != kNoNode && c->keys[i] != id)
+        i = (i + 1) & c->mask;
+    return i;
+}
+
+float *RowVector(const VectorCache *c, int32 row)
+{
+    return c->blocks[row / kRowsPerBlock] + Size(row % kRowsPerBlock) * c->info->meta.dims;
+}
+
+}  // namespace
+
+VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec)
+{
+    auto *c = static_cast<VectorCache *>(palloc0(sizeof(VectorCache)));
+    c->index = index;
+    c->info = info;
+    c->codec = codec;
+    InitSlots(c, 1024);
+    c->code = static_cast<uint8 *>(palloc(info->layout.code_size));
+    return c;
+}
+
+const float *CachedVector(VectorCache *c, NodeId id)
+{
+    if ((c->count + 1) * 2 > c->mask + 1) {
+        NodeId *keys = c->keys;
+        int32 *rows = c->rows;
+        const uint32 old_slots = c->mask + 1;
+        InitSlots(c, 2 * old_slots);
+        for (uint32 i = 0; i < old_slots; i++)
+            if (keys[i] != kNoNode) {
+                const uint32 j = FindSlot(c, keys[i]);
+                c->keys[j] = keys[i];
+                c->rows[j] = rows[i];
+            }
+        pfree(keys);
+        pfree(rows);
+    }
+    const uint32 i = FindSlot(c, id);
+    if (c->keys[i] == id)
+        return c->rows[i] < 0 ? nullptr : RowVector(c, c->rows[i]);
+    c->keys[i] = id;
+    c->count++;
+    if (!ReadCode(c->index, c->info->layout, id, c->code)) {
+        c->rows[i] = -1;
+        return nullptr;
+    }
+    if (c->rows_used == c->block_count * kRowsPerBlock) {
+        c->blocks = static_cast<float **>(c->blocks == nullptr
+                                              ? palloc(sizeof(float *) * 16)
+                                              : (c->block_count % 16 == 0
+                                                     ? repalloc(c->blocks, sizeof(float *) * (c->block_count + 16))
+                                                     : c->blocks));
+        c->blocks[c->block_count++] =
+            static_cast<float *>(palloc(sizeof(float) * kRowsPerBlock * c->info->meta.dims));
+    }
+    c->rows[i] = int32(c->rows_used++);
+    float *v = RowVector(c, c->rows[i]);
+    Decode(c->codec, c->code, v);
+    return v;
+}
+
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
 {
     return n > 0 && std::binary_search(ids, ids + n, id);
@@ -176,12 +277,12 @@ bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
  * neighbours as `added`).  The list is written only if it is still what was
  * read.
  */
-void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId base, int lc, const NodeId *added,
-                uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added)
+void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
+                const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added)
 {
     const ElementLayout &layout = info->layout;
     const uint32 max_links = layout.max_links(lc);
-    const uint32 dims = info->meta.dims;
+    Codec *codec = cache->codec;
 
     /* Fast path: room for every new link. */
     Buffer buffer = ReadBuffer(index, NodeBlock(base));
@@ -212,21 +313,21 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
     memcpy(old_slots, view.slots(lc), sizeof(ItemPointerData) * count);
     SlotsToIds(old_slots, count, ids);
     memcpy(ids + count, added, sizeof(NodeId) * n_added);
-    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
-    memcpy(code, view.code(), layout.code_size);
     const int base_level = view.level();
     UnlockReleaseBuffer(buffer);
 
-    float *vectors = static_cast<float *>(palloc(sizeof(float) * dims * (total + 1)));
-    float *base_vector = vectors + Size(total) * dims;
-    Decode(codec, code, base_vector);
+    const float *base_vector = CachedVector(cache, base);
+    if (base_vector == nullptr)
+        return;
+    const float **vectors = static_cast<const float **>(palloc(sizeof(float *) * total));
     auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * total));
     uint32 n = 0;
     for (uint32 i = 0; i < total; i++) {
-        if (ids[i] == base || InSortedIds(deleted, n_deleted, ids[i]) || !ReadCode(index, layout, ids[i], code))
+        vectors[i] = nullptr;
+        if (ids[i] == base || InSortedIds(deleted, n_deleted, ids[i]) ||
+            (vectors[i] = CachedVector(cache, ids[i])) == nullptr)
             continue;
-        Decode(codec, code, vectors + Size(i) * dims);
-        candidates[n++] = core::ScoredId<uint32>{SelectionDistance(codec, base_vector, vectors + Size(i) * dims), i};
+        candidates[n++] = core::ScoredId<uint32>{SelectionDistance(codec, base_vector, vectors[i]), i};
     }
     std::sort(candidates, candidates + n,
               [](const core::ScoredId<uint32> &a, const core::ScoredId<uint32> &b) { return core::closer(a, b); });
@@ -242,8 +343,8 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
     auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * max_links));
     const std::size_t k = core::select_neighbors_heuristic(
         candidates, unique, max_links,
-        [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
-        true, kept, static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * Max(unique, 1u))));
+        [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors[a], vectors[b]); }, true, kept,
+        static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * Max(unique, 1u))));
     NodeId *new_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
     bool has_added = false;
     for (std::size_t i = 0; i < k; i++) {
@@ -253,12 +354,12 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
     /* keep_added: this link is a node's way in (its nearest neighbour's
      * link to it), so it is not pruned.  It replaces the kept member nearest
      * to the added node: that one most likely stays reachable through it. */
-    if (keep_added && !has_added && k > 0) {
-        const float *added_vector = vectors + Size(count) * dims;
+    if (keep_added && !has_added && k > 0 && vectors[count] != nullptr) {
+        const float *added_vector = vectors[count];
         std::size_t victim = 0;
         float nearest = FLT_MAX;
         for (std::size_t i = 0; i < k; i++) {
-            const float d = SelectionDistance(codec, vectors + Size(kept[i].id) * dims, added_vector);
+            const float d = SelectionDistance(codec, vectors[kept[i].id], added_vector);
             if (d < nearest) {
                 nearest = d;
                 victim = i;
@@ -293,18 +394,18 @@ void RelinkNode(Relation index, const IndexInfoCache *info, Codec *codec, NodeId
  * metric; Algorithm 4 chooses among them by SelectionDistance().  Shared
  * with VACUUM.
  */
-void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, const float *vector, NodeId entry,
+void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cache, const float *vector, NodeId entry,
                    int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count)
 {
     const ElementLayout &layout = info->layout;
-    const uint32 dims = info->meta.dims;
+    Codec *codec = cache->codec;
     const std::size_t ef = info->meta.ef_construction;
     PageReader reader;
     reader.init(index, info, codec);
     vecdb::hnsw::SearchScratch<NodeId> scratch;
     scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, reader.max_degree())), ef, reader.max_degree());
     vecdb::hnsw::HashVisitedSet<NodeId> visited;
-    visited.init(PallocAllocator(), 4 * ef * reader.max_degree());
+    visited.init(PallocAllocator(), 1024); /* grows as the search goes */
     vecdb::hnsw::SearchStats stats;
 
     for (int lc = 0; lc <= level; lc++)
@@ -318,8 +419,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, con
     auto *ep = static_cast<core::ScoredId<NodeId> *>(palloc(sizeof(core::ScoredId<NodeId>) * ef));
     std::size_t n_ep = 1;
     ep[0] = cur;
-    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
-    float *vectors = static_cast<float *>(palloc(sizeof(float) * dims * ef));
+    const float **vectors = static_cast<const float **>(palloc(sizeof(float *) * ef));
     auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * ef));
     auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * 2 * layout.m));
     NodeId *candidate_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * ef));
@@ -330,10 +430,9 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, con
         n_ep = std::max<std::size_t>(n, 1);
         uint32 m = 0;
         for (uint32 i = 0; i < n; i++) {
-            if (ep[i].id == skip || !ReadCode(index, layout, ep[i].id, code))
+            if (ep[i].id == skip || (vectors[m] = CachedVector(cache, ep[i].id)) == nullptr)
                 continue;
-            Decode(codec, code, vectors + Size(m) * dims);
-            candidates[m] = core::ScoredId<uint32>{SelectionDistance(codec, vector, vectors + Size(m) * dims), m};
+            candidates[m] = core::ScoredId<uint32>{SelectionDistance(codec, vector, vectors[m]), m};
             candidate_ids[m] = ep[i].id;
             m++;
         }
@@ -342,8 +441,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, Codec *codec, con
         });
         const std::size_t k = core::select_neighbors_heuristic(
             candidates, m, layout.max_links(lc),
-            [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors + Size(a) * dims, vectors + Size(b) * dims); },
-            true, kept, pruned);
+            [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors[a], vectors[b]); }, true, kept, pruned);
         selected[lc] = static_cast<NodeId *>(palloc(sizeof(NodeId) * std::max<std::size_t>(k, 1)));
         for (std::size_t i = 0; i < k; i++)
             selected[lc][i] = candidate_ids[kept[i].id];
@@ -392,7 +490,8 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
 
     auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
     auto *count = static_cast<uint32 *>(palloc0(sizeof(uint32) * (level + 1)));
-    FindNeighbors(index, info, codec, v, entry, entry_level, level, kNoNode, selected, count);
+    VectorCache *cache = MakeVectorCache(index, info, codec);
+    FindNeighbors(index, info, cache, v, entry, entry_level, level, kNoNode, selected, count);
 
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, code, tuple);
@@ -405,7 +504,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
 
     for (int lc = 0; lc <= level; lc++)
         for (uint32 i = 0; i < count[lc]; i++)
-            RelinkNode(index, info, codec, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && i == 0);
+            RelinkNode(index, info, cache, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && i == 0);
 
     const bool new_entry = entry == kNoNode || level > entry_level;
     if (new_entry || new_hint != hint)

@@ -149,11 +149,14 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     if (deleted.count == 0)
         return;
 
-    /* Repair every live list that names a deleted element. */
+    /* Repair every live list that names a deleted element.  Decoded vectors
+     * are cached per page of lists (a memory context reset per page). */
     Codec *codec = MakeCodec(info);
+    MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     NodeId *hop = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     IdList added;
+    added.push(kNoNode); /* its storage lives here, not in page_context */
     for (BlockNumber block = first; block < nblocks; block++) {
         vacuum_delay_point();
         Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
@@ -179,6 +182,8 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             }
         }
         UnlockReleaseBuffer(buffer);
+        MemoryContext old = MemoryContextSwitchTo(page_context);
+        VectorCache *cache = MakeVectorCache(index, info, codec);
         for (uint32 t = 0; t < todo.count; t++) {
             const NodeId base = todo.ids[t] >> 5;
             const int lc = int(todo.ids[t] & 31);
@@ -192,11 +197,14 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
                     added.push(hop[j]);
             }
             CHECK_FOR_INTERRUPTS();
-            RelinkNode(index, info, codec, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
+            RelinkNode(index, info, cache, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
         }
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(page_context);
         if (todo.ids != nullptr)
             pfree(todo.ids);
     }
+    MemoryContextDelete(page_context);
 
     /* Free the deleted slots. */
     for (uint32 i = 0; i < deleted.count;) {
@@ -277,6 +285,7 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     float *vector = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
     NodeId *selected[1];
     uint32 count[1];
+    MemoryContext node_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw reconnect", ALLOCSET_DEFAULT_SIZES);
     for (uint32 i = 0; i < missed.count; i++) {
         CHECK_FOR_INTERRUPTS();
         const NodeId x = missed.ids[i];
@@ -289,10 +298,15 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         UnlockReleaseBuffer(buffer);
         Decode(codec, code, vector);
         SetQuery(codec, vector);
-        FindNeighbors(index, info, codec, vector, entry, entry_level, 0, x, selected, count);
+        MemoryContext old = MemoryContextSwitchTo(node_context);
+        VectorCache *cache = MakeVectorCache(index, info, codec);
+        FindNeighbors(index, info, cache, vector, entry, entry_level, 0, x, selected, count);
         for (uint32 j = 0; j < count[0]; j++)
-            RelinkNode(index, info, codec, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
+            RelinkNode(index, info, cache, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(node_context);
     }
+    MemoryContextDelete(node_context);
     return missed.count;
 }
 
