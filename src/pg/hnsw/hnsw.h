@@ -14,7 +14,7 @@
  * README.md in this folder is the design (layout, locking, WAL, measured
  * figures).
  *
- * Page format (version 2).  Block 0 is the metapage.  Blocks 1 .. aux_pages
+ * Page format (version 3).  Block 0 is the metapage.  Blocks 1 .. aux_pages
  * hold the codec's parameters (SQ8's per-dimension ranges), written at build
  * and never changed.  Every later block holds element tuples only, one per
  * graph node:
@@ -22,11 +22,13 @@
  *   ElementHeader (16 bytes)  kind, level, flags, heap TID
  *   code                      code_size bytes
  *   uint8  count[level + 1]   neighbours in use on each layer (from an even offset, padded to even)
- *   ItemPointerData           2M slots for layer 0, then M for each layer 1..level
+ *   Slot (uint32)             2M slots for layer 0, then M for each layer 1..level,
+ *                             at a 4-byte boundary: block << 8 | offset
  *
  * A tuple's size is a function of its level alone, so neighbour lists are
- * rewritten in place and a slot freed by VACUUM is reused by an element of
- * the same level.  A node's id is its tuple's (block, offset).
+ * rewritten in place.  A slot freed by VACUUM is reused by an element of
+ * any level (PageIndexTupleOverwrite resizes it; line pointers stay).  A
+ * node's id is its tuple's (block, offset).
  */
 #pragma once
 
@@ -47,7 +49,7 @@ extern "C" {
 }
 
 #define HNSW_MAGIC 0x76686e73 /* "vhns" */
-#define HNSW_VERSION 2
+#define HNSW_VERSION 3
 #define HNSW_METAPAGE_BLKNO 0
 
 /* Support function 1: the distance the index orders by (pgvector's numbering). */
@@ -125,7 +127,11 @@ struct ElementHeader {
 };
 #define HNSW_ELEMENT_KIND 0x45
 static_assert(sizeof(ElementHeader) == 16, "element header is 16 bytes on disk");
-static_assert(sizeof(ItemPointerData) == 6, "neighbour slots are 6 bytes on disk");
+/* A neighbour slot: (block << 8) | offset in 4 bytes, not a 6-byte item
+ * pointer.  Every element tuple is over 32 bytes, so a page holds fewer
+ * than 256 of them; blocks stop at 2^24 (a 128 GB index). */
+using Slot = uint32;
+inline constexpr BlockNumber kMaxSlotBlock = (1u << 24) - 1;
 
 /* A node id: its tuple's (block, offset) in 48 bits. */
 using NodeId = uint64;
@@ -143,11 +149,11 @@ struct ElementLayout {
     /* The code right after the header: scoring a node reads two or three
      * adjacent cache lines, its lists only when it is expanded. */
     static uint32 code_offset(int) { return sizeof(ElementHeader); }
-    uint32 counts_offset() const { return (sizeof(ElementHeader) + code_size + 1) & ~1u; }
-    uint32 slots_offset(int level) const { return counts_offset() + ((level + 2) & ~1); }
+    uint32 counts_offset() const { return sizeof(ElementHeader) + code_size; }
+    uint32 slots_offset(int level) const { return (counts_offset() + level + 1 + 3) & ~3u; }
     uint32 layer_offset(int level, int lc) const
     {
-        return slots_offset(level) + sizeof(ItemPointerData) * (lc == 0 ? 0 : 2 * m + (lc - 1) * m);
+        return slots_offset(level) + sizeof(Slot) * (lc == 0 ? 0 : 2 * m + (lc - 1) * m);
     }
     Size tuple_size(int level) const { return MAXALIGN(layer_offset(level, level + 1)); }
 };
@@ -161,9 +167,9 @@ struct ElementView {
     int level() const { return header()->level; }
     bool is_deleted() const { return (header()->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)) != 0; }
     uint8 count(int lc) const { return reinterpret_cast<const uint8 *>(base + layout->counts_offset())[lc]; }
-    const ItemPointerData *slots(int lc) const
+    const Slot *slots(int lc) const
     {
-        return reinterpret_cast<const ItemPointerData *>(base + layout->layer_offset(level(), lc));
+        return reinterpret_cast<const Slot *>(base + layout->layer_offset(level(), lc));
     }
     const uint8 *code() const { return reinterpret_cast<const uint8 *>(base + layout->code_offset(level())); }
 };
@@ -199,8 +205,8 @@ int MaxLevelForPage(const ElementLayout &layout);
 uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
 /* The same from a page the caller has locked. */
 uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
-void SlotsToIds(const ItemPointerData *slots, uint32 n, NodeId *out);
-void IdsToSlots(const NodeId *ids, uint32 n, ItemPointerData *out);
+void SlotsToIds(const Slot *slots, uint32 n, NodeId *out);
+void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 
 /* --- hnsw_codec.cpp --------------------------------------------------------- */
 

@@ -315,6 +315,9 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
             offset = FirstOffsetNumber;
             used = 0;
         }
+        if (block > kMaxSlotBlock)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("hnsw index would exceed %u pages", kMaxSlotBlock + 1)));
         ids[i] = MakeNodeId(block, offset);
         offset++;
         used += need;
@@ -350,7 +353,7 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
             for (uint32 j = 0; j < l[0]; j++)
                 links[j] = ids[l[1 + j]];
             counts[lc] = uint8(l[0]);
-            IdsToSlots(links, l[0], reinterpret_cast<ItemPointerData *>(tuple + layout.layer_offset(level, lc)));
+            IdsToSlots(links, l[0], reinterpret_cast<Slot *>(tuple + layout.layer_offset(level, lc)));
         }
         OffsetNumber placed = PageAddItem(BufferGetPage(buffer), Item(tuple), layout.tuple_size(level),
                                           InvalidOffsetNumber, false, false);

@@ -99,23 +99,33 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
         Buffer buffer = ReadBuffer(index, block);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buffer);
+        /* A freed slot: of the same size if there is one, else any whose
+         * tuple can be resized in place (PageIndexTupleOverwrite keeps line
+         * pointers, so no node id changes). */
         OffsetNumber reuse = InvalidOffsetNumber;
+        const Size free_space = PageGetExactFreeSpace(page);
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
             const char *e = ElementAt(page, off);
-            if (e != nullptr && (reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE) &&
-                reinterpret_cast<const ElementHeader *>(e)->level == level) {
+            if (e == nullptr || !(reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE))
+                continue;
+            const Size old_size = ItemIdGetLength(PageGetItemId(page, off));
+            if (old_size == size) {
                 reuse = off;
                 break;
             }
+            if (reuse == InvalidOffsetNumber && (old_size > size || free_space >= size - old_size))
+                reuse = off;
         }
         if (reuse != InvalidOffsetNumber || PageGetFreeSpace(page) >= size) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             OffsetNumber at = reuse;
-            if (reuse != InvalidOffsetNumber)
-                memcpy(PageGetItem(copy, PageGetItemId(copy, reuse)), tuple, size);
-            else
+            if (reuse != InvalidOffsetNumber) {
+                if (!PageIndexTupleOverwrite(copy, reuse, Item(tuple), size))
+                    elog(ERROR, "hnsw: failed to reuse slot %u of block %u", reuse, block);
+            } else {
                 at = PageAddItem(copy, Item(tuple), size, InvalidOffsetNumber, false, false);
+            }
             if (at == InvalidOffsetNumber)
                 elog(ERROR, "hnsw: failed to add element to block %u", block);
             GenericXLogFinish(state);
@@ -127,6 +137,10 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
         *hint = block + 1;
     }
 
+    if (RelationGetNumberOfBlocks(index) > kMaxSlotBlock)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("hnsw index \"%s\" cannot grow beyond %u pages", RelationGetRelationName(index),
+                               kMaxSlotBlock + 1)));
     LockRelationForExtension(index, ExclusiveLock);
     Buffer buffer = ReadBuffer(index, P_NEW);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -299,7 +313,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         GenericXLogState *state = GenericXLogStart(index);
         Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
         char *ce = ElementAt(copy, NodeOffset(base));
-        auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(view.level(), lc));
+        auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(view.level(), lc));
         IdsToSlots(added, n_added, slots + count);
         reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(count + n_added);
         GenericXLogFinish(state);
@@ -309,8 +323,8 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     /* Full: copy the list and the base's code, decide unlocked. */
     const uint32 total = count + n_added;
     NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * total));
-    ItemPointerData *old_slots = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
-    memcpy(old_slots, view.slots(lc), sizeof(ItemPointerData) * count);
+    Slot *old_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));
+    memcpy(old_slots, view.slots(lc), sizeof(Slot) * count);
     SlotsToIds(old_slots, count, ids);
     memcpy(ids + count, added, sizeof(NodeId) * n_added);
     const int base_level = view.level();
@@ -374,11 +388,11 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level &&
         !(reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE)) {
         ElementView now{e, &layout};
-        if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(ItemPointerData) * count) == 0) {
+        if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(Slot) * count) == 0) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             char *ce = ElementAt(copy, NodeOffset(base));
-            auto *slots = reinterpret_cast<ItemPointerData *>(ce + layout.layer_offset(base_level, lc));
+            auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(base_level, lc));
             IdsToSlots(new_ids, uint32(k), slots);
             reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(k);
             GenericXLogFinish(state);
@@ -497,7 +511,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     FormElement(layout, level, heap_tid, code, tuple);
     for (int lc = 0; lc <= level; lc++) {
         reinterpret_cast<uint8 *>(tuple + layout.counts_offset())[lc] = uint8(count[lc]);
-        IdsToSlots(selected[lc], count[lc], reinterpret_cast<ItemPointerData *>(tuple + layout.layer_offset(level, lc)));
+        IdsToSlots(selected[lc], count[lc], reinterpret_cast<Slot *>(tuple + layout.layer_offset(level, lc)));
     }
     BlockNumber new_hint = hint;
     const NodeId id = PlaceElement(index, info, tuple, level, &new_hint);

@@ -147,6 +147,10 @@ void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, c
     memcpy(out + layout.code_offset(level), code, layout.code_size);
 }
 
+/* Slots keep 8 bits of offset: every element tuple takes at least 40 bytes
+ * plus its line pointer, so at most 185 fit a page. */
+static_assert((BLCKSZ - SizeOfPageHeaderData) / (40 + sizeof(ItemIdData)) < 256, "slot offsets fit 8 bits");
+
 int MaxLevelForPage(const ElementLayout &layout)
 {
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - sizeof(ItemIdData);
@@ -156,16 +160,16 @@ int MaxLevelForPage(const ElementLayout &layout)
     return level;
 }
 
-void SlotsToIds(const ItemPointerData *slots, uint32 n, NodeId *out)
+void SlotsToIds(const Slot *slots, uint32 n, NodeId *out)
 {
     for (uint32 i = 0; i < n; i++)
-        out[i] = MakeNodeId(ItemPointerGetBlockNumberNoCheck(&slots[i]), ItemPointerGetOffsetNumberNoCheck(&slots[i]));
+        out[i] = MakeNodeId(BlockNumber(slots[i] >> 8), OffsetNumber(slots[i] & 0xFF));
 }
 
-void IdsToSlots(const NodeId *ids, uint32 n, ItemPointerData *out)
+void IdsToSlots(const NodeId *ids, uint32 n, Slot *out)
 {
     for (uint32 i = 0; i < n; i++)
-        ItemPointerSet(&out[i], NodeBlock(ids[i]), NodeOffset(ids[i]));
+        out[i] = (Slot(NodeBlock(ids[i])) << 8) | Slot(NodeOffset(ids[i]));
 }
 
 uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out)

@@ -12,7 +12,7 @@
  *      deleted ones (RelinkNode, Algorithm 4); a deleted entry point moves
  *      to a live element of the highest level.
  *   3. Free: deleted elements become HNSW_ELEMENT_FREE; no list names them
- *      any more, so an insert of the same level may overwrite the slot.
+ *      any more, so an insert may overwrite the slot (resized in place).
  *      The insert hint moves to the first page with a free slot.
  *   4. Reconnect: re-selected lists can leave a live element with no path
  *      from the entry point (its only in-links came through deleted ones,
