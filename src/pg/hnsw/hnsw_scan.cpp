@@ -101,10 +101,10 @@ ReturnItem PopReady(ScanState *st)
 
 /*
  * Runs the walk's next batch into the ready heap; false once the walk is
- * over (then every held row may go: late rows last).  Only the nearer half
- * of a batch is released at once: the rest waits for the next batch, which
- * often finds rows nearer than a batch's far end, so fewer rows arrive
- * after a farther one was returned.
+ * over (then every held row may go: late rows last).  After the first
+ * batch, only the nearer three quarters of a batch are released at once:
+ * the rest waits for the next batch, which often finds rows nearer than a
+ * batch's far end, so fewer rows arrive after a farther one was returned.
  */
 bool NextBatch(IndexScanDesc scan, ScanState *st)
 {
