@@ -155,6 +155,33 @@ TEST(ScoredHeapTest, GrowableHeapGrowsThroughItsAllocator)
     EXPECT_EQ(counts.live, 0);
 }
 
+TEST(ScoredHeapTest, GrowableHeapSettlesAppendedEntries)
+{
+    // Many appended at once (rebuilt), then a few after pops (sifted up):
+    // either way pops come out in closer() order.
+    PendingHeap<std::uint32_t> P;
+    P.init(malloc_allocator());
+    std::vector<Node> v = random_nodes(3000, 5, 400);
+    for (std::size_t i = 0; i < 2000; i++)
+        P.append(PendingId<std::uint32_t>{v[i].distance, v[i].id, kPendingExpand});
+    P.settle();
+    std::vector<Node> expected(v.begin(), v.begin() + 2000);
+    std::sort(expected.begin(), expected.end(), node_less);
+    for (std::size_t i = 0; i < 1000; i++)
+        ASSERT_EQ(P.pop().id, expected[i].id) << "pop " << i;
+    std::vector<Node> rest(expected.begin() + 1000, expected.end());
+    for (std::size_t i = 2000; i < 2050; i++) {  // 50 appended onto 1000: the sift-up path
+        P.append(PendingId<std::uint32_t>{v[i].distance, v[i].id, kPendingExpand});
+        rest.push_back(v[i]);
+    }
+    P.settle();
+    std::sort(rest.begin(), rest.end(), node_less);
+    for (std::size_t i = 0; i < rest.size(); i++)
+        ASSERT_EQ(P.pop().id, rest[i].id) << "pop " << i << " after the second append";
+    EXPECT_TRUE(P.empty());
+    P.release();
+}
+
 // --- visited sets -------------------------------------------------------------------------
 
 TEST(VisitedSetTest, EpochSetClearsInConstantTimeAndSurvivesWrapAround)
