@@ -282,6 +282,19 @@ TEST(NeighborSelectTest, HeuristicDropsDuplicatesOfAKeptNeighbour)
     EXPECT_EQ(R[1].id, 3u);
 }
 
+TEST(NeighborSelectTest, KeepPrunedDoesNotRefillWithCopies)
+{
+    // ids 0 and 1 are the same point, 2 lies behind 0: the refill takes 2,
+    // never the copy 1 (which would make a list of one place, twice).
+    Line line{{1.0f, 1.0f, 2.0f}};
+    std::vector<Node> C{{1.0f, 0}, {1.0f, 1}, {2.0f, 2}};
+    std::vector<Node> R(3), Wd(3);
+    std::size_t n = select_neighbors_heuristic(C.data(), C.size(), 3, line, true, R.data(), Wd.data());
+    ASSERT_EQ(n, 2u);
+    EXPECT_EQ(R[0].id, 0u);
+    EXPECT_EQ(R[1].id, 2u);
+}
+
 // --- search_layer() against reference_search_layer() -------------------------------------------
 
 /// Compares the fast and the reference SEARCH-LAYER on layer lc of g from

