@@ -80,6 +80,12 @@ double level_multiplier(const Params &params);
 /// with unif from splitmix64_at(seed, id), capped at kMaxLevel.
 int random_level(std::uint64_t seed, std::uint64_t id, double ml);
 
+/// Puts a vector into the form a graph of `metric` stores and scores it in:
+/// normalized under cosine (a zero vector stays zero), copied otherwise.
+/// The in-memory build and inserts through index pages use this one
+/// function, so a vector is stored the same way by both.
+void prepare_vector(Metric metric, const float *in, float *out, std::size_t dims);
+
 /// A metric's distance between two fp32 vectors, through the process-wide
 /// SIMD kernel table (read when the struct is made: call
 /// init_distance_kernels() first).

@@ -186,20 +186,22 @@ std::uint32_t MemoryGraph::add(const float *vector)
     return id;
 }
 
-void MemoryGraph::prepare_query(const float *query, float *out) const
+void prepare_vector(Metric metric, const float *in, float *out, std::size_t dims)
 {
-    if (metric_ != Metric::Cosine) {
-        if (out != query)
-            std::memmove(out, query, std::size_t(dims_) * sizeof(float));
+    if (metric != Metric::Cosine) {
+        if (out != in)
+            std::memmove(out, in, dims * sizeof(float));
         return;
     }
     double norm2 = 0.0;
-    for (std::uint32_t i = 0; i < dims_; i++)
-        norm2 += double(query[i]) * query[i];
+    for (std::size_t i = 0; i < dims; i++)
+        norm2 += double(in[i]) * in[i];
     const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 0.0;
-    for (std::uint32_t i = 0; i < dims_; i++)
-        out[i] = static_cast<float>(query[i] * scale);
+    for (std::size_t i = 0; i < dims; i++)
+        out[i] = static_cast<float>(in[i] * scale);
 }
+
+void MemoryGraph::prepare_query(const float *query, float *out) const { prepare_vector(metric_, query, out, dims_); }
 
 void MemoryGraph::spin_lock(std::atomic<std::uint8_t> &l)
 {

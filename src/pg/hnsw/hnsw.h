@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../../core/metric.h"
 #include "../guard.h"
 
 extern "C" {
@@ -74,8 +75,9 @@ namespace vecdb::pg::hnsw {
 /* The code stored in each element (reloption quantization). */
 enum class Quantization : uint8 { None = 0, SQ8 = 1 };
 
-/* Distance a metric orders by; the SQL operator's value is derived from it. */
-enum class IndexMetric : uint8 { L2 = 0, InnerProduct = 1, Cosine = 2, L1 = 3 };
+/* The distance an opclass orders by (src/core/metric.h), stored in the
+ * metapage as its uint8 value. */
+using vecdb::Metric;
 
 /* hnsw.iterative_scan */
 enum IterativeScan { kScanOff = 0, kScanRelaxed = 1, kScanStrict = 2 };
@@ -98,7 +100,7 @@ struct MetaPageData {
     uint32 dims;
     uint16 m;
     uint16 ef_construction;
-    uint8 metric;       /* IndexMetric */
+    uint8 metric;       /* Metric */
     uint8 quantization; /* Quantization */
     uint8 max_level;    /* levels are capped so every tuple fits a page */
     uint8 unused;
@@ -203,7 +205,11 @@ int MaxLevelForPage(const ElementLayout &layout);
  * inside) into out; returns the count.  A freed or changed slot reads as
  * no neighbours. */
 uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
-/* The same from a page the caller has locked. */
+/* The element tuple at `offset` of a locked page, or null; LiveElement()
+ * also null for a slot VACUUM freed. */
+char *PageElement(Page page, OffsetNumber offset);
+char *LiveElement(Page page, OffsetNumber offset);
+/* ReadNeighbors() on a page the caller has locked. */
 uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
 void SlotsToIds(const Slot *slots, uint32 n, NodeId *out);
 void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
@@ -211,22 +217,21 @@ void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 /* --- hnsw_codec.cpp --------------------------------------------------------- */
 
 struct Codec; /* opaque: scoring state for one query or one build */
-Size CodeSize(Quantization q, IndexMetric metric, uint32 dims);
+Size CodeSize(Quantization q, Metric metric, uint32 dims);
 Size AuxBytes(Quantization q, uint32 dims);
 /* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
-void TrainCodec(Quantization q, IndexMetric metric, uint32 dims, const float *vectors, Size n, float *aux);
+void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux);
 /* A codec in the current memory context for the index's parameters. */
 Codec *MakeCodec(const IndexInfoCache *info);
 void Encode(Codec *codec, const float *vector, uint8 *code);
-/* Search distance from code to the current query ("smaller is nearer"). */
+/* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
-float CodeDistance(const Codec *codec, const uint8 *code);
-/* CodeDistance(), and in *lower_bound a value <= the SQL operator's exact
- * result for this code's vector (what the executor's recheck compares). */
+/* The search distance from the query to a code ("smaller is nearer"), and in
+ * *lower_bound a value <= the SQL operator's exact result for the code's
+ * vector (what the executor's recheck compares). */
 float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound);
-/* A lower bound in search units turned into the operator's units. */
-double OperatorBound(const Codec *codec, double bound);
-/* The search distance between two stored vectors (decoded), for inserts. */
+/* A code's vector as the graph holds it (normalized under cosine), and the
+ * search distance between two such vectors, for inserts. */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 float VectorDistance(const Codec *codec, const float *a, const float *b);
 /* The distance Algorithm 4 prunes by when lists are chosen through pages:
@@ -235,8 +240,10 @@ float VectorDistance(const Codec *codec, const float *a, const float *b);
  * them: nothing links to them), and 1 - dot for cosine (the vectors are
  * normalized). */
 float SelectionDistance(const Codec *codec, const float *a, const float *b);
-/* Query preparation: false for a query that orders nothing (cosine zero vector). */
-bool QueryIsOrderable(const Codec *codec, const float *query);
+/* False for a vector with no place in a metric's order: a zero vector under
+ * cosine (its distance to anything is NaN).  Such rows are not indexed (as in
+ * pgvector) and such a query returns rows in no particular order. */
+bool Orderable(Metric metric, const float *x, uint32 dims);
 
 /* --- the access method entry points ------------------------------------------ */
 
@@ -267,7 +274,7 @@ IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResul
 
 /* The index column's value as fp32, after its opclass's normalization; the
  * metric from the opclass's distance function. */
-IndexMetric MetricOf(Relation index);
+Metric MetricOf(Relation index);
 Quantization QuantizationOf(Relation index);
 int OptionM(Relation index);
 int OptionEfConstruction(Relation index);

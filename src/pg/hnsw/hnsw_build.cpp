@@ -47,7 +47,7 @@ enum BuildPhase { kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOverfl
 
 struct BuildState {
     uint32 dims;
-    IndexMetric metric;
+    Metric metric;
     core::MemoryGraph *graph;
     ItemPointerData *heap_tids; /* per graph node */
     BufFile *overflow;          /* (tid, vector) records past the graph's capacity */
@@ -72,7 +72,7 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
     meta->ef_construction = uint16(ef_construction);
     meta->metric = uint8(MetricOf(index));
     meta->quantization = uint8(q);
-    meta->code_size = uint32(CodeSize(q, IndexMetric(meta->metric), dims));
+    meta->code_size = uint32(CodeSize(q, Metric(meta->metric), dims));
     meta->aux_bytes = uint32(AuxBytes(q, dims));
     const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
     meta->aux_pages = uint32((meta->aux_bytes + per_page - 1) / per_page);
@@ -87,7 +87,7 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
         /* The largest dimension whose level-0 element fits a page. */
         uint32 most = 0;
         for (uint32 d = 1; d <= VECTOR_MAX_DIM; d++) {
-            if (MaxLevelForPage(ElementLayout{meta->m, uint32(CodeSize(q, IndexMetric(meta->metric), d))}) < 0)
+            if (MaxLevelForPage(ElementLayout{meta->m, uint32(CodeSize(q, Metric(meta->metric), d))}) < 0)
                 break;
             most = d;
         }
@@ -123,7 +123,7 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     FillMeta(index, q, m, ef_construction, uint32(typmod), meta);
     *has_fallback = false;
     if (q == Quantization::SQ8 &&
-        MaxLevelForPage(ElementLayout{uint32(m), uint32(CodeSize(Quantization::None, IndexMetric(meta->metric),
+        MaxLevelForPage(ElementLayout{uint32(m), uint32(CodeSize(Quantization::None, Metric(meta->metric),
                                                                  uint32(typmod)))}) >= 4) {
         FillMeta(index, Quantization::None, m, ef_construction, uint32(typmod), fallback);
         *has_fallback = true;
@@ -169,14 +169,7 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
     const Vector *v = DatumGetVector(values[0]);
     if (uint32(v->dim) != bs->dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
-    bool skip = false;
-    if (bs->metric == IndexMetric::Cosine) {
-        /* A zero vector has no direction: no cosine order (pgvector skips it too). */
-        skip = true;
-        for (uint32 i = 0; i < bs->dims && skip; i++)
-            skip = v->x[i] == 0.0f;
-    }
-    if (!skip) {
+    if (Orderable(bs->metric, v->x, bs->dims)) {
         uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
         if (id != core::MemoryGraph::kNone) {
             bs->heap_tids[id] = *tid;
@@ -414,15 +407,11 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
 
     BuildState bs{};
     bs.dims = meta.dims;
-    bs.metric = IndexMetric(meta.metric);
-    const vecdb::Metric core_metric = bs.metric == IndexMetric::L2             ? vecdb::Metric::L2
-                                      : bs.metric == IndexMetric::InnerProduct ? vecdb::Metric::InnerProduct
-                                      : bs.metric == IndexMetric::Cosine       ? vecdb::Metric::Cosine
-                                                                               : vecdb::Metric::L1;
+    bs.metric = Metric(meta.metric);
     const Size graph_bytes = core::MemoryGraph::bytes_needed(capacity, meta.dims, params);
     void *graph_memory = MemoryContextAllocHuge(CurrentMemoryContext, graph_bytes);
     bs.graph = new (palloc(sizeof(core::MemoryGraph))) core::MemoryGraph();
-    bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, core_metric, params);
+    bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, bs.metric, params);
     bs.heap_tids = static_cast<ItemPointerData *>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
     bs.tuple_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
@@ -492,7 +481,7 @@ void BuildEmpty(Relation index)
     if (has_fallback)
         meta = fallback; /* an empty index: no rows to learn sq8 ranges from */
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
-    TrainCodec(Quantization(meta.quantization), IndexMetric(meta.metric), meta.dims, nullptr, 0, aux);
+    TrainCodec(Quantization(meta.quantization), Metric(meta.metric), meta.dims, nullptr, 0, aux);
     WriteMetaPages(index, INIT_FORKNUM, meta, aux, false);
     log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
 }

@@ -2,24 +2,28 @@
  * hnsw_codec.cpp -- what an element stores of its vector, and the distances
  * the search and the executor's recheck get from it.
  *
- *   'none'  the fp32 vector as given (cosine: normalized at build, as the
- *           graph holds it); distances are the SQL operators' own.
+ *   'none'  the fp32 vector as the graph holds it (prepare_vector():
+ *           normalized under cosine).
  *   'sq8'   src/core/quant/sq8.h: 8 bits a dimension plus a 12-byte header,
  *           with ranges learned at build and kept in the aux pages.
  *
- * Two values per code.  CodeDistance() ranks candidates in the graph search
- * (squared for L2: monotone in the operator's value, and cheaper).
- * CodeLowerBound() is what amgettuple reports with xs_recheckorderby: a
- * value in the operator's units never above what the operator computes from
- * the heap row, so the executor's re-sort is exact.  The quantizer's bound
- * already accounts for float rounding (bounds.h); kBoundSlack covers the
- * remaining difference of evaluation order between this file and the
- * operator (a cosine of a normalized copy, a square root in double).
+ * Two values per code (CodeDistanceAndBound).  The distance ranks
+ * candidates in the graph search (squared for L2: monotone in the
+ * operator's value, and cheaper).  The bound is what amgettuple reports with
+ * xs_recheckorderby: a value in the operator's units never above what the
+ * operator computes from the heap row, so the executor's re-sort is exact.
+ * The quantizer's bound accounts for float rounding (bounds.h).  Under
+ * 'none', L2 and inner product repeat the operator's own computation on the
+ * same floats; cosine compares normalized copies, whose float sums can
+ * differ from the operator's by (d + 2) units of rounding each way, so
+ * `rounding` covers 4 (d + 2) of them.  kBoundSlack covers the rest (a
+ * square root in double).
  */
 #include <cmath>
 #include <cstring>
 #include <new>
 
+#include "../../core/graph/hnsw.h"
 #include "../../core/quant/sq8.h"
 #include "../../core/simd/distance.h"
 #include "hnsw.h"
@@ -30,44 +34,30 @@ namespace {
 
 constexpr double kBoundSlack = 1e-6;
 
-vecdb::Metric CoreMetric(IndexMetric metric)
-{
-    switch (metric) {
-    case IndexMetric::L2:
-        return vecdb::Metric::L2;
-    case IndexMetric::InnerProduct:
-        return vecdb::Metric::InnerProduct;
-    case IndexMetric::Cosine:
-        return vecdb::Metric::Cosine;
-    case IndexMetric::L1:
-        break;
-    }
-    return vecdb::Metric::L1;
-}
-
 double Slack(double value) { return value - kBoundSlack * (1.0 + std::fabs(value)); }
 
 }  // namespace
 
 struct Codec {
     Quantization quantization;
-    IndexMetric metric;
+    Metric metric;
     uint32 dims;
     const vecdb::DistanceKernels *kernels;
     float *query; /* 'none': the query as given */
     float *work;
     vecdb::SQ8Quantizer *sq8;
     vecdb::DistanceComputer *computer;
+    double rounding; /* subtracted from bounds computed on fp32 copies */
 };
 
-Size CodeSize(Quantization q, IndexMetric, uint32 dims)
+Size CodeSize(Quantization q, Metric, uint32 dims)
 {
     return q == Quantization::SQ8 ? 12 + dims : Size(dims) * sizeof(float);
 }
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
 
-void TrainCodec(Quantization q, IndexMetric metric, uint32 dims, const float *vectors, Size n, float *aux)
+void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux)
 {
     if (q != Quantization::SQ8)
         return;
@@ -81,7 +71,7 @@ void TrainCodec(Quantization q, IndexMetric metric, uint32 dims, const float *ve
         }
         return;
     }
-    vecdb::SQ8Quantizer quantizer(dims, CoreMetric(metric), aux);
+    vecdb::SQ8Quantizer quantizer(dims, metric, aux);
     float *work = static_cast<float *>(palloc(sizeof(float) * quantizer.work_floats()));
     quantizer.train(n, vectors, work);
     pfree(work);
@@ -91,15 +81,17 @@ Codec *MakeCodec(const IndexInfoCache *info)
 {
     auto *codec = static_cast<Codec *>(palloc0(sizeof(Codec)));
     codec->quantization = Quantization(info->meta.quantization);
-    codec->metric = IndexMetric(info->meta.metric);
+    codec->metric = Metric(info->meta.metric);
     codec->dims = info->meta.dims;
     codec->kernels = &vecdb::distance_kernels();
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
     if (codec->quantization == Quantization::SQ8) {
         void *memory = palloc(sizeof(vecdb::SQ8Quantizer));
-        codec->sq8 = new (memory) vecdb::SQ8Quantizer(codec->dims, CoreMetric(codec->metric), info->aux);
+        codec->sq8 = new (memory) vecdb::SQ8Quantizer(codec->dims, codec->metric, info->aux);
         codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->sq8->work_floats(), Size(1))));
         codec->computer = codec->sq8->distance_computer(palloc(codec->sq8->distance_computer_bytes()));
+    } else if (codec->metric == Metric::Cosine) {
+        codec->rounding = 4.0 * (codec->dims + 2) * std::ldexp(1.0, -24);
     }
     return codec;
 }
@@ -120,16 +112,18 @@ void Decode(const Codec *codec, const uint8 *code, float *out)
         memcpy(out, code, sizeof(float) * codec->dims);
 }
 
-bool QueryIsOrderable(const Codec *codec, const float *query)
+bool Orderable(Metric metric, const float *x, uint32 dims)
 {
-    if (codec->metric != IndexMetric::Cosine)
+    if (metric != Metric::Cosine)
         return true;
-    return codec->kernels->dot(query, query, codec->dims) > 0.0f;
+    for (uint32 i = 0; i < dims; i++)
+        if (x[i] != 0.0f)
+            return true;
+    return false;
 }
-
 void SetQuery(Codec *codec, const float *query)
 {
-    memcpy(codec->query, query, sizeof(float) * codec->dims);
+    vecdb::hnsw::prepare_vector(codec->metric, query, codec->query, codec->dims);
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
 }
@@ -138,18 +132,13 @@ float VectorDistance(const Codec *codec, const float *a, const float *b)
 {
     const vecdb::DistanceKernels &k = *codec->kernels;
     switch (codec->metric) {
-    case IndexMetric::L2:
+    case Metric::L2:
         return k.l2_squared(a, b, codec->dims);
-    case IndexMetric::InnerProduct:
+    case Metric::InnerProduct:
         return -k.dot(a, b, codec->dims);
-    case IndexMetric::Cosine: {
-        vecdb::CosineSums s = k.cosine_sums(a, b, codec->dims);
-        double similarity = double(s.dot) / std::sqrt(double(s.norm_a) * double(s.norm_b));
-        if (std::isnan(similarity))
-            return 2.0f; /* a zero vector: as far as an opposite one */
-        return float(1.0 - std::fmax(-1.0, std::fmin(1.0, similarity)));
-    }
-    case IndexMetric::L1:
+    case Metric::Cosine:
+        return 1.0f - k.dot(a, b, codec->dims); /* both prepared: normalized */
+    case Metric::L1:
         return k.l1(a, b, codec->dims);
     }
     return 0.0f;
@@ -157,25 +146,18 @@ float VectorDistance(const Codec *codec, const float *a, const float *b)
 
 float SelectionDistance(const Codec *codec, const float *a, const float *b)
 {
-    switch (codec->metric) {
-    case IndexMetric::InnerProduct:
+    if (codec->metric == Metric::InnerProduct)
         return codec->kernels->l2_squared(a, b, codec->dims);
-    case IndexMetric::Cosine:
-        /* Stored vectors are normalized (decoded ones nearly): 1 - dot ranks
-         * them as the cosine does, at half the cost. */
-        return 1.0f - codec->kernels->dot(a, b, codec->dims);
-    default:
-        return VectorDistance(codec, a, b);
-    }
+    return VectorDistance(codec, a, b);
 }
 
-float CodeDistance(const Codec *codec, const uint8 *code)
+/* A lower bound in search units, in the operator's units. */
+static double OperatorBound(const Codec *codec, double bound)
 {
-    if (codec->computer != nullptr)
-        return codec->computer->distance(code);
-    /* fp32 codes: unaligned on the page at worst by 2 bytes; the kernels
-     * use unaligned loads. */
-    return VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code));
+    bound -= codec->rounding;
+    if (codec->metric == Metric::L2)
+        bound = std::sqrt(std::fmax(0.0, bound));
+    return Slack(bound);
 }
 
 float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound)
@@ -184,18 +166,12 @@ float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_
     if (codec->computer != nullptr) {
         distance = codec->computer->distance_and_bound(code, &bound);
     } else {
+        /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
         distance = VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code));
         bound = distance;
     }
     *lower_bound = OperatorBound(codec, bound);
     return distance;
-}
-
-double OperatorBound(const Codec *codec, double bound)
-{
-    if (codec->metric == IndexMetric::L2)
-        bound = std::sqrt(std::fmax(0.0, bound));
-    return Slack(bound);
 }
 
 }  // namespace vecdb::pg::hnsw

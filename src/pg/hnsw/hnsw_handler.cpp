@@ -114,20 +114,20 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
 
 }  // namespace
 
-IndexMetric MetricOf(Relation index)
+Metric MetricOf(Relation index)
 {
     Oid proc = index_getprocid(index, 1, HNSW_DISTANCE_PROC);
     const char *name = get_func_name(proc);
     if (name == nullptr)
         elog(ERROR, "hnsw: opclass has no distance function");
     if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
-        return IndexMetric::L2;
+        return Metric::L2;
     if (strcmp(name, "vector_negative_inner_product") == 0)
-        return IndexMetric::InnerProduct;
+        return Metric::InnerProduct;
     if (strcmp(name, "cosine_distance") == 0)
-        return IndexMetric::Cosine;
+        return Metric::Cosine;
     if (strcmp(name, "l1_distance") == 0)
-        return IndexMetric::L1;
+        return Metric::L1;
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("hnsw does not support distance function \"%s\"", name)));
     pg_unreachable();
@@ -152,7 +152,7 @@ Quantization QuantizationOf(Relation index)
     const char *value = "";
     if (options != nullptr && options->quantization_offset != 0)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
-    const bool l1 = MetricOf(index) == IndexMetric::L1;
+    const bool l1 = MetricOf(index) == Metric::L1;
     if (strcmp(value, "none") == 0)
         return Quantization::None;
     if (strcmp(value, "sq8") == 0) {

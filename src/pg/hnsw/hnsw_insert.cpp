@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../../core/graph/hnsw.h"
 #include "../../core/graph/neighbor_select.h"
 #include "../../core/graph/visited.h"
 #include "../../core/splitmix64.h"
@@ -56,33 +57,11 @@ bool ReadCode(Relation index, const ElementLayout &layout, NodeId id, uint8 *cod
 {
     Buffer buffer = ReadBuffer(index, NodeBlock(id));
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buffer);
-    bool ok = false;
-    const OffsetNumber offset = NodeOffset(id);
-    if (offset >= FirstOffsetNumber && offset <= PageGetMaxOffsetNumber(page)) {
-        ItemId item = PageGetItemId(page, offset);
-        if (ItemIdIsNormal(item)) {
-            ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), &layout};
-            if (e.header()->kind == HNSW_ELEMENT_KIND && !(e.header()->flags & HNSW_ELEMENT_FREE)) {
-                memcpy(code, e.code(), layout.code_size);
-                ok = true;
-            }
-        }
-    }
+    const char *tuple = LiveElement(BufferGetPage(buffer), NodeOffset(id));
+    if (tuple != nullptr)
+        memcpy(code, ElementView{tuple, &layout}.code(), layout.code_size);
     UnlockReleaseBuffer(buffer);
-    return ok;
-}
-
-/* The element at `offset` of a locked page, or null. */
-char *ElementAt(Page page, OffsetNumber offset)
-{
-    if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
-        return nullptr;
-    ItemId item = PageGetItemId(page, offset);
-    if (!ItemIdIsNormal(item))
-        return nullptr;
-    char *tuple = reinterpret_cast<char *>(PageGetItem(page, item));
-    return reinterpret_cast<ElementHeader *>(tuple)->kind == HNSW_ELEMENT_KIND ? tuple : nullptr;
+    return tuple != nullptr;
 }
 
 /* Writes `tuple` into a freed slot of its level or free space, from the
@@ -105,7 +84,7 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
         OffsetNumber reuse = InvalidOffsetNumber;
         const Size free_space = PageGetExactFreeSpace(page);
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            const char *e = ElementAt(page, off);
+            const char *e = PageElement(page, off);
             if (e == nullptr || !(reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE))
                 continue;
             const Size old_size = ItemIdGetLength(PageGetItemId(page, off));
@@ -189,25 +168,20 @@ struct VectorCache {
     Relation index;
     const IndexInfoCache *info;
     Codec *codec;
-    NodeId *keys;
-    int32 *rows; /* -1: not a live element */
+    NodeId *keys;     /* open addressing; kNoNode marks an empty slot */
+    float **vectors;  /* per slot: the decoded vector, null if not a live element */
     uint32 mask;
     uint32 count;
-    float **blocks; /* kRowsPerBlock vectors each, never moved */
-    uint32 block_count;
-    uint32 rows_used;
     uint8 *code;
 };
 
 namespace {
 
-constexpr uint32 kRowsPerBlock = 64;
-
 void InitSlots(VectorCache *c, uint32 slots)
 {
     c->mask = slots - 1;
     c->keys = static_cast<NodeId *>(palloc(sizeof(NodeId) * slots));
-    c->rows = static_cast<int32 *>(palloc(sizeof(int32) * slots));
+    c->vectors = static_cast<float **>(palloc(sizeof(float *) * slots));
     for (uint32 i = 0; i < slots; i++)
         c->keys[i] = kNoNode;
 }
@@ -218,11 +192,6 @@ uint32 FindSlot(const VectorCache *c, NodeId id)
     while (c->keys[i] != kNoNode && c->keys[i] != id)
         i = (i + 1) & c->mask;
     return i;
-}
-
-float *RowVector(const VectorCache *c, int32 row)
-{
-    return c->blocks[row / kRowsPerBlock] + Size(row % kRowsPerBlock) * c->info->meta.dims;
 }
 
 }  // namespace
@@ -242,40 +211,29 @@ const float *CachedVector(VectorCache *c, NodeId id)
 {
     if ((c->count + 1) * 2 > c->mask + 1) {
         NodeId *keys = c->keys;
-        int32 *rows = c->rows;
+        float **vectors = c->vectors;
         const uint32 old_slots = c->mask + 1;
         InitSlots(c, 2 * old_slots);
         for (uint32 i = 0; i < old_slots; i++)
             if (keys[i] != kNoNode) {
                 const uint32 j = FindSlot(c, keys[i]);
                 c->keys[j] = keys[i];
-                c->rows[j] = rows[i];
+                c->vectors[j] = vectors[i];
             }
         pfree(keys);
-        pfree(rows);
+        pfree(vectors);
     }
     const uint32 i = FindSlot(c, id);
     if (c->keys[i] == id)
-        return c->rows[i] < 0 ? nullptr : RowVector(c, c->rows[i]);
+        return c->vectors[i];
     c->keys[i] = id;
     c->count++;
-    if (!ReadCode(c->index, c->info->layout, id, c->code)) {
-        c->rows[i] = -1;
-        return nullptr;
+    c->vectors[i] = nullptr;
+    if (ReadCode(c->index, c->info->layout, id, c->code)) {
+        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * c->info->meta.dims));
+        Decode(c->codec, c->code, c->vectors[i]);
     }
-    if (c->rows_used == c->block_count * kRowsPerBlock) {
-        c->blocks = static_cast<float **>(c->blocks == nullptr
-                                              ? palloc(sizeof(float *) * 16)
-                                              : (c->block_count % 16 == 0
-                                                     ? repalloc(c->blocks, sizeof(float *) * (c->block_count + 16))
-                                                     : c->blocks));
-        c->blocks[c->block_count++] =
-            static_cast<float *>(palloc(sizeof(float) * kRowsPerBlock * c->info->meta.dims));
-    }
-    c->rows[i] = int32(c->rows_used++);
-    float *v = RowVector(c, c->rows[i]);
-    Decode(c->codec, c->code, v);
-    return v;
+    return c->vectors[i];
 }
 
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
@@ -301,9 +259,8 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     /* Fast path: room for every new link. */
     Buffer buffer = ReadBuffer(index, NodeBlock(base));
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    char *e = ElementAt(BufferGetPage(buffer), NodeOffset(base));
-    if (e == nullptr || (reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE) ||
-        reinterpret_cast<ElementHeader *>(e)->level < lc) {
+    char *e = LiveElement(BufferGetPage(buffer), NodeOffset(base));
+    if (e == nullptr || reinterpret_cast<ElementHeader *>(e)->level < lc) {
         UnlockReleaseBuffer(buffer);
         return;
     }
@@ -312,7 +269,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     if (n_deleted == 0 && count + n_added <= max_links) {
         GenericXLogState *state = GenericXLogStart(index);
         Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
-        char *ce = ElementAt(copy, NodeOffset(base));
+        char *ce = PageElement(copy, NodeOffset(base));
         auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(view.level(), lc));
         IdsToSlots(added, n_added, slots + count);
         reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(count + n_added);
@@ -384,14 +341,13 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
 
     buffer = ReadBuffer(index, NodeBlock(base));
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    e = ElementAt(BufferGetPage(buffer), NodeOffset(base));
-    if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level &&
-        !(reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE)) {
+    e = LiveElement(BufferGetPage(buffer), NodeOffset(base));
+    if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level) {
         ElementView now{e, &layout};
         if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(Slot) * count) == 0) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
-            char *ce = ElementAt(copy, NodeOffset(base));
+            char *ce = PageElement(copy, NodeOffset(base));
             auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(base_level, lc));
             IdsToSlots(new_ids, uint32(k), slots);
             reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(k);
@@ -472,17 +428,9 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(context);
 
-    /* The graph holds cosine vectors normalized, as the build does. */
+    /* Stored as the build stores it (normalized under cosine). */
     float *v = static_cast<float *>(palloc(sizeof(float) * meta.dims));
-    memcpy(v, vector, sizeof(float) * meta.dims);
-    if (IndexMetric(meta.metric) == IndexMetric::Cosine) {
-        double norm = 0;
-        for (uint32 i = 0; i < meta.dims; i++)
-            norm += double(v[i]) * v[i];
-        norm = std::sqrt(norm);
-        for (uint32 i = 0; i < meta.dims; i++)
-            v[i] = float(v[i] / norm);
-    }
+    vecdb::hnsw::prepare_vector(Metric(meta.metric), vector, v, meta.dims);
     Codec *codec = MakeCodec(info);
     uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
     Encode(codec, v, code);
@@ -539,13 +487,8 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
     if (uint32(v->dim) != info->meta.dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));
-    if (IndexMetric(info->meta.metric) == IndexMetric::Cosine) {
-        bool zero = true;
-        for (int i = 0; i < v->dim && zero; i++)
-            zero = v->x[i] == 0.0f;
-        if (zero)
-            return false; /* no direction: not indexed under cosine */
-    }
+    if (!Orderable(Metric(info->meta.metric), v->x, info->meta.dims))
+        return false;
     InsertVector(index, v->x, heap_tid);
     return false;
 }

@@ -181,20 +181,33 @@ uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int
     return n;
 }
 
+char *PageElement(Page page, OffsetNumber offset)
+{
+    if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
+        return nullptr;
+    ItemId item = PageGetItemId(page, offset);
+    if (!ItemIdIsNormal(item))
+        return nullptr;
+    char *tuple = static_cast<char *>(PageGetItem(page, item));
+    return reinterpret_cast<ElementHeader *>(tuple)->kind == HNSW_ELEMENT_KIND ? tuple : nullptr;
+}
+
+char *LiveElement(Page page, OffsetNumber offset)
+{
+    char *e = PageElement(page, offset);
+    return e != nullptr && !(reinterpret_cast<ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE) ? e : nullptr;
+}
+
 uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out)
 {
-    uint32 n = 0;
-    OffsetNumber offset = NodeOffset(id);
-    if (offset >= FirstOffsetNumber && offset <= PageGetMaxOffsetNumber(page)) {
-        ItemId item = PageGetItemId(page, offset);
-        if (ItemIdIsNormal(item)) {
-            ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), &layout};
-            if (e.header()->kind == HNSW_ELEMENT_KIND && !(e.header()->flags & HNSW_ELEMENT_FREE) && lc <= e.level()) {
-                n = std::min<uint32>(e.count(lc), layout.max_links(lc));
-                SlotsToIds(e.slots(lc), n, out);
-            }
-        }
-    }
+    const char *tuple = LiveElement(page, NodeOffset(id));
+    if (tuple == nullptr)
+        return 0;
+    ElementView e{tuple, &layout};
+    if (lc > e.level())
+        return 0;
+    const uint32 n = std::min<uint32>(e.count(lc), layout.max_links(lc));
+    SlotsToIds(e.slots(lc), n, out);
     return n;
 }
 

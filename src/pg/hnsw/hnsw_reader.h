@@ -241,15 +241,10 @@ private:
     {
         NodeInfo *info = nodes_.insert(id);
         info->result = false;
-        const OffsetNumber offset = NodeOffset(id);
-        if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
+        const char *tuple = LiveElement(page, NodeOffset(id));
+        if (tuple == nullptr)
             return FLT_MAX;
-        ItemId item = PageGetItemId(page, offset);
-        if (!ItemIdIsNormal(item))
-            return FLT_MAX;
-        ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), layout_};
-        if (e.header()->kind != HNSW_ELEMENT_KIND || (e.header()->flags & HNSW_ELEMENT_FREE))
-            return FLT_MAX;
+        ElementView e{tuple, layout_};
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
         return CodeDistanceAndBound(codec_, e.code(), &info->bound);

@@ -158,7 +158,7 @@ void Start(IndexScanDesc scan, ScanState *st)
         st->exhausted = true;
         return;
     }
-    if (st->query_null || !(st->orderable = QueryIsOrderable(st->codec, st->query))) {
+    if (st->query_null || !(st->orderable = Orderable(Metric(st->info->meta.metric), st->query, st->info->meta.dims))) {
         /* Any order will do: walk from a fixed direction. */
         memset(st->query, 0, sizeof(float) * st->info->meta.dims);
         st->query[0] = 1.0f;

@@ -69,14 +69,9 @@ void ForEachElement(IndexVacuumInfo *vinfo, const IndexInfoCache *info, Visit &&
         Buffer buffer = ReadBufferExtended(vinfo->index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
-        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            ItemId item = PageGetItemId(page, off);
-            if (!ItemIdIsNormal(item))
-                continue;
-            auto *header = reinterpret_cast<const ElementHeader *>(PageGetItem(page, item));
-            if (header->kind == HNSW_ELEMENT_KIND)
-                visit(MakeNodeId(block, off), header);
-        }
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+            if (const char *tuple = PageElement(page, off))
+                visit(MakeNodeId(block, off), reinterpret_cast<const ElementHeader *>(tuple));
         UnlockReleaseBuffer(buffer);
     }
 }
@@ -97,11 +92,8 @@ double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulk
         Page page = BufferGetPage(buffer);
         int n_dead = 0;
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            ItemId item = PageGetItemId(page, off);
-            if (!ItemIdIsNormal(item))
-                continue;
-            auto *header = reinterpret_cast<ElementHeader *>(PageGetItem(page, item));
-            if (header->kind != HNSW_ELEMENT_KIND || (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)))
+            auto *header = reinterpret_cast<ElementHeader *>(PageElement(page, off));
+            if (header == nullptr || (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)))
                 continue;
             if (callback(&header->heap_tid, callback_state))
                 dead[n_dead++] = off;
@@ -112,7 +104,7 @@ double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulk
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             for (int i = 0; i < n_dead; i++)
-                reinterpret_cast<ElementHeader *>(PageGetItem(copy, PageGetItemId(copy, dead[i])))->flags |=
+                reinterpret_cast<ElementHeader *>(PageElement(copy, dead[i]))->flags |=
                     HNSW_ELEMENT_DELETED;
             GenericXLogFinish(state);
             marked += n_dead;
@@ -127,8 +119,6 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 {
     Relation index = vinfo->index;
     const ElementLayout &layout = info->layout;
-    const BlockNumber first = 1 + info->meta.aux_pages;
-    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 
     /* Deleted ids (sorted: blocks and offsets ascend) and the best live entry. */
     IdList deleted;
@@ -149,62 +139,56 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     if (deleted.count == 0)
         return;
 
-    /* Repair every live list that names a deleted element.  Decoded vectors
-     * are cached per page of lists (a memory context reset per page). */
-    Codec *codec = MakeCodec(info);
-    MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
+    /* The (node, layer) lists that name a deleted element. */
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
+    IdList todo; /* node id << 5 | layer */
+    ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
+        if (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE))
+            return;
+        const ElementView e{reinterpret_cast<const char *>(header), &layout};
+        for (int lc = 0; lc <= e.level(); lc++) {
+            const uint32 n = std::min<uint32>(e.count(lc), layout.max_links(lc));
+            SlotsToIds(e.slots(lc), n, list);
+            for (uint32 i = 0; i < n; i++)
+                if (InSortedIds(deleted.ids, deleted.count, list[i])) {
+                    todo.push((id << 5) | uint32(lc));
+                    break;
+                }
+        }
+    });
+
+    /* Re-select each from its live members plus the deleted members'
+     * neighbours.  Runs of 256 share their decoded vectors (a context reset
+     * per run bounds the memory). */
+    Codec *codec = MakeCodec(info);
+    MemoryContext run_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
+    VectorCache *cache = nullptr;
     NodeId *hop = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     IdList added;
-    added.push(kNoNode); /* its storage lives here, not in page_context */
-    for (BlockNumber block = first; block < nblocks; block++) {
-        vacuum_delay_point();
-        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
-        LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buffer);
-        /* Note what needs repair, then let the page go before relinking. */
-        IdList todo; /* (node id << 5 | layer) */
-        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            ItemId item = PageGetItemId(page, off);
-            if (!ItemIdIsNormal(item))
-                continue;
-            ElementView e{reinterpret_cast<const char *>(PageGetItem(page, item)), &layout};
-            if (e.header()->kind != HNSW_ELEMENT_KIND || e.is_deleted())
-                continue;
-            for (int lc = 0; lc <= e.level(); lc++) {
-                uint32 n = std::min<uint32>(e.count(lc), layout.max_links(lc));
-                SlotsToIds(e.slots(lc), n, list);
-                for (uint32 i = 0; i < n; i++)
-                    if (InSortedIds(deleted.ids, deleted.count, list[i])) {
-                        todo.push((MakeNodeId(block, off) << 5) | uint32(lc));
-                        break;
-                    }
-            }
+    for (uint32 t = 0; t < todo.count; t++) {
+        CHECK_FOR_INTERRUPTS();
+        if (t % 256 == 0) {
+            MemoryContextReset(run_context);
+            MemoryContext old = MemoryContextSwitchTo(run_context);
+            cache = MakeVectorCache(index, info, codec);
+            MemoryContextSwitchTo(old);
         }
-        UnlockReleaseBuffer(buffer);
-        MemoryContext old = MemoryContextSwitchTo(page_context);
-        VectorCache *cache = MakeVectorCache(index, info, codec);
-        for (uint32 t = 0; t < todo.count; t++) {
-            const NodeId base = todo.ids[t] >> 5;
-            const int lc = int(todo.ids[t] & 31);
-            const uint32 n = ReadNeighbors(index, layout, base, lc, list);
-            added.count = 0;
-            for (uint32 i = 0; i < n; i++) {
-                if (!InSortedIds(deleted.ids, deleted.count, list[i]))
-                    continue;
-                const uint32 h = ReadNeighbors(index, layout, list[i], lc, hop);
-                for (uint32 j = 0; j < h; j++)
-                    added.push(hop[j]);
-            }
-            CHECK_FOR_INTERRUPTS();
-            RelinkNode(index, info, cache, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
+        const NodeId base = todo.ids[t] >> 5;
+        const int lc = int(todo.ids[t] & 31);
+        const uint32 n = ReadNeighbors(index, layout, base, lc, list);
+        added.count = 0;
+        for (uint32 i = 0; i < n; i++) {
+            if (!InSortedIds(deleted.ids, deleted.count, list[i]))
+                continue;
+            const uint32 h = ReadNeighbors(index, layout, list[i], lc, hop);
+            for (uint32 j = 0; j < h; j++)
+                added.push(hop[j]);
         }
+        MemoryContext old = MemoryContextSwitchTo(run_context);
+        RelinkNode(index, info, cache, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
         MemoryContextSwitchTo(old);
-        MemoryContextReset(page_context);
-        if (todo.ids != nullptr)
-            pfree(todo.ids);
     }
-    MemoryContextDelete(page_context);
+    MemoryContextDelete(run_context);
 
     /* Free the deleted slots. */
     for (uint32 i = 0; i < deleted.count;) {
@@ -214,7 +198,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         GenericXLogState *state = GenericXLogStart(index);
         Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
         for (; i < deleted.count && NodeBlock(deleted.ids[i]) == block; i++) {
-            auto *header = reinterpret_cast<ElementHeader *>(PageGetItem(copy, PageGetItemId(copy, NodeOffset(deleted.ids[i]))));
+            auto *header = reinterpret_cast<ElementHeader *>(PageElement(copy, NodeOffset(deleted.ids[i])));
             header->flags |= HNSW_ELEMENT_FREE;
             ItemPointerSetInvalid(&header->heap_tid);
             memset(reinterpret_cast<uint8 *>(header) + layout.counts_offset(), 0, header->level + 1);
@@ -281,28 +265,20 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 
     /* Link each one in from the nodes a search finds near it. */
     Codec *codec = MakeCodec(info);
-    uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
-    float *vector = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
     NodeId *selected[1];
     uint32 count[1];
     MemoryContext node_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw reconnect", ALLOCSET_DEFAULT_SIZES);
     for (uint32 i = 0; i < missed.count; i++) {
         CHECK_FOR_INTERRUPTS();
         const NodeId x = missed.ids[i];
-        Buffer buffer = ReadBuffer(index, NodeBlock(x));
-        LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        ElementView e{reinterpret_cast<const char *>(PageGetItem(BufferGetPage(buffer),
-                                                                 PageGetItemId(BufferGetPage(buffer), NodeOffset(x)))),
-                      &layout};
-        memcpy(code, e.code(), layout.code_size);
-        UnlockReleaseBuffer(buffer);
-        Decode(codec, code, vector);
-        SetQuery(codec, vector);
         MemoryContext old = MemoryContextSwitchTo(node_context);
         VectorCache *cache = MakeVectorCache(index, info, codec);
-        FindNeighbors(index, info, cache, vector, entry, entry_level, 0, x, selected, count);
-        for (uint32 j = 0; j < count[0]; j++)
-            RelinkNode(index, info, cache, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
+        if (const float *vector = CachedVector(cache, x)) {
+            SetQuery(codec, vector);
+            FindNeighbors(index, info, cache, vector, entry, entry_level, 0, x, selected, count);
+            for (uint32 j = 0; j < count[0]; j++)
+                RelinkNode(index, info, cache, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
+        }
         MemoryContextSwitchTo(old);
         MemoryContextReset(node_context);
     }
