@@ -11,6 +11,8 @@ CORE_OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/core/*/*.c
 PG_OBJS = \
 	src/pg/guard.o \
 	src/pg/vecdb.o \
+	src/pg/quant/quantization.o \
+	src/pg/quant/quant_functions.o \
 	src/pg/types/vector.o \
 	src/pg/types/vector_io.o \
 	src/pg/types/vector_cast.o \
@@ -30,10 +32,10 @@ OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # The install script is built from the SQL beside the code it declares.
 SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/bit.sql \
-              src/pg/hnsw/hnsw.sql
+              src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

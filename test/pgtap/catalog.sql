@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(148);
+SELECT plan(154);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -41,6 +41,10 @@ INSERT INTO expected_functions VALUES
     -- src/pg/vecdb.sql
     ('vecdb_simd_kernels',            '{}',                                          'text'),
     ('vecdb_raise_cpp_exception',     '{text}',                                      'void'),
+    -- src/pg/quant/quant.sql
+    ('vecdb_quantize',                '{text,vector}',                               'vector'),
+    ('vecdb_quantization_error',      '{text,vector}',                               'double precision'),
+    ('vecdb_quantization_bits',       '{text,integer}',                              'double precision'),
     -- src/pg/hnsw/hnsw.sql
     ('hnsw_handler',                  '{internal}',                                  'index_am_handler'),
     -- src/pg/types/vector.sql
@@ -92,9 +96,9 @@ INSERT INTO expected_functions VALUES
     ('avg',                           '{vector}',                                    'vector'),
     ('sum',                           '{vector}',                                    'vector');
 
--- 43 x has_function
+-- 46 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 43 x function_returns
+-- 46 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL

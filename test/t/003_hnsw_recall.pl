@@ -4,7 +4,8 @@
 # An approximate index is only useful if it finds (nearly) the true nearest
 # neighbours, and vecdb promises more than pgvector's "approximately": rows
 # come out in exact distance order, because the executor rechecks the lower
-# bound the index returns against the heap row.  On deterministic clustered
+# bound the index returns against the heap row (sq8, none), or the scan
+# re-ranks its candidates on the heap rows (e8, e8_4bit, h4, binary).  On deterministic clustered
 # data, for every operator class and every quantization it allows:
 #
 #  (a) recall@10 against brute force (sequential scan + sort) is >= 0.95 at
@@ -85,6 +86,16 @@ my @cases = (
 	[ 'vector_ip_ops',     '<#>', 'none' ],
 	[ 'vector_cosine_ops', '<=>', 'sq8' ],
 	[ 'vector_cosine_ops', '<=>', 'none' ],
+	[ 'vector_l2_ops',     '<->', 'e8' ],
+	[ 'vector_ip_ops',     '<#>', 'e8' ],
+	[ 'vector_cosine_ops', '<=>', 'e8' ],
+	[ 'vector_l2_ops',     '<->', 'e8_4bit' ],
+	[ 'vector_cosine_ops', '<=>', 'e8_4bit' ],
+	[ 'vector_l2_ops',     '<->', 'h4' ],
+	[ 'vector_ip_ops',     '<#>', 'h4' ],
+	[ 'vector_cosine_ops', '<=>', 'h4' ],
+	[ 'vector_l2_ops',     '<->', 'binary' ],
+	[ 'vector_cosine_ops', '<=>', 'binary' ],
 	[ 'vector_l1_ops',     '<+>', 'none' ],
 	[ 'vector_l1_ops',     '<+>', undef ],     # the default for l1: 'none'
 	[ 'vector_l2_ops',     '<->', undef ]);    # the default elsewhere: 'sq8'
@@ -132,7 +143,8 @@ $node->safe_psql('postgres', 'DROP INDEX items_v_idx');
 # (b) an index created empty, filled by INSERTs
 # ---------------------------------------------------------------------------
 for my $case ([ 'cos_sq8', 'vector_cosine_ops', '<=>', 'sq8' ],
-	[ 'l2_none', 'vector_l2_ops', '<->', 'none' ])
+	[ 'l2_none', 'vector_l2_ops', '<->', 'none' ],
+	[ 'l2_e8', 'vector_l2_ops', '<->', 'e8' ])
 {
 	my ($table, $opclass, $op, $quant) = @$case;
 	$node->safe_psql(

@@ -55,6 +55,7 @@ create_data(
 	INSERT INTO items SELECT i, point(i, 16) FROM generate_series(1, 2000) i;
 	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
 	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
+	CREATE INDEX items_ip ON items USING hnsw (v vector_ip_ops) WITH (quantization = 'e8');
 	CREATE TABLE gone (id int);
 });
 
@@ -94,7 +95,7 @@ $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM items'), $count, 'the standby has every row');
 
-for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ])
+for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ], [ 'items_ip', '<#>' ])
 {
 	my ($index, $op) = @$case;
 	for my $node ($primary, $standby)

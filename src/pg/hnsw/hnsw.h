@@ -5,7 +5,7 @@
  * Files (split as PostgreSQL's nbtree and pgvector's hnsw are):
  *   hnsw_handler.cpp  amhandler, reloptions, GUCs, cost estimate
  *   hnsw_page.cpp     the page format: metapage, element tuples, node ids
- *   hnsw_codec.cpp    the code stored per element ('none' = fp32, 'sq8') and
+ *   hnsw_codec.cpp    the code stored per element (fp32 or a quantizer's) and
  *                     the distances and bounds computed from it
  *   hnsw_build.cpp    ambuild / ambuildempty: in-memory graph, pages written once
  *   hnsw_insert.cpp   aminsert: one element linked through the pages
@@ -14,7 +14,7 @@
  * README.md in this folder is the design (layout, locking, WAL, measured
  * figures).
  *
- * Page format (version 3).  Block 0 is the metapage.  Blocks 1 .. aux_pages
+ * Page format (version 4).  Block 0 is the metapage.  Blocks 1 .. aux_pages
  * hold the codec's parameters (SQ8's per-dimension ranges), written at build
  * and never changed.  Every later block holds element tuples only, one per
  * graph node:
@@ -37,6 +37,7 @@
 
 #include "../../core/metric.h"
 #include "../guard.h"
+#include "../quant/quantization.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -50,7 +51,7 @@ extern "C" {
 }
 
 #define HNSW_MAGIC 0x76686e73 /* "vhns" */
-#define HNSW_VERSION 3
+#define HNSW_VERSION 4
 #define HNSW_METAPAGE_BLKNO 0
 
 /* Support function 1: the distance the index orders by (pgvector's numbering). */
@@ -72,8 +73,8 @@ extern "C" {
 
 namespace vecdb::pg::hnsw {
 
-/* The code stored in each element (reloption quantization). */
-enum class Quantization : uint8 { None = 0, SQ8 = 1 };
+/* The code stored in each element (reloption quantization; ../quant). */
+using vecdb::pg::Quantization;
 
 /* The distance an opclass orders by (src/core/metric.h), stored in the
  * metapage as its uint8 value. */
@@ -85,6 +86,7 @@ enum IterativeScan { kScanOff = 0, kScanRelaxed = 1, kScanStrict = 2 };
 extern int ef_search;
 extern int iterative_scan;
 extern int max_scan_tuples;
+extern int rerank_window;
 
 /* Reloptions (rd_options). */
 struct Options {
@@ -112,6 +114,7 @@ struct MetaPageData {
     int16 entry_level;
     BlockNumber insert_page; /* where inserts start looking for room */
     uint64 seed;             /* levels of built nodes */
+    uint64 rotation_seed;    /* e8, e8_4bit, h4, binary: their rotation */
 };
 
 /* Element flags. */

@@ -81,6 +81,7 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
     meta->entry_level = -1;
     meta->insert_page = 1 + meta->aux_pages;
     meta->seed = 0x7665636462ull;
+    meta->rotation_seed = kDefaultRotationSeed;
     const int max_level = MaxLevelForPage(ElementLayout{meta->m, meta->code_size});
     meta->max_level = uint8(std::max(max_level, 0));
     if (max_level < 0) {
@@ -94,8 +95,8 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
                                "quantization '%s'",
-                               most, m, q == Quantization::SQ8 ? "sq8" : "none"),
-                        errhint("Use quantization = 'sq8' or a smaller m.")));
+                               most, m, QuantizationName(q)),
+                        errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
     }
 }
 

@@ -6,6 +6,8 @@
  *           normalized under cosine).
  *   'sq8'   src/core/quant/sq8.h: 8 bits a dimension plus a 12-byte header,
  *           with ranges learned at build and kept in the aux pages.
+ *   'e8', 'e8_4bit', 'h4', 'binary'  the rotated codes of src/core/quant
+ *           (../quant/quantization.h), rotated with the metapage's seed.
  *
  * Two values per code (CodeDistanceAndBound).  The distance ranks
  * candidates in the graph search (squared for L2: monotone in the
@@ -24,7 +26,6 @@
 #include <new>
 
 #include "../../core/graph/hnsw.h"
-#include "../../core/quant/sq8.h"
 #include "../../core/simd/distance.h"
 #include "hnsw.h"
 
@@ -45,15 +46,12 @@ struct Codec {
     const vecdb::DistanceKernels *kernels;
     float *query; /* 'none': the query as given */
     float *work;
-    vecdb::SQ8Quantizer *sq8;
+    vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
 };
 
-Size CodeSize(Quantization q, Metric, uint32 dims)
-{
-    return q == Quantization::SQ8 ? 12 + dims : Size(dims) * sizeof(float);
-}
+Size CodeSize(Quantization q, Metric, uint32 dims) { return QuantizedCodeSize(q, dims); }
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
 
@@ -71,9 +69,10 @@ void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors
         }
         return;
     }
-    vecdb::SQ8Quantizer quantizer(dims, metric, aux);
-    float *work = static_cast<float *>(palloc(sizeof(float) * quantizer.work_floats()));
-    quantizer.train(n, vectors, work);
+    alignas(8) char memory[kQuantizerBytes];
+    vecdb::Quantizer *quantizer = MakeQuantizer(q, metric, dims, 0, aux, memory);
+    float *work = static_cast<float *>(palloc(sizeof(float) * quantizer->work_floats()));
+    quantizer->train(n, vectors, work);
     pfree(work);
 }
 
@@ -85,11 +84,11 @@ Codec *MakeCodec(const IndexInfoCache *info)
     codec->dims = info->meta.dims;
     codec->kernels = &vecdb::distance_kernels();
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
-    if (codec->quantization == Quantization::SQ8) {
-        void *memory = palloc(sizeof(vecdb::SQ8Quantizer));
-        codec->sq8 = new (memory) vecdb::SQ8Quantizer(codec->dims, codec->metric, info->aux);
-        codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->sq8->work_floats(), Size(1))));
-        codec->computer = codec->sq8->distance_computer(palloc(codec->sq8->distance_computer_bytes()));
+    codec->quantizer = MakeQuantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
+                                     info->aux, palloc(kQuantizerBytes));
+    if (codec->quantizer != nullptr) {
+        codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->quantizer->work_floats(), Size(1))));
+        codec->computer = codec->quantizer->distance_computer(palloc(codec->quantizer->distance_computer_bytes()));
     } else if (codec->metric == Metric::Cosine) {
         codec->rounding = 4.0 * (codec->dims + 2) * std::ldexp(1.0, -24);
     }
@@ -98,16 +97,16 @@ Codec *MakeCodec(const IndexInfoCache *info)
 
 void Encode(Codec *codec, const float *vector, uint8 *code)
 {
-    if (codec->quantization == Quantization::SQ8)
-        codec->sq8->encode(vector, code, codec->work);
+    if (codec->quantizer != nullptr)
+        codec->quantizer->encode(vector, code, codec->work);
     else
         memcpy(code, vector, sizeof(float) * codec->dims);
 }
 
 void Decode(const Codec *codec, const uint8 *code, float *out)
 {
-    if (codec->quantization == Quantization::SQ8)
-        codec->sq8->decode(code, out, codec->work);
+    if (codec->quantizer != nullptr)
+        codec->quantizer->decode(code, out, codec->work);
     else
         memcpy(out, code, sizeof(float) * codec->dims);
 }

@@ -24,6 +24,7 @@ namespace vecdb::pg::hnsw {
 int ef_search = HNSW_DEFAULT_EF_SEARCH;
 int iterative_scan = kScanStrict;
 int max_scan_tuples = 20000;
+int rerank_window = 40;
 
 namespace {
 
@@ -38,11 +39,12 @@ const struct config_enum_entry kIterativeScanOptions[] = {
 
 void ValidateQuantization(const char *value)
 {
-    if (value == nullptr || strcmp(value, "none") == 0 || strcmp(value, "sq8") == 0 || strcmp(value, "") == 0)
+    Quantization q;
+    if (value == nullptr || strcmp(value, "") == 0 || ParseQuantization(value, &q))
         return;
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("invalid value for hnsw option \"quantization\": \"%s\"", value),
-                    errdetail("Valid values are \"none\" and \"sq8\".")));
+                    errdetail("Valid values are %s.", QuantizationNames())));
 }
 
 /* Names for pg_stat_progress_create_index.phase (build subphases). */
@@ -153,16 +155,14 @@ Quantization QuantizationOf(Relation index)
     if (options != nullptr && options->quantization_offset != 0)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
     const bool l1 = MetricOf(index) == Metric::L1;
-    if (strcmp(value, "none") == 0)
-        return Quantization::None;
-    if (strcmp(value, "sq8") == 0) {
-        if (l1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("hnsw quantization \"sq8\" does not support vector_l1_ops"),
-                            errhint("Use quantization = 'none' for L1 distance.")));
-        return Quantization::SQ8;
-    }
-    return l1 ? Quantization::None : Quantization::SQ8;
+    Quantization q;
+    if (!ParseQuantization(value, &q))
+        return l1 ? Quantization::None : Quantization::SQ8;
+    if (l1 && q != Quantization::None)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("hnsw quantization \"%s\" does not support vector_l1_ops", value),
+                        errhint("Use quantization = 'none' for L1 distance.")));
+    return q;
 }
 
 void DefineGucs()
@@ -173,7 +173,7 @@ void DefineGucs()
     add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the candidate list while building",
                       HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION,
                       AccessExclusiveLock);
-    add_string_reloption(hnsw_relopt_kind, "quantization", "Code stored per element: 'sq8' or 'none'", "",
+    add_string_reloption(hnsw_relopt_kind, "quantization", "Code stored per element: none, sq8, e8, e8_4bit, h4 or binary", "",
                          ValidateQuantization, AccessExclusiveLock);
 
     DefineCustomIntVariable("hnsw.ef_search", "Size of the candidate list of an hnsw scan (its first batch).",
@@ -189,6 +189,12 @@ void DefineGucs()
     DefineCustomIntVariable("hnsw.max_scan_tuples", "Elements an iterative hnsw scan visits at most.",
                             "The scan ends there even if the query wants more rows.", &max_scan_tuples, 20000, 1,
                             INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("hnsw.rerank_window",
+                            "Candidates of an e8, e8_4bit, h4 or binary index re-ranked on their table rows at once.",
+                            "Each row returned is the nearest, by exact distance, of this many candidates taken "
+                            "in code order (or of the rest of a batch). Larger finds more of the true nearest "
+                            "neighbours and reads more table rows.",
+                            &rerank_window, 40, 1, HNSW_MAX_EF_SEARCH, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("hnsw");
 }
 

@@ -20,6 +20,19 @@
  * rows only when the walk ends (exhausted, or hnsw.max_scan_tuples): rows
  * stay in exact order as long as the walk lasts, and a LIMIT still gets
  * its rows whenever enough match.  (pgvector's strict_order drops them.)
+ *
+ * Coarse codes (e8, e8_4bit, h4, binary: quantization.h) bound distances
+ * too loosely for that: the executor would fetch nearly every candidate
+ * before the first row could go.  Their scans re-rank in the index instead:
+ * candidates leave the ready heap in the order of their estimated
+ * distances, the scan fetches each one's table row (the scan's snapshot;
+ * an invisible row is skipped) and computes the ORDER BY operator on it,
+ * and returns the exactly nearest of the re-ranked rows once
+ * hnsw.rerank_window of them wait (or the releasable candidates run out),
+ * with the exact value and no recheck.  Rows of one batch then come out in
+ * exact order; a row re-ranked after a nearer one went out is a late row
+ * as above.  The index still holds only codes: the table is the re-rank
+ * store.
  */
 #include <algorithm>
 #include <cmath>
@@ -29,6 +42,10 @@
 
 extern "C" {
 #include "access/relscan.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
 #include "pgstat.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -43,9 +60,31 @@ namespace {
 using Visited = NodeVisitedSet;
 using GraphScan = vecdb::hnsw::Scan<PageReader, Visited>;
 
+/* A row on its way out: key is its lower bound, its estimated distance
+ * (coarse codes, before re-rank) or its exact distance (after). */
 struct ReturnItem {
-    double bound;
+    double key;
     ItemPointerData heap_tid;
+};
+
+/* What re-ranking on table rows needs (coarse codes). */
+struct Reranker {
+    IndexFetchTableData *fetch;
+    TupleTableSlot *slot;
+    IndexInfo *index_info;
+    EState *estate;        /* expression indexes only */
+    MemoryContext context; /* reset per row */
+    FmgrInfo distance;     /* the ORDER BY operator's function */
+    Oid collation;
+    Datum query;
+    ReturnItem *ranked; /* min-heap by exact distance */
+    uint32 ranked_count;
+    uint32 ranked_capacity;
+    double exact_limit;    /* rows up to this exact distance may be returned now */
+    double next_limit;     /* the estimate (operator units) that limit follows once the batch is re-ranked */
+    double overshoot;      /* the most an estimate exceeded its row's exact distance */
+    bool l2;               /* estimates are squared */
+    uint64 fetches;
 };
 
 struct ScanState {
@@ -63,15 +102,16 @@ struct ScanState {
     bool exhausted;
     uint32 batches;
     uint64 returned; /* rows handed to the executor (each costs a heap fetch) */
-    ReturnItem *ready; /* min-heap by bound: found, not yet returned */
+    ReturnItem *ready; /* min-heap by key: found, not yet returned */
     uint32 ready_count;
     uint32 ready_capacity;
-    double release_limit; /* rows up to this bound may be returned now */
+    double release_limit; /* rows up to this key may be returned now */
     ReturnItem *late;     /* strict_order: rows found after a farther one was returned */
     uint32 late_count;
     uint32 late_capacity;
     bool walk_over; /* no further batch: return everything held */
-    double last_bound;
+    double last_key; /* the largest value returned */
+    Reranker *rerank; /* coarse codes; else null (the executor rechecks) */
 };
 
 void Append(ReturnItem **array, uint32 *count, uint32 *capacity, const ReturnItem &item)
@@ -84,19 +124,127 @@ void Append(ReturnItem **array, uint32 *count, uint32 *capacity, const ReturnIte
     (*array)[(*count)++] = item;
 }
 
-/* Heap order: the smallest bound on top. */
-bool FartherBound(const ReturnItem &a, const ReturnItem &b) { return a.bound > b.bound; }
+/* Heap order: the smallest key on top. */
+bool FartherKey(const ReturnItem &a, const ReturnItem &b) { return a.key > b.key; }
 
-void PushReady(ScanState *st, const ReturnItem &item)
+void Push(ReturnItem **heap, uint32 *count, uint32 *capacity, const ReturnItem &item)
 {
-    Append(&st->ready, &st->ready_count, &st->ready_capacity, item);
-    std::push_heap(st->ready, st->ready + st->ready_count, FartherBound);
+    Append(heap, count, capacity, item);
+    std::push_heap(*heap, *heap + *count, FartherKey);
 }
 
-ReturnItem PopReady(ScanState *st)
+ReturnItem Pop(ReturnItem *heap, uint32 *count)
 {
-    std::pop_heap(st->ready, st->ready + st->ready_count, FartherBound);
-    return st->ready[--st->ready_count];
+    std::pop_heap(heap, heap + *count, FartherKey);
+    return heap[--*count];
+}
+
+void PushReady(ScanState *st, const ReturnItem &item) { Push(&st->ready, &st->ready_count, &st->ready_capacity, item); }
+
+void PushRanked(Reranker *r, const ReturnItem &item) { Push(&r->ranked, &r->ranked_count, &r->ranked_capacity, item); }
+
+/* Sets up re-ranking for the ORDER BY key `orderby` (in the scan's context). */
+Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby)
+{
+    auto *r = static_cast<Reranker *>(palloc0(sizeof(Reranker)));
+    r->fetch = table_index_fetch_begin(scan->heapRelation);
+    r->slot = table_slot_create(scan->heapRelation, nullptr);
+    r->index_info = BuildIndexInfo(scan->indexRelation);
+    if (r->index_info->ii_Expressions != NIL)
+        r->estate = CreateExecutorState();
+    r->context = AllocSetContextCreate(CurrentMemoryContext, "hnsw rerank", ALLOCSET_SMALL_SIZES);
+    fmgr_info_copy(&r->distance, const_cast<FmgrInfo *>(&orderby.sk_func), CurrentMemoryContext);
+    r->collation = orderby.sk_collation;
+    r->query = orderby.sk_argument;
+    r->exact_limit = get_float8_infinity();
+    r->l2 = MetricOf(scan->indexRelation) == Metric::L2;
+    return r;
+}
+
+void FreeReranker(Reranker *r)
+{
+    if (r == nullptr)
+        return;
+    ExecDropSingleTupleTableSlot(r->slot);
+    table_index_fetch_end(r->fetch);
+    if (r->estate != nullptr)
+        FreeExecutorState(r->estate);
+}
+
+/* The ORDER BY value of the row at tid as the executor would compute it;
+ * false when the scan's snapshot does not see the row. */
+bool ExactDistance(IndexScanDesc scan, Reranker *r, ItemPointerData tid, double *distance)
+{
+    bool call_again = false, all_dead = false;
+    r->fetches++;
+    if (!table_index_fetch_tuple(r->fetch, &tid, scan->xs_snapshot, r->slot, &call_again, &all_dead))
+        return false;
+    MemoryContextReset(r->context);
+    MemoryContext old = MemoryContextSwitchTo(r->context);
+    Datum value;
+    bool isnull;
+    if (r->estate == nullptr) {
+        value = slot_getattr(r->slot, r->index_info->ii_IndexAttrNumbers[0], &isnull);
+    } else {
+        ExprContext *econtext = GetPerTupleExprContext(r->estate);
+        ResetExprContext(econtext);
+        econtext->ecxt_scantuple = r->slot;
+        FormIndexDatum(r->index_info, r->slot, r->estate, &value, &isnull);
+    }
+    if (!isnull)
+        *distance = DatumGetFloat8(FunctionCall2Coll(&r->distance, r->collation, value, r->query));
+    MemoryContextSwitchTo(old);
+    ExecClearTuple(r->slot);
+    return !isnull;
+}
+
+/* A search distance (an estimate) in the ORDER BY operator's units. */
+double OperatorUnits(const Reranker *r, double estimate)
+{
+    return r->l2 ? std::sqrt(std::max(estimate, 0.0)) : estimate;
+}
+
+/*
+ * Coarse codes' batches.  Candidates wait in the ready heap, nearest first
+ * by estimate, and are re-ranked lazily: a row goes once hnsw.rerank_window
+ * re-ranked rows wait (NextReranked), so a LIMIT 10 re-ranks about
+ * window + 9 rows of the first batch.  Once a batch is re-ranked whole, a
+ * row may go only if no later candidate is likely nearer: if its exact
+ * distance is below the estimate three quarters into the batch (where the
+ * walk has got to), less the most any estimate so far has exceeded its
+ * row's exact distance.  The other codes follow the same rule on bounds;
+ * estimates are no bounds, so the scan measures their error as it goes.
+ */
+void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
+{
+    Reranker *r = st->rerank;
+    const auto *batch = st->graph_scan.batch();
+    uint32 added = 0;
+    for (uint32 i = 0; i < n; i++) {
+        const NodeInfo *node = st->reader.info(batch[i].id);
+        if (node == nullptr || !node->result)
+            continue;
+        PushReady(st, ReturnItem{batch[i].distance, node->heap_tid});
+        added++;
+    }
+    st->release_limit = get_float8_infinity();
+    r->next_limit = OperatorUnits(r, batch[n * 3 / 4].distance);
+    pgstat_count_index_tuples(scan->indexRelation, added);
+}
+
+/* Re-ranks the nearest waiting candidate by estimate (when its row is
+ * visible); after a batch's last, moves the exact limit. */
+void RerankOne(IndexScanDesc scan, ScanState *st)
+{
+    Reranker *r = st->rerank;
+    ReturnItem item = Pop(st->ready, &st->ready_count);
+    const double estimate = OperatorUnits(r, item.key);
+    if (ExactDistance(scan, r, item.heap_tid, &item.key)) {
+        PushRanked(r, item);
+        r->overshoot = std::max(r->overshoot, estimate - item.key);
+    }
+    if (st->ready_count == 0)
+        r->exact_limit = r->next_limit - r->overshoot;
 }
 
 /*
@@ -116,12 +264,19 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
     if (n == 0) {
         st->walk_over = true;
         st->release_limit = get_float8_infinity();
+        if (st->rerank != nullptr)
+            st->rerank->exact_limit = get_float8_infinity();
         for (uint32 i = 0; i < st->late_count; i++)
-            PushReady(st, st->late[i]);
+            st->rerank != nullptr ? PushRanked(st->rerank, st->late[i]) : PushReady(st, st->late[i]);
         st->late_count = 0;
-        return st->ready_count > 0;
+        return st->ready_count > 0 || (st->rerank != nullptr && st->rerank->ranked_count > 0);
     }
     st->batches++;
+    const bool first = iterative_scan == kScanOff || st->batches == 1;
+    if (st->rerank != nullptr) {
+        RerankBatch(scan, st, n);
+        return true;
+    }
     const auto *batch = st->graph_scan.batch();
     uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
@@ -129,7 +284,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         if (node == nullptr || !node->result)
             continue;
         const ReturnItem item{node->bound, node->heap_tid};
-        if (iterative_scan == kScanStrict && item.bound < st->last_bound) {
+        if (iterative_scan == kScanStrict && item.key < st->last_key) {
             Append(&st->late, &st->late_count, &st->late_capacity, item);
         } else {
             PushReady(st, item);
@@ -140,9 +295,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
      * whole (an unfiltered LIMIT usually needs nothing more, and holding
      * part of it back would cost a second batch when ef_search is near the
      * LIMIT); later ones up to their third quarter. */
-    st->release_limit = iterative_scan == kScanOff || st->batches == 1
-                            ? get_float8_infinity()
-                            : st->reader.info(batch[n * 3 / 4].id)->bound;
+    st->release_limit = first ? get_float8_infinity() : st->reader.info(batch[n * 3 / 4].id)->bound;
     pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
@@ -185,6 +338,8 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     st->reader.release();
+    FreeReranker(st->rerank);
+    st->rerank = nullptr;
     MemoryContextReset(st->context);
     MemoryContext old = MemoryContextSwitchTo(st->context);
 
@@ -205,7 +360,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     st->batches = 0;
     st->returned = 0;
     st->started = st->exhausted = false;
-    st->last_bound = -get_float8_infinity();
+    st->last_key = -get_float8_infinity();
     st->query = static_cast<float *>(palloc0(sizeof(float) * dims));
     st->query_null = true;
     st->orderable = true;
@@ -216,8 +371,54 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
                             errmsg("different vector dimensions %u and %d", dims, q->dim)));
         memcpy(st->query, q->x, sizeof(float) * dims);
         st->query_null = false;
+        if (IsCoarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
+            Orderable(Metric(st->info->meta.metric), st->query, dims))
+            st->rerank = MakeReranker(scan, orderbys[0]);
     }
     MemoryContextSwitchTo(old);
+}
+
+/* Hands one row to the executor: its ORDER BY value is exact or a bound. */
+void ReturnRow(IndexScanDesc scan, ScanState *st, const ReturnItem &item, bool exact)
+{
+    scan->xs_heaptid = item.heap_tid;
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = !exact;
+    if (st->query_null) {
+        scan->xs_orderbyvals[0] = (Datum) 0;
+        scan->xs_orderbynulls[0] = true;
+    } else {
+        scan->xs_orderbyvals[0] = Float8GetDatum(st->orderable ? item.key : get_float8_nan());
+        scan->xs_orderbynulls[0] = false;
+    }
+    st->last_key = std::max(st->last_key, item.key);
+    st->returned++;
+}
+
+/*
+ * Coarse codes: re-ranks waiting candidates until hnsw.rerank_window rows
+ * wait (or no candidate is left), then returns the nearest within the
+ * exact limit; false when a new batch is needed.
+ */
+bool NextReranked(IndexScanDesc scan, ScanState *st)
+{
+    Reranker *r = st->rerank;
+    for (;;) {
+        const bool more = st->ready_count > 0;
+        if (r->ranked_count > 0 && r->ranked[0].key <= r->exact_limit &&
+            (!more || r->ranked_count >= uint32(rerank_window))) {
+            const ReturnItem item = Pop(r->ranked, &r->ranked_count);
+            if (!st->walk_over && iterative_scan == kScanStrict && item.key < st->last_key) {
+                Append(&st->late, &st->late_count, &st->late_capacity, item);
+                continue;
+            }
+            ReturnRow(scan, st, item, true);
+            return true;
+        }
+        if (!more)
+            return false;
+        RerankOne(scan, st);
+    }
 }
 
 bool GetTuple(IndexScanDesc scan, ScanDirection)
@@ -228,25 +429,17 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
         Start(scan, st);
     bool found = false;
     while (!st->exhausted) {
-        if (st->ready_count > 0 && (st->walk_over || st->ready[0].bound <= st->release_limit)) {
-            const ReturnItem item = PopReady(st);
-            scan->xs_heaptid = item.heap_tid;
-            scan->xs_recheck = false;
-            scan->xs_recheckorderby = true;
-            if (st->query_null) {
-                scan->xs_orderbyvals[0] = (Datum) 0;
-                scan->xs_orderbynulls[0] = true;
-            } else {
-                scan->xs_orderbyvals[0] = Float8GetDatum(st->orderable ? item.bound : get_float8_nan());
-                scan->xs_orderbynulls[0] = false;
-            }
-            st->last_bound = std::max(st->last_bound, item.bound);
-            st->returned++;
+        if (st->rerank != nullptr) {
+            if ((found = NextReranked(scan, st)))
+                break;
+        } else if (st->ready_count > 0 && (st->walk_over || st->ready[0].key <= st->release_limit)) {
+            ReturnRow(scan, st, Pop(st->ready, &st->ready_count), false);
             found = true;
             break;
         }
         if (st->walk_over || !NextBatch(scan, st))
-            st->exhausted = st->walk_over && st->ready_count == 0;
+            st->exhausted = st->walk_over && st->ready_count == 0 &&
+                            (st->rerank == nullptr || st->rerank->ranked_count == 0);
     }
     MemoryContextSwitchTo(old);
     return found;
@@ -256,11 +449,14 @@ void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (st->started && st->info != nullptr)
-        elog(DEBUG1, "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads, %lu rows returned",
+        elog(DEBUG1,
+             "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads, %lu rows re-ranked, "
+             "%lu rows returned",
              st->batches, (unsigned long) st->graph_scan.stats().distance_computations,
              (unsigned long) st->graph_scan.stats().hops, (unsigned long) st->reader.buffer_accesses(),
-             (unsigned long) st->returned);
+             (unsigned long) (st->rerank != nullptr ? st->rerank->fetches : 0), (unsigned long) st->returned);
     st->reader.release();
+    FreeReranker(st->rerank);
     MemoryContextDelete(st->context);
     pfree(st);
     scan->opaque = nullptr;

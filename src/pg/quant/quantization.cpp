@@ -1,0 +1,83 @@
+/*
+ * quantization.cpp -- names and construction of the codes an index stores
+ * (quantization.h).  No PostgreSQL header: the mapping is plain C++.
+ */
+#include "quantization.h"
+
+#include <cstring>
+#include <new>
+
+#include "../../core/quant/binary.h"
+#include "../../core/quant/e8.h"
+#include "../../core/quant/h4.h"
+#include "../../core/quant/sq8.h"
+
+namespace vecdb::pg {
+
+namespace {
+
+struct NamedQuantization {
+    const char *name;
+    Quantization q;
+};
+
+constexpr NamedQuantization kNames[] = {
+    {"none", Quantization::None}, {"sq8", Quantization::SQ8}, {"e8", Quantization::E8},
+    {"e8_4bit", Quantization::E8x4}, {"h4", Quantization::H4}, {"binary", Quantization::Binary},
+};
+
+static_assert(sizeof(SQ8Quantizer) <= kQuantizerBytes && sizeof(E8Quantizer) <= kQuantizerBytes &&
+                  sizeof(H4Quantizer) <= kQuantizerBytes && sizeof(BinaryQuantizer) <= kQuantizerBytes,
+              "kQuantizerBytes holds every quantizer");
+
+}  // namespace
+
+const char *QuantizationName(Quantization q)
+{
+    for (const NamedQuantization &n : kNames)
+        if (n.q == q)
+            return n.name;
+    return "unknown";
+}
+
+bool ParseQuantization(const char *name, Quantization *q)
+{
+    for (const NamedQuantization &n : kNames)
+        if (std::strcmp(n.name, name) == 0) {
+            *q = n.q;
+            return true;
+        }
+    return false;
+}
+
+const char *QuantizationNames() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\" and \"binary\""; }
+
+vecdb::Quantizer *MakeQuantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
+                                void *memory)
+{
+    switch (q) {
+    case Quantization::None:
+        return nullptr;
+    case Quantization::SQ8:
+        return new (memory) SQ8Quantizer(dims, metric, ranges);
+    case Quantization::E8:
+        return new (memory) E8Quantizer(dims, metric, seed, E8Quantizer::Mode::E8P);
+    case Quantization::E8x4:
+        return new (memory) E8Quantizer(dims, metric, seed, E8Quantizer::Mode::Residual4);
+    case Quantization::H4:
+        return new (memory) H4Quantizer(dims, metric, seed);
+    case Quantization::Binary:
+        return new (memory) BinaryQuantizer(dims, metric, seed);
+    }
+    return nullptr;
+}
+
+std::size_t QuantizedCodeSize(Quantization q, std::size_t dims)
+{
+    if (q == Quantization::None)
+        return dims * sizeof(float);
+    alignas(8) unsigned char memory[kQuantizerBytes];
+    return MakeQuantizer(q, Metric::L2, dims, kDefaultRotationSeed, nullptr, memory)->code_size();
+}
+
+}  // namespace vecdb::pg
