@@ -233,6 +233,9 @@ void SetQuery(Codec *codec, const float *query);
  * *lower_bound a value <= the SQL operator's exact result for the code's
  * vector (what the executor's recheck compares). */
 float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound);
+/* From now on *lower_bound is -inf (not computed): for searches that need
+ * no bounds (inserts, VACUUM, scans that re-rank on table rows). */
+void SkipBounds(Codec *codec);
 /* A code's vector as the graph holds it (normalized under cosine), and the
  * search distance between two such vectors, for inserts. */
 void Decode(const Codec *codec, const uint8 *code, float *out);

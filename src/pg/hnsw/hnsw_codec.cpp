@@ -23,6 +23,7 @@
  */
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "../../core/graph/hnsw.h"
@@ -49,6 +50,7 @@ struct Codec {
     vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
+    bool no_bounds;  /* SkipBounds() */
 };
 
 Size CodeSize(Quantization q, Metric, uint32 dims) { return QuantizedCodeSize(q, dims); }
@@ -159,9 +161,15 @@ static double OperatorBound(const Codec *codec, double bound)
     return Slack(bound);
 }
 
+void SkipBounds(Codec *codec) { codec->no_bounds = true; }
+
 float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound)
 {
     float distance, bound;
+    if (codec->no_bounds && codec->computer != nullptr) {
+        *lower_bound = -std::numeric_limits<double>::infinity();
+        return codec->computer->distance(code);
+    }
     if (codec->computer != nullptr) {
         distance = codec->computer->distance_and_bound(code, &bound);
     } else {

@@ -372,8 +372,10 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
         memcpy(st->query, q->x, sizeof(float) * dims);
         st->query_null = false;
         if (IsCoarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
-            Orderable(Metric(st->info->meta.metric), st->query, dims))
+            Orderable(Metric(st->info->meta.metric), st->query, dims)) {
             st->rerank = MakeReranker(scan, orderbys[0]);
+            SkipBounds(st->codec);
+        }
     }
     MemoryContextSwitchTo(old);
 }
