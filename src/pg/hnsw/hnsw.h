@@ -227,6 +227,9 @@ void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors
 /* A codec in the current memory context for the index's parameters. */
 Codec *MakeCodec(const IndexInfoCache *info);
 void Encode(Codec *codec, const float *vector, uint8 *code);
+/* Encode() of vectors[0 .. n) into codes (CodeSize() bytes each) on up to
+ * `threads` threads, the caller's included (index builds). */
+void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
 /* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
 /* The search distance from the query to a code ("smaller is nearer"), and in

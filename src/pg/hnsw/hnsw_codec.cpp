@@ -27,6 +27,7 @@
 #include <new>
 
 #include "../../core/graph/hnsw.h"
+#include "../../core/parallel.h"
 #include "../../core/simd/distance.h"
 #include "hnsw.h"
 
@@ -103,6 +104,23 @@ void Encode(Codec *codec, const float *vector, uint8 *code)
         codec->quantizer->encode(vector, code, codec->work);
     else
         memcpy(code, vector, sizeof(float) * codec->dims);
+}
+
+void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads)
+{
+    const Size code_size = QuantizedCodeSize(codec->quantization, codec->dims);
+    if (codec->quantizer == nullptr) {
+        for (uint32 i = 0; i < n; i++)
+            memcpy(codes + i * code_size, vectors[i], code_size);
+        return;
+    }
+    const Size floats = Max(codec->quantizer->work_floats(), Size(1));
+    float *work = static_cast<float *>(palloc(sizeof(float) * floats * threads));
+    const vecdb::Quantizer *quantizer = codec->quantizer;
+    vecdb::parallel_for(n, threads, [&](std::size_t i, unsigned t) {
+        quantizer->encode(vectors[i], codes + i * code_size, work + t * floats);
+    });
+    pfree(work);
 }
 
 void Decode(const Codec *codec, const uint8 *code, float *out)
