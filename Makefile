@@ -44,7 +44,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/hnsw_eval bench/layout_eval bench/ann_client bench/fvecs_copy
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/quant_bench bench/hnsw_eval bench/layout_eval bench/ann_client bench/fvecs_copy
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -76,7 +76,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
+.PHONY: unit test demo bench bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -91,6 +91,13 @@ bench/vecdb_bench: bench/distance_bench.cpp bench/plain_loops.o $(CORE_OBJS) $(H
 
 bench-kernels: bench/vecdb_bench
 	./bench/vecdb_bench
+
+# Every index code's encode and distance calls (Google Benchmark).
+bench/quant_bench: bench/quant_bench.cpp $(CORE_OBJS) $(HEADERS)
+	$(CXX) -std=c++17 -O2 -pthread -o $@ bench/quant_bench.cpp $(CORE_OBJS) -lbenchmark
+
+bench-quant-kernels: bench/quant_bench
+	./bench/quant_bench --benchmark_min_time=0.1
 
 bench-sql:
 	bash scripts/bench_sql.sh
@@ -128,7 +135,7 @@ bench-layout: bench/layout_eval
 bench-ann:
 	bash scripts/bench_ann.sh
 
-bench: bench-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
+bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
 
 # --- The two commands of the README ----------------------------------------
 test:
