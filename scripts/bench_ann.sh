@@ -21,6 +21,8 @@
 #   BUFFER_SAMPLE   queries per point run under EXPLAIN (ANALYZE, BUFFERS) (50)
 #   HNSW_M, EF_CONSTRUCTION   index build parameters (16, 64), both extensions
 #   VECDB_INDEX_OPTS          appended to vecdb's WITH (...), e.g. ", quantization = 'none'"
+#   VECDB_SETTINGS            settings for database vecdb, "name=value ..." (ALTER DATABASE ... SET),
+#                             e.g. "hnsw.rerank_window=20"
 #   MAINTENANCE_WORK_MEM      for both builds (1GB)
 #   QUICK=1         development run: siftsmall, EF_LIST "10 40 200", small samples
 #   SKIP_BUILD=1    use the vecdb already installed instead of building and
@@ -47,6 +49,7 @@ MIN_SECONDS=${MIN_SECONDS:-2}
 HNSW_M=${HNSW_M:-16}
 EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
 VECDB_INDEX_OPTS=${VECDB_INDEX_OPTS:-}
+VECDB_SETTINGS=${VECDB_SETTINGS:-}
 MAINTENANCE_WORK_MEM=${MAINTENANCE_WORK_MEM:-1GB}
 VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
@@ -143,6 +146,12 @@ fi
 for a in "${absent[@]}"; do notes+=("left out: $a"); done
 [ ${#databases[@]} = 2 ] || notes+=("${databases[0]} only: the other extension is not installed or not usable")
 notes+=("cluster: fresh initdb, \`$SERVER_OPTS\`, otherwise defaults")
+if [ -n "$VECDB_SETTINGS" ] && [ "${databases[0]}" = vecdb ]; then
+    for setting in $VECDB_SETTINGS; do
+        psql_q -d vecdb -c "ALTER DATABASE vecdb SET ${setting%%=*} = '${setting#*=}'"
+    done
+    notes+=("database vecdb settings: $VECDB_SETTINGS")
+fi
 
 # --- per data set ------------------------------------------------------------------------
 mkdir -p "$TMP/data" "$TMP/results" "$RESULTS"
