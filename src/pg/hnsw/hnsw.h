@@ -232,13 +232,11 @@ void Encode(Codec *codec, const float *vector, uint8 *code);
 void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
 /* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
-/* The search distance from the query to a code ("smaller is nearer"), and in
- * *lower_bound a value <= the SQL operator's exact result for the code's
- * vector (what the executor's recheck compares). */
-float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound);
-/* From now on *lower_bound is -inf (not computed): for searches that need
- * no bounds (inserts, VACUUM, scans that re-rank on table rows). */
-void SkipBounds(Codec *codec);
+/* The search distance from the query to a code ("smaller is nearer"). */
+float CodeDistance(const Codec *codec, const uint8 *code);
+/* A value <= the SQL operator's exact result for the code's vector (what
+ * the executor's recheck compares). */
+double CodeBound(const Codec *codec, const uint8 *code);
 /* A code's vector as the graph holds it (normalized under cosine), and the
  * search distance between two such vectors, for inserts. */
 void Decode(const Codec *codec, const uint8 *code, float *out);

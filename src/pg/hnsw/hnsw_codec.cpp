@@ -9,10 +9,11 @@
  *   'e8', 'e8_4bit', 'h4', 'binary'  the rotated codes of src/core/quant
  *           (../quant/quantization.h), rotated with the metapage's seed.
  *
- * Two values per code (CodeDistanceAndBound).  The distance ranks
- * candidates in the graph search (squared for L2: monotone in the
- * operator's value, and cheaper).  The bound is what amgettuple reports with
- * xs_recheckorderby: a value in the operator's units never above what the
+ * Two values per code.  The distance (CodeDistance) ranks candidates in
+ * the graph search (squared for L2: monotone in the operator's value, and
+ * cheaper).  The bound (CodeBound), computed only for the rows a scan
+ * returns (a bound costs about two distances), is what amgettuple reports
+ * with xs_recheckorderby: a value in the operator's units never above what the
  * operator computes from the heap row, so the executor's re-sort is exact.
  * The quantizer's bound accounts for float rounding (bounds.h).  Under
  * 'none', L2 and inner product repeat the operator's own computation on the
@@ -23,7 +24,6 @@
  */
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <new>
 
 #include "../../core/graph/hnsw.h"
@@ -51,7 +51,6 @@ struct Codec {
     vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
-    bool no_bounds;  /* SkipBounds() */
 };
 
 Size CodeSize(Quantization q, Metric, uint32 dims) { return QuantizedCodeSize(q, dims); }
@@ -179,24 +178,18 @@ static double OperatorBound(const Codec *codec, double bound)
     return Slack(bound);
 }
 
-void SkipBounds(Codec *codec) { codec->no_bounds = true; }
-
-float CodeDistanceAndBound(const Codec *codec, const uint8 *code, double *lower_bound)
+float CodeDistance(const Codec *codec, const uint8 *code)
 {
-    float distance, bound;
-    if (codec->no_bounds && codec->computer != nullptr) {
-        *lower_bound = -std::numeric_limits<double>::infinity();
+    if (codec->computer != nullptr)
         return codec->computer->distance(code);
-    }
-    if (codec->computer != nullptr) {
-        distance = codec->computer->distance_and_bound(code, &bound);
-    } else {
-        /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
-        distance = VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code));
-        bound = distance;
-    }
-    *lower_bound = OperatorBound(codec, bound);
-    return distance;
+    /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
+    return VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code));
+}
+
+double CodeBound(const Codec *codec, const uint8 *code)
+{
+    const double bound = codec->computer != nullptr ? codec->computer->lower_bound(code) : CodeDistance(codec, code);
+    return OperatorBound(codec, bound);
 }
 
 }  // namespace vecdb::pg::hnsw

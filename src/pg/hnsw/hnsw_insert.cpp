@@ -432,7 +432,6 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     float *v = static_cast<float *>(palloc(sizeof(float) * meta.dims));
     vecdb::hnsw::prepare_vector(Metric(meta.metric), vector, v, meta.dims);
     Codec *codec = MakeCodec(info);
-    SkipBounds(codec);
     uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
     Encode(codec, v, code);
     SetQuery(codec, v);

@@ -8,8 +8,9 @@
  * a time.  Pages stay pinned in a small cache (Pin()); release() drops the
  * pins.  distances() scores a neighbour list's ids page by page.
  *
- * Every scored element's heap TID and lower bound are remembered (NodeInfo),
- * so returning a result costs no second page access.  Elements marked
+ * Every scored element's heap TID is remembered (NodeInfo); a returned
+ * row's lower bound is computed when the scan needs it (bound()), from a
+ * page the reader usually still has pinned.  Elements marked
  * deleted are walked through but are not results; freed slots (VACUUM) and
  * anything that is not an element score +inf and have no neighbours.
  *
@@ -35,11 +36,9 @@ inline vecdb::hnsw::ScratchAllocator PallocAllocator()
         [](void *, void *memory) { pfree(memory); }};
 }
 
-/* What a scored element's tuple said: its heap row and the bound the scan
- * reports for it. */
+/* What a scored element's tuple said: its heap row. */
 struct NodeInfo {
     NodeId id;
-    double bound;
     ItemPointerData heap_tid;
     bool result;         /* scored, and not deleted */
     uint32 visit_epoch;  /* NodeVisitedSet's mark */
@@ -64,7 +63,6 @@ public:
         NodeInfo *slot = find_slot(id);
         if (slot->id != id) {
             slot->id = id;
-            slot->bound = 0;
             ItemPointerSetInvalid(&slot->heap_tid);
             slot->result = false;
             slot->visit_epoch = 0;
@@ -196,6 +194,25 @@ public:
     }
 
     const NodeInfo *info(Id id) const { return nodes_.find(id); }
+
+    /* The lower bound of scored element id's row, if its slot still holds
+     * the element for heap row `tid` (VACUUM may have freed and reused it
+     * since; then the row is dead to this scan anyway). */
+    bool bound(Id id, ItemPointer tid, double *out)
+    {
+        Buffer buffer = Pin(NodeBlock(id));
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        const char *tuple = LiveElement(BufferGetPage(buffer), NodeOffset(id));
+        bool same = false;
+        if (tuple != nullptr) {
+            ElementView e{tuple, layout_};
+            same = ItemPointerEquals(const_cast<ItemPointer>(&e.header()->heap_tid), tid);
+            if (same)
+                *out = CodeBound(codec_, e.code());
+        }
+        LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+        return same;
+    }
     NodeInfo *slot(Id id) { return nodes_.insert(id); }
     std::uint64_t buffer_accesses() const { return buffer_accesses_; }
     /* Drops every pin the reader holds (before a rescan or the end; an
@@ -247,7 +264,7 @@ private:
         ElementView e{tuple, layout_};
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
-        return CodeDistanceAndBound(codec_, e.code(), &info->bound);
+        return CodeDistance(codec_, e.code());
     }
 
     Relation index_;

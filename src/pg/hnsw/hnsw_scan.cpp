@@ -283,7 +283,9 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         const NodeInfo *node = st->reader.info(batch[i].id);
         if (node == nullptr || !node->result)
             continue;
-        const ReturnItem item{node->bound, node->heap_tid};
+        ReturnItem item{0, node->heap_tid};
+        if (!st->reader.bound(batch[i].id, &item.heap_tid, &item.key))
+            continue; /* freed by VACUUM since it was scored */
         if (iterative_scan == kScanStrict && item.key < st->last_key) {
             Append(&st->late, &st->late_count, &st->late_capacity, item);
         } else {
@@ -295,7 +297,14 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
      * whole (an unfiltered LIMIT usually needs nothing more, and holding
      * part of it back would cost a second batch when ef_search is near the
      * LIMIT); later ones up to their third quarter. */
-    st->release_limit = first ? get_float8_infinity() : st->reader.info(batch[n * 3 / 4].id)->bound;
+    st->release_limit = get_float8_infinity();
+    if (!first) {
+        const NodeId far = batch[n * 3 / 4].id;
+        ItemPointerData tid = st->reader.info(far)->heap_tid;
+        double bound;
+        if (st->reader.bound(far, &tid, &bound))
+            st->release_limit = bound;
+    }
     pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
@@ -372,10 +381,8 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
         memcpy(st->query, q->x, sizeof(float) * dims);
         st->query_null = false;
         if (IsCoarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
-            Orderable(Metric(st->info->meta.metric), st->query, dims)) {
+            Orderable(Metric(st->info->meta.metric), st->query, dims))
             st->rerank = MakeReranker(scan, orderbys[0]);
-            SkipBounds(st->codec);
-        }
     }
     MemoryContextSwitchTo(old);
 }

@@ -161,7 +161,6 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
      * neighbours.  Runs of 256 share their decoded vectors (a context reset
      * per run bounds the memory). */
     Codec *codec = MakeCodec(info);
-    SkipBounds(codec);
     MemoryContext run_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw repair", ALLOCSET_DEFAULT_SIZES);
     VectorCache *cache = nullptr;
     NodeId *hop = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
@@ -266,7 +265,6 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 
     /* Link each one in from the nodes a search finds near it. */
     Codec *codec = MakeCodec(info);
-    SkipBounds(codec);
     NodeId *selected[1];
     uint32 count[1];
     MemoryContext node_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw reconnect", ALLOCSET_DEFAULT_SIZES);
