@@ -117,14 +117,36 @@ void E8Quantizer::stage_codewords(const std::uint8_t *code, float *first, float 
     }
 }
 
-void E8Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
+// work: 2 D floats.
+void E8Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, float *work) const
 {
     const std::size_t padded = rotation_.padded_dim();
-    float *first = work + padded, *second = work + 2 * padded;
+    float *first = work, *second = work + padded;
     stage_codewords(code, first, second);
     const float gain = load_rotated_header(code).gain;
     for (std::size_t i = 0; i < padded; i++)
-        work[i] = gain * (mode_ == Mode::E8P ? first[i] : first[i] + kStage2Inverse * second[i]);
+        u[i] = gain * (mode_ == Mode::E8P ? first[i] : first[i] + kStage2Inverse * second[i]);
+}
+
+void E8Quantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
+{
+    if (rotation_.padded_dim() != dim_)
+        decode(code, u, work);
+    else
+        rotated_reconstruction(code, u, work);
+}
+
+void E8Quantizer::to_native(const float *x, float *u) const
+{
+    if (rotation_.padded_dim() != dim_)
+        Quantizer::to_native(x, u);
+    else
+        rotation_.forward_padded(x, u);
+}
+
+void E8Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
+{
+    rotated_reconstruction(code, work, work + rotation_.padded_dim());
     rotation_.inverse(work);
     for (std::size_t i = 0; i < dim_; i++)
         x[i] = work[i];

@@ -88,13 +88,34 @@ void H4Quantizer::codeword(const std::uint8_t *code, float *c) const
             c[4 * b + i] = kBlockPoints.p[payload[b]][i];
 }
 
-void H4Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
+void H4Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, float *) const
 {
     const std::uint8_t *payload = code + kRotatedHeaderBytes;
     RotatedCodeHeader h = load_rotated_header(code);
     for (std::size_t b = 0; b < blocks(); b++)
         for (int i = 0; i < 4; i++)
-            work[4 * b + i] = h.gain * kBlockPoints.p[payload[b]][i];
+            u[4 * b + i] = h.gain * kBlockPoints.p[payload[b]][i];
+}
+
+void H4Quantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
+{
+    if (rotation_.padded_dim() != dim_)
+        decode(code, u, work);
+    else
+        rotated_reconstruction(code, u, work);
+}
+
+void H4Quantizer::to_native(const float *x, float *u) const
+{
+    if (rotation_.padded_dim() != dim_)
+        Quantizer::to_native(x, u);
+    else
+        rotation_.forward_padded(x, u);
+}
+
+void H4Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
+{
+    rotated_reconstruction(code, work, nullptr);
     rotation_.inverse(work);
     for (std::size_t i = 0; i < dim_; i++)
         x[i] = work[i];

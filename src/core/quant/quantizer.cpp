@@ -4,11 +4,15 @@
  */
 #include "quantizer.h"
 
+#include <cstring>
+
 #include "../core_only.h"
 
 namespace vecdb {
 
 void Quantizer::train(std::size_t, const float *, float *) {}
+
+void Quantizer::to_native(const float *x, float *u) const { std::memcpy(u, x, sizeof(float) * dim_); }
 
 void DistanceComputer::distance_batch4(const std::uint8_t *const *codes, float *out) const
 {

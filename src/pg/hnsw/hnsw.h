@@ -237,10 +237,16 @@ float CodeDistance(const Codec *codec, const uint8 *code);
 /* A value <= the SQL operator's exact result for the code's vector (what
  * the executor's recheck compares). */
 double CodeBound(const Codec *codec, const uint8 *code);
-/* A code's vector as the graph holds it (normalized under cosine), and the
- * search distance between two such vectors, for inserts. */
+/* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
-float VectorDistance(const Codec *codec, const float *a, const float *b);
+/* Inserts and VACUUM choose neighbours among many decoded codes, so they
+ * compare them in the code's own coordinates (the rotated space of e8, h4
+ * and binary when the dimension is a multiple of 8: decoding then skips the
+ * inverse rotation; distances are the same, R being orthogonal):
+ * DecodeForSelection() of a code, ToSelectionSpace() of a vector as the
+ * graph holds it. */
+void DecodeForSelection(const Codec *codec, const uint8 *code, float *out);
+void ToSelectionSpace(const Codec *codec, const float *vector, float *out);
 /* The distance Algorithm 4 prunes by when lists are chosen through pages:
  * the metric's, but L2 for inner product (whose "closer to a neighbour than
  * to the node" test prunes small-norm vectors from every list and strands
@@ -264,8 +270,12 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid);
 /* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
 struct VectorCache; /* decoded vectors of the nodes one operation reads */
 VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec);
-/* The decoded vector of node id, or null if it is not a live element. */
+/* Node id's code decoded for selection (DecodeForSelection), or null if it
+ * is not a live element. */
 const float *CachedVector(VectorCache *cache, NodeId id);
+/* Node id's vector as the graph holds it (Decode) into out; false if it is
+ * not a live element. */
+bool NodeVector(VectorCache *cache, NodeId id, float *out);
 void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
                 const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id);

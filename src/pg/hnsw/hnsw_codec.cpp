@@ -130,6 +130,22 @@ void Decode(const Codec *codec, const uint8 *code, float *out)
         memcpy(out, code, sizeof(float) * codec->dims);
 }
 
+void DecodeForSelection(const Codec *codec, const uint8 *code, float *out)
+{
+    if (codec->quantizer != nullptr)
+        codec->quantizer->decode_native(code, out, codec->work);
+    else
+        memcpy(out, code, sizeof(float) * codec->dims);
+}
+
+void ToSelectionSpace(const Codec *codec, const float *vector, float *out)
+{
+    if (codec->quantizer != nullptr)
+        codec->quantizer->to_native(vector, out);
+    else
+        memcpy(out, vector, sizeof(float) * codec->dims);
+}
+
 bool Orderable(Metric metric, const float *x, uint32 dims)
 {
     if (metric != Metric::Cosine)
@@ -146,18 +162,19 @@ void SetQuery(Codec *codec, const float *query)
         codec->computer->set_query(query);
 }
 
-float VectorDistance(const Codec *codec, const float *a, const float *b)
+/* The search distance between two prepared vectors of n floats. */
+static float VectorDistance(const Codec *codec, const float *a, const float *b, uint32 n)
 {
     const vecdb::DistanceKernels &k = *codec->kernels;
     switch (codec->metric) {
     case Metric::L2:
-        return k.l2_squared(a, b, codec->dims);
+        return k.l2_squared(a, b, n);
     case Metric::InnerProduct:
-        return -k.dot(a, b, codec->dims);
+        return -k.dot(a, b, n);
     case Metric::Cosine:
-        return 1.0f - k.dot(a, b, codec->dims); /* both prepared: normalized */
+        return 1.0f - k.dot(a, b, n); /* both prepared: normalized */
     case Metric::L1:
-        return k.l1(a, b, codec->dims);
+        return k.l1(a, b, n);
     }
     return 0.0f;
 }
@@ -166,7 +183,7 @@ float SelectionDistance(const Codec *codec, const float *a, const float *b)
 {
     if (codec->metric == Metric::InnerProduct)
         return codec->kernels->l2_squared(a, b, codec->dims);
-    return VectorDistance(codec, a, b);
+    return VectorDistance(codec, a, b, codec->dims);
 }
 
 /* A lower bound in search units, in the operator's units. */
@@ -183,7 +200,7 @@ float CodeDistance(const Codec *codec, const uint8 *code)
     if (codec->computer != nullptr)
         return codec->computer->distance(code);
     /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
-    return VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code));
+    return VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code), codec->dims);
 }
 
 double CodeBound(const Codec *codec, const uint8 *code)

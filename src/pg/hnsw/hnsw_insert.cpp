@@ -231,9 +231,17 @@ const float *CachedVector(VectorCache *c, NodeId id)
     c->vectors[i] = nullptr;
     if (ReadCode(c->index, c->info->layout, id, c->code)) {
         c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * c->info->meta.dims));
-        Decode(c->codec, c->code, c->vectors[i]);
+        DecodeForSelection(c->codec, c->code, c->vectors[i]);
     }
     return c->vectors[i];
+}
+
+bool NodeVector(VectorCache *c, NodeId id, float *out)
+{
+    if (!ReadCode(c->index, c->info->layout, id, c->code))
+        return false;
+    Decode(c->codec, c->code, out);
+    return true;
 }
 
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
@@ -453,7 +461,9 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
     auto *count = static_cast<uint32 *>(palloc0(sizeof(uint32) * (level + 1)));
     VectorCache *cache = MakeVectorCache(index, info, codec);
-    FindNeighbors(index, info, cache, v, entry, entry_level, level, kNoNode, selected, count);
+    float *v_selection = static_cast<float *>(palloc(sizeof(float) * meta.dims));
+    ToSelectionSpace(codec, v, v_selection);
+    FindNeighbors(index, info, cache, v_selection, entry, entry_level, level, kNoNode, selected, count);
 
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, code, tuple);

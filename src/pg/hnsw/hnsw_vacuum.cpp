@@ -267,14 +267,15 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     Codec *codec = MakeCodec(info);
     NodeId *selected[1];
     uint32 count[1];
+    float *query = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
     MemoryContext node_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw reconnect", ALLOCSET_DEFAULT_SIZES);
     for (uint32 i = 0; i < missed.count; i++) {
         CHECK_FOR_INTERRUPTS();
         const NodeId x = missed.ids[i];
         MemoryContext old = MemoryContextSwitchTo(node_context);
         VectorCache *cache = MakeVectorCache(index, info, codec);
-        if (const float *vector = CachedVector(cache, x)) {
-            SetQuery(codec, vector);
+        if (const float *vector = CachedVector(cache, x); vector != nullptr && NodeVector(cache, x, query)) {
+            SetQuery(codec, query);
             FindNeighbors(index, info, cache, vector, entry, entry_level, 0, x, selected, count);
             for (uint32 j = 0; j < count[0]; j++)
                 RelinkNode(index, info, cache, selected[0][j], 0, &x, 1, nullptr, 0, j == 0);
