@@ -64,8 +64,7 @@ public:
     std::size_t work_floats() const override;
     void encode(const float *x, std::uint8_t *code, float *work) const override;
     void decode(const std::uint8_t *code, float *x, float *work) const override;
-    /// In rotated coordinates when d needs no padding (D == d), else as
-    /// decode() (the padding coordinates' error would add to distances).
+    std::size_t native_dim() const override { return rotation_.padded_dim(); }
     void decode_native(const std::uint8_t *code, float *u, float *work) const override;
     void to_native(const float *x, float *u) const override;
     std::size_t distance_computer_bytes() const override;

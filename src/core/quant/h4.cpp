@@ -99,18 +99,12 @@ void H4Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, flo
 
 void H4Quantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
 {
-    if (rotation_.padded_dim() != dim_)
-        decode(code, u, work);
-    else
-        rotated_reconstruction(code, u, work);
+    rotated_reconstruction(code, u, work);
 }
 
 void H4Quantizer::to_native(const float *x, float *u) const
 {
-    if (rotation_.padded_dim() != dim_)
-        Quantizer::to_native(x, u);
-    else
-        rotation_.forward_padded(x, u);
+    rotation_.forward_padded(x, u);
 }
 
 void H4Quantizer::decode(const std::uint8_t *code, float *x, float *work) const

@@ -102,17 +102,23 @@ public:
     /// x[0, dim()) := the reconstruction (of x / |x| under cosine).
     virtual void decode(const std::uint8_t *code, float *x, float *work) const = 0;
 
-    /// u[0, dim()) := the reconstruction in the code's own coordinates: R x^
-    /// for rotated codes whose dimension needs no padding (decode() without
-    /// the inverse rotation), else decode().  R is orthogonal, so distances
-    /// and inner products among such vectors and to_native() outputs are
-    /// those of decode()d vectors up to float rounding: for comparing many
-    /// codes with each other (an index insert's neighbour selection) at a
-    /// fraction of decode()'s cost.
+    /// The dimension of the code's own coordinates: D for the rotated codes
+    /// (E8, H4, binary), dim() otherwise.
+    virtual std::size_t native_dim() const { return dim_; }
+
+    /// u[0, native_dim()) := the reconstruction in the code's own
+    /// coordinates: u^ = R x^ for rotated codes (decode() without the
+    /// inverse rotation), else decode().  For comparing many codes with each
+    /// other (an index insert's neighbour selection) at a fraction of
+    /// decode()'s cost.  R is orthogonal, so distances and inner products
+    /// among such vectors and to_native() outputs are those of decode()d
+    /// vectors, except that with padding (D > d) u^ keeps the part of its
+    /// error that falls in the padding coordinates (decode() drops it):
+    /// |to_native(x) - u^|^2 exceeds |x - decode(c)|^2 by at most r^2.
     virtual void decode_native(const std::uint8_t *code, float *u, float *work) const { decode(code, u, work); }
 
-    /// u[0, dim()) := x[0, dim()) in the code's own coordinates, as given
-    /// (no normalization under cosine).
+    /// u[0, native_dim()) := x[0, dim()) in the code's own coordinates, as
+    /// given (no normalization under cosine).
     virtual void to_native(const float *x, float *u) const;
 
     /// Bytes of memory distance_computer() needs (object and query state).

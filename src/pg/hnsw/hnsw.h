@@ -240,11 +240,12 @@ double CodeBound(const Codec *codec, const uint8 *code);
 /* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 /* Inserts and VACUUM choose neighbours among many decoded codes, so they
- * compare them in the code's own coordinates (the rotated space of e8, h4
- * and binary when the dimension is a multiple of 8: decoding then skips the
- * inverse rotation; distances are the same, R being orthogonal):
- * DecodeForSelection() of a code, ToSelectionSpace() of a vector as the
- * graph holds it. */
+ * compare them in the code's own coordinates (SelectionDims() floats: the
+ * rotated space of e8, h4 and binary, where decoding skips the inverse
+ * rotation; R is orthogonal, so distances are those of decoded vectors but
+ * for the little error that falls in padding coordinates): DecodeForSelection()
+ * of a code, ToSelectionSpace() of a vector as the graph holds it. */
+uint32 SelectionDims(const Codec *codec);
 void DecodeForSelection(const Codec *codec, const uint8 *code, float *out);
 void ToSelectionSpace(const Codec *codec, const float *vector, float *out);
 /* The distance Algorithm 4 prunes by when lists are chosen through pages:

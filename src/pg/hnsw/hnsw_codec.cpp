@@ -179,11 +179,16 @@ static float VectorDistance(const Codec *codec, const float *a, const float *b, 
     return 0.0f;
 }
 
+uint32 SelectionDims(const Codec *codec)
+{
+    return codec->quantizer != nullptr ? uint32(codec->quantizer->native_dim()) : codec->dims;
+}
+
 float SelectionDistance(const Codec *codec, const float *a, const float *b)
 {
     if (codec->metric == Metric::InnerProduct)
-        return codec->kernels->l2_squared(a, b, codec->dims);
-    return VectorDistance(codec, a, b, codec->dims);
+        return codec->kernels->l2_squared(a, b, SelectionDims(codec));
+    return VectorDistance(codec, a, b, SelectionDims(codec));
 }
 
 /* A lower bound in search units, in the operator's units. */

@@ -230,7 +230,7 @@ const float *CachedVector(VectorCache *c, NodeId id)
     c->count++;
     c->vectors[i] = nullptr;
     if (ReadCode(c->index, c->info->layout, id, c->code)) {
-        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * c->info->meta.dims));
+        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * SelectionDims(c->codec)));
         DecodeForSelection(c->codec, c->code, c->vectors[i]);
     }
     return c->vectors[i];
@@ -461,7 +461,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
     auto *count = static_cast<uint32 *>(palloc0(sizeof(uint32) * (level + 1)));
     VectorCache *cache = MakeVectorCache(index, info, codec);
-    float *v_selection = static_cast<float *>(palloc(sizeof(float) * meta.dims));
+    float *v_selection = static_cast<float *>(palloc(sizeof(float) * SelectionDims(codec)));
     ToSelectionSpace(codec, v, v_selection);
     FindNeighbors(index, info, cache, v_selection, entry, entry_level, level, kNoNode, selected, count);
 
