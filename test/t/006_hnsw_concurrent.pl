@@ -7,7 +7,8 @@
 # must not lose each other's links.  pgbench runs two clients for 10 s, each
 # transaction picking one of two scripts: insert one row (ids from a
 # sequence, vectors from the id) or run KNN queries through the two indexes
-# (l2 with sq8 codes, cosine with fp32 codes).  Afterwards:
+# (l2 with sq8 codes, cosine with e8 codes, whose scans re-rank on the table
+# rows the inserts are writing).  Afterwards:
 #
 #  (a) pgbench reports no failed transaction and no error;
 #  (b) the table has exactly the rows the insert transactions committed;
@@ -52,7 +53,7 @@ create_data(
 	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 1000) i;
 	CREATE SEQUENCE items_seq START 1001;
 	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
-	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
+	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'e8');
 	SELECT pg_stat_reset();
 });
 
