@@ -76,7 +76,7 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
+.PHONY: unit test demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -135,7 +135,16 @@ bench-layout: bench/layout_eval
 bench-ann:
 	bash scripts/bench_ann.sh
 
-bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann
+# The same for every code the index can store, one run per code (the README's
+# table of codes): reports bench/results/ann-<data set>-<code>.md.
+ANN_CODES ?= sq8 e8_4bit e8 h4 binary
+bench-ann-codes:
+	for code in $(ANN_CODES); do \
+	    DATASETS="$${DATASETS:-glove-100 mnist-10k}" REPORT_TAG=$$code \
+	    VECDB_INDEX_OPTS=", quantization = '$$code'" bash scripts/bench_ann.sh || exit 1; \
+	done
+
+bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-codes
 
 # --- The two commands of the README ----------------------------------------
 test:

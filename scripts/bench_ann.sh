@@ -7,7 +7,7 @@
 # vector) -- two databases because both define type vector -- and
 # bench/ann_client builds each HNSW index and measures recall@10, QPS,
 # latency and buffers over an ef_search sweep, plus a 1%-selective filtered
-# query.  Reports: bench/results/ann-<data set>.md and .svg.
+# query.  Reports: bench/results/ann-<data set>[-<REPORT_TAG>].md and .svg.
 # Either extension may be missing; the other then runs alone.
 #
 # Environment:
@@ -21,6 +21,7 @@
 #   BUFFER_SAMPLE   queries per point run under EXPLAIN (ANALYZE, BUFFERS) (50)
 #   HNSW_M, EF_CONSTRUCTION   index build parameters (16, 64), both extensions
 #   VECDB_INDEX_OPTS          appended to vecdb's WITH (...), e.g. ", quantization = 'none'"
+#   REPORT_TAG      appended to the report's file names (e.g. the code measured)
 #   VECDB_SETTINGS            settings for database vecdb, "name=value ..." (ALTER DATABASE ... SET),
 #                             e.g. "hnsw.rerank_window=20"
 #   MAINTENANCE_WORK_MEM      for both builds (1GB)
@@ -50,6 +51,7 @@ HNSW_M=${HNSW_M:-16}
 EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
 VECDB_INDEX_OPTS=${VECDB_INDEX_OPTS:-}
 VECDB_SETTINGS=${VECDB_SETTINGS:-}
+REPORT_TAG=${REPORT_TAG:+-$REPORT_TAG}
 MAINTENANCE_WORK_MEM=${MAINTENANCE_WORK_MEM:-1GB}
 VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
@@ -196,10 +198,10 @@ for dataset in $DATASETS; do
         --queries "${QUERIES:-$queries}" --ef-list "$EF_LIST" --filter-ef-list "$FILTER_EF_LIST" \
         --buffer-sample "$BUFFER_SAMPLE" --min-seconds "$MIN_SECONDS" --m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION" \
         --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --vecdb-opts "$VECDB_INDEX_OPTS" \
-        --report "$TMP/results/ann-$dataset.md" --svg "$TMP/results/ann-$dataset.svg" \
+        --report "$TMP/results/ann-$dataset$REPORT_TAG.md" --svg "$TMP/results/ann-$dataset$REPORT_TAG.svg" \
         "${note_args[@]}"
-    cp "$TMP/results/ann-$dataset.md" "$TMP/results/ann-$dataset.svg" "$RESULTS/"
+    cp "$TMP/results/ann-$dataset$REPORT_TAG.md" "$TMP/results/ann-$dataset$REPORT_TAG.svg" "$RESULTS/"
     # Both tables go before the next data set: only one set's rows at a time.
     for db in "${databases[@]}"; do psql_q -d "$db" -c "DROP TABLE items"; done
-    echo "report: $RESULTS/ann-$dataset.md (plot: $RESULTS/ann-$dataset.svg)"
+    echo "report: $RESULTS/ann-$dataset$REPORT_TAG.md (plot: $RESULTS/ann-$dataset$REPORT_TAG.svg)"
 done
