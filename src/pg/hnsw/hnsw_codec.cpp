@@ -24,7 +24,6 @@
  */
 #include <cmath>
 #include <cstring>
-#include <new>
 
 #include "../../core/graph/hnsw.h"
 #include "../../core/parallel.h"

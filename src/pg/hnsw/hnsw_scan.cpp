@@ -266,8 +266,12 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         st->release_limit = get_float8_infinity();
         if (st->rerank != nullptr)
             st->rerank->exact_limit = get_float8_infinity();
-        for (uint32 i = 0; i < st->late_count; i++)
-            st->rerank != nullptr ? PushRanked(st->rerank, st->late[i]) : PushReady(st, st->late[i]);
+        for (uint32 i = 0; i < st->late_count; i++) {
+            if (st->rerank != nullptr)
+                PushRanked(st->rerank, st->late[i]); /* late rows hold exact values */
+            else
+                PushReady(st, st->late[i]);
+        }
         st->late_count = 0;
         return st->ready_count > 0 || (st->rerank != nullptr && st->rerank->ranked_count > 0);
     }
