@@ -44,6 +44,12 @@
  *      also reads one tuple per hop (only when the largest tuple fits a page).
  *   D'' as D (insertion order); a node of level >= 1 also has a second tuple
  *      with its upper-layer lists and their codes, on separate pages.
+ *   E  split codes: one tuple per node with its header, a 4-byte code
+ *      pointer and its lists, packed as "C cluster"; the codes apart, in
+ *      fixed-size slots on code pages, in the same node order (page by
+ *      page of lists).  Scoring e reads e's code page, expanding c reads
+ *      c's list page: the smaller the code, the fewer code pages a
+ *      neighbour list spans.
  *   fp32 in B/C layouts (one tuple with the fp32 vector) separates the
  *   layout effect from the code effect.
  *
@@ -541,6 +547,27 @@ int main(int argc, char **argv)
             layouts.push_back(std::move(L));
         }
     skip_split:
+        {
+            auto tupE = [&](std::uint32_t u) { return maxalign(kNodeHeader + 4 + nbr_bytes(u)) + kLinePointer; };
+            const std::size_t minE = maxalign(kNodeHeader + 4 + kTid * 2 * M) + kLinePointer;
+            Layout L;
+            L.name = "E split codes";
+            const std::uint32_t list_pages = pack_cluster(graph, bfs, tupE, minE, L.nbr_page);
+            std::vector<std::uint32_t> pos(n), order(n);
+            for (std::size_t k = 0; k < n; k++)
+                pos[bfs[k]] = std::uint32_t(k);
+            for (std::size_t k = 0; k < n; k++)
+                order[k] = std::uint32_t(k);
+            std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+                return L.nbr_page[a] != L.nbr_page[b] ? L.nbr_page[a] < L.nbr_page[b] : pos[a] < pos[b];
+            });
+            const std::size_t per_page = kUsable / csize;
+            L.elem_page.assign(n, 0);
+            for (std::size_t k = 0; k < n; k++)
+                L.elem_page[order[k]] = list_pages + std::uint32_t(k / per_page);
+            L.pages = list_pages + std::uint32_t((n + per_page - 1) / per_page);
+            layouts.push_back(std::move(L));
+        }
         for (const Layout &L : layouts) {
             std::snprintf(line, sizeof line, "| %s | %s | %zu | %u | %.1f | %.2f | %.1f |\n", L.name.c_str(), c.name,
                           L.name[0] == 'A' ? maxalign(72 + 8 + 4 * d) : csize, L.pages, L.bytes() / 1048576.0,
