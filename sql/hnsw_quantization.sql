@@ -97,6 +97,15 @@ EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY l2_normalize(v)::vector(16) <-> '[
 SELECT array(SELECT id FROM t ORDER BY l2_normalize(v)::vector(16) <-> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5) =
        array(SELECT id FROM t ORDER BY l2_normalize(v)::vector(16) <-> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]', id LIMIT 5)
        AS expression_same_first_rows;
+-- ALTER INDEX ... SET (quantization) takes effect at the next REINDEX: the
+-- metapage records the code an index was built with.
+CREATE INDEX t_alter ON t USING hnsw (v vector_l2_ops) WITH (quantization = 'e8');
+SELECT pg_relation_size('t_alter') AS e8_size \gset
+ALTER INDEX t_alter SET (quantization = 'sq8');
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]' LIMIT 5) s;
+REINDEX INDEX t_alter;
+SELECT pg_relation_size('t_alter') > :e8_size AS sq8_codes_are_larger;
+ALTER INDEX t_alter SET (quantization = 'e9');
 RESET enable_seqscan;
 SET hnsw.rerank_window = 0;
 SET hnsw.rerank_window = 10;
