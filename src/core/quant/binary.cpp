@@ -36,7 +36,7 @@ constexpr ByteBitCounts kByteBitCounts = build_byte_bit_counts();
 }  // namespace
 
 BinaryQuantizer::BinaryQuantizer(std::size_t dim, Metric metric, std::uint64_t seed)
-    : Quantizer(dim, metric), rotation_(dim, seed)
+    : RotatedQuantizer(dim, metric, seed)
 {
 }
 
@@ -63,30 +63,12 @@ void BinaryQuantizer::encode(const float *x, std::uint8_t *code, float *work) co
     store_rotated_header(code, fit_gain(u, c, nullptr, 0.0f, padded, norm));
 }
 
-void BinaryQuantizer::rotated_reconstruction(const std::uint8_t *code, float *u, float *) const
+void BinaryQuantizer::reconstruct_rotated(const std::uint8_t *code, float *u, float *) const
 {
     const std::uint8_t *signs = code + kRotatedHeaderBytes;
     const float gain = load_rotated_header(code).gain;
     for (std::size_t i = 0; i < rotation_.padded_dim(); i++)
         u[i] = (signs[i / 8] >> (i % 8)) & 1 ? -gain : gain;
-}
-
-void BinaryQuantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
-{
-    rotated_reconstruction(code, u, work);
-}
-
-void BinaryQuantizer::to_native(const float *x, float *u) const
-{
-    rotation_.forward_padded(x, u);
-}
-
-void BinaryQuantizer::decode(const std::uint8_t *code, float *x, float *work) const
-{
-    rotated_reconstruction(code, work, nullptr);
-    rotation_.inverse(work);
-    for (std::size_t i = 0; i < dim_; i++)
-        x[i] = work[i];
 }
 
 std::size_t BinaryQuantizer::distance_computer_bytes() const

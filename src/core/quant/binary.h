@@ -27,29 +27,20 @@
 
 namespace vecdb {
 
-class BinaryQuantizer final : public Quantizer {
+class BinaryQuantizer final : public RotatedQuantizer {
 public:
     BinaryQuantizer(std::size_t dim, Metric metric, std::uint64_t seed);
 
-    const Rotation &rotation() const { return rotation_; }
     std::size_t sign_bytes() const { return rotation_.padded_dim() / 8; }
 
     std::size_t code_size() const override;
     std::size_t work_floats() const override;
     void encode(const float *x, std::uint8_t *code, float *work) const override;
-    void decode(const std::uint8_t *code, float *x, float *work) const override;
-    std::size_t native_dim() const override { return rotation_.padded_dim(); }
-    void decode_native(const std::uint8_t *code, float *u, float *work) const override;
-    void to_native(const float *x, float *u) const override;
     std::size_t distance_computer_bytes() const override;
     DistanceComputer *distance_computer(void *memory) const override;
 
 private:
-    /// u[0, D) := the reconstruction in rotated coordinates (E8: work has
-    /// 2 D floats).
-    void rotated_reconstruction(const std::uint8_t *code, float *u, float *work) const;
-
-    Rotation rotation_;
+    void reconstruct_rotated(const std::uint8_t *code, float *u, float *work) const override;
 };
 
 class BinaryDistanceComputer final : public RotatedDistanceComputer<BinaryDistanceComputer> {

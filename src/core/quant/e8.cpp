@@ -52,7 +52,7 @@ inline float block_pair_dot(std::uint16_t a, std::uint16_t b)
 }  // namespace
 
 E8Quantizer::E8Quantizer(std::size_t dim, Metric metric, std::uint64_t seed, Mode mode)
-    : Quantizer(dim, metric), rotation_(dim, seed), mode_(mode)
+    : RotatedQuantizer(dim, metric, seed), mode_(mode)
 {
     if (mode != Mode::E8P && mode != Mode::Residual4)
         throw Error(ErrorKind::InvalidParameter, "unknown E8 quantizer mode");
@@ -118,7 +118,7 @@ void E8Quantizer::stage_codewords(const std::uint8_t *code, float *first, float 
 }
 
 // work: 2 D floats.
-void E8Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, float *work) const
+void E8Quantizer::reconstruct_rotated(const std::uint8_t *code, float *u, float *work) const
 {
     const std::size_t padded = rotation_.padded_dim();
     float *first = work, *second = work + padded;
@@ -126,24 +126,6 @@ void E8Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, flo
     const float gain = load_rotated_header(code).gain;
     for (std::size_t i = 0; i < padded; i++)
         u[i] = gain * (mode_ == Mode::E8P ? first[i] : first[i] + kStage2Inverse * second[i]);
-}
-
-void E8Quantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
-{
-    rotated_reconstruction(code, u, work);
-}
-
-void E8Quantizer::to_native(const float *x, float *u) const
-{
-    rotation_.forward_padded(x, u);
-}
-
-void E8Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
-{
-    rotated_reconstruction(code, work, work + rotation_.padded_dim());
-    rotation_.inverse(work);
-    for (std::size_t i = 0; i < dim_; i++)
-        x[i] = work[i];
 }
 
 std::size_t E8Quantizer::distance_computer_bytes() const

@@ -37,7 +37,7 @@
 
 namespace vecdb {
 
-class E8Quantizer final : public Quantizer {
+class E8Quantizer final : public RotatedQuantizer {
 public:
     enum class Mode : std::uint8_t {
         E8P = 0,        ///< 16 bits per 8 dims
@@ -55,7 +55,6 @@ public:
     E8Quantizer(std::size_t dim, Metric metric, std::uint64_t seed, Mode mode);
 
     Mode mode() const { return mode_; }
-    const Rotation &rotation() const { return rotation_; }
     std::size_t blocks() const { return rotation_.padded_dim() / 8; }
     /// Bytes of payload per 8-dim block.
     std::size_t block_bytes() const { return mode_ == Mode::E8P ? 2 : 4; }
@@ -63,10 +62,6 @@ public:
     std::size_t code_size() const override;
     std::size_t work_floats() const override;
     void encode(const float *x, std::uint8_t *code, float *work) const override;
-    void decode(const std::uint8_t *code, float *x, float *work) const override;
-    std::size_t native_dim() const override { return rotation_.padded_dim(); }
-    void decode_native(const std::uint8_t *code, float *u, float *work) const override;
-    void to_native(const float *x, float *u) const override;
     std::size_t distance_computer_bytes() const override;
     DistanceComputer *distance_computer(void *memory) const override;
 
@@ -79,11 +74,7 @@ public:
     double codeword_max() const;
 
 private:
-    /// u[0, D) := the reconstruction in rotated coordinates (E8: work has
-    /// 2 D floats).
-    void rotated_reconstruction(const std::uint8_t *code, float *u, float *work) const;
-
-    Rotation rotation_;
+    void reconstruct_rotated(const std::uint8_t *code, float *u, float *work) const override;
     Mode mode_;
 };
 

@@ -46,7 +46,7 @@ constexpr float kThreshold = 0.5f * (H4Quantizer::kLevels[0] + H4Quantizer::kLev
 }  // namespace
 
 H4Quantizer::H4Quantizer(std::size_t dim, Metric metric, std::uint64_t seed)
-    : Quantizer(dim, metric), rotation_(dim, seed)
+    : RotatedQuantizer(dim, metric, seed)
 {
 }
 
@@ -88,31 +88,13 @@ void H4Quantizer::codeword(const std::uint8_t *code, float *c) const
             c[4 * b + i] = kBlockPoints.p[payload[b]][i];
 }
 
-void H4Quantizer::rotated_reconstruction(const std::uint8_t *code, float *u, float *) const
+void H4Quantizer::reconstruct_rotated(const std::uint8_t *code, float *u, float *) const
 {
     const std::uint8_t *payload = code + kRotatedHeaderBytes;
     RotatedCodeHeader h = load_rotated_header(code);
     for (std::size_t b = 0; b < blocks(); b++)
         for (int i = 0; i < 4; i++)
             u[4 * b + i] = h.gain * kBlockPoints.p[payload[b]][i];
-}
-
-void H4Quantizer::decode_native(const std::uint8_t *code, float *u, float *work) const
-{
-    rotated_reconstruction(code, u, work);
-}
-
-void H4Quantizer::to_native(const float *x, float *u) const
-{
-    rotation_.forward_padded(x, u);
-}
-
-void H4Quantizer::decode(const std::uint8_t *code, float *x, float *work) const
-{
-    rotated_reconstruction(code, work, nullptr);
-    rotation_.inverse(work);
-    for (std::size_t i = 0; i < dim_; i++)
-        x[i] = work[i];
 }
 
 std::size_t H4Quantizer::distance_computer_bytes() const

@@ -52,6 +52,13 @@ double rotate_input(const Rotation &rotation, Metric metric, const float *x, flo
     return norm;
 }
 
+void RotatedQuantizer::decode(const std::uint8_t *code, float *x, float *work) const
+{
+    reconstruct_rotated(code, work, work + rotation_.padded_dim());
+    rotation_.inverse(work);
+    std::memcpy(x, work, sizeof(float) * dim_);
+}
+
 RotatedCodeHeader fit_gain(const float *u, const float *first, const float *second, float weight, std::size_t padded,
                            double norm)
 {

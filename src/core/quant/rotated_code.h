@@ -49,6 +49,39 @@ inline void store_rotated_header(std::uint8_t *code, const RotatedCodeHeader &h)
     std::memcpy(code + 8, &h.norm, 4);
 }
 
+/// The quantizer side E8, H4 and binary share: the rotation, and decode(),
+/// decode_native() and to_native() in terms of each one's reconstruction
+/// in rotated coordinates.
+class RotatedQuantizer : public Quantizer {
+public:
+    const Rotation &rotation() const { return rotation_; }
+
+    /// Reconstructs, rotates back and drops the padding: work has D floats
+    /// plus what reconstruct_rotated() needs after them.
+    void decode(const std::uint8_t *code, float *x, float *work) const override;
+    std::size_t native_dim() const override { return rotation_.padded_dim(); }
+    void decode_native(const std::uint8_t *code, float *u, float *work) const override
+    {
+        reconstruct_rotated(code, u, work);
+    }
+    void to_native(const float *x, float *u) const override { rotation_.forward_padded(x, u); }
+
+protected:
+    RotatedQuantizer(std::size_t dim, Metric metric, std::uint64_t seed)
+        : Quantizer(dim, metric), rotation_(dim, seed)
+    {
+    }
+    RotatedQuantizer(const RotatedQuantizer &) = default;
+    RotatedQuantizer &operator=(const RotatedQuantizer &) = default;
+    ~RotatedQuantizer() = default;
+
+    /// u[0, D) := u^ = gain * codeword, the reconstruction in rotated
+    /// coordinates; work: scratch (E8: 2 D floats).
+    virtual void reconstruct_rotated(const std::uint8_t *code, float *u, float *work) const = 0;
+
+    Rotation rotation_;
+};
+
 /// u[0, D) := R x (x / |x| under cosine, zero vector stays zero); returns the
 /// norm of the vector rotated, computed in double.
 double rotate_input(const Rotation &rotation, Metric metric, const float *x, float *u);
