@@ -36,8 +36,11 @@ void parallel_for(std::size_t n, unsigned threads, Fn fn, std::size_t chunk = 64
                 fn(i, t);
         }
     };
-    std::vector<std::thread> workers;
     const unsigned wanted = std::max(1u, std::min<unsigned>(threads, unsigned((n + chunk - 1) / chunk)));
+    // Reserved first: once a thread runs, nothing here may throw, or the
+    // vector would be destroyed holding a joinable thread (std::terminate).
+    std::vector<std::thread> workers;
+    workers.reserve(wanted);
     for (unsigned t = 1; t < wanted; t++) {
         try {
             workers.emplace_back([&run, t] {
