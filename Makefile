@@ -11,7 +11,6 @@ CORE_OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/core/*/*.c
 PG_OBJS = \
 	src/pg/guard.o \
 	src/pg/vecdb.o \
-	src/pg/quant/quantization.o \
 	src/pg/quant/quant_functions.o \
 	src/pg/types/vector.o \
 	src/pg/types/vector_io.o \

@@ -14,10 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "../src/core/quant/binary.h"
-#include "../src/core/quant/e8.h"
-#include "../src/core/quant/h4.h"
-#include "../src/core/quant/sq8.h"
+#include "../src/core/quant/quantization.h"
 #include "../src/core/simd/distance.h"
 
 namespace {
@@ -25,31 +22,23 @@ namespace {
 using namespace vecdb;
 
 constexpr std::size_t kCodes = 4096;
-constexpr std::uint64_t kSeed = 7;
 
 /// One quantizer with its data: n encoded vectors and a query.
 struct Fixture {
     std::size_t dim;
     std::vector<float> ranges;  // SQ8 only
-    alignas(8) unsigned char quantizer_memory[128];
+    alignas(8) unsigned char quantizer_memory[kQuantizerBytes];
     Quantizer *quantizer = nullptr;
     std::vector<float> vectors, query, work;
     std::vector<std::uint8_t> codes;
     std::vector<std::uint64_t> computer_memory;
     DistanceComputer *computer = nullptr;
 
-    Fixture(const std::string &name, std::size_t d) : dim(d), ranges(2 * d)
+    Fixture(const char *name, std::size_t d) : dim(d), ranges(2 * d)
     {
-        if (name == "sq8")
-            quantizer = new (quantizer_memory) SQ8Quantizer(d, Metric::L2, ranges.data());
-        else if (name == "e8")
-            quantizer = new (quantizer_memory) E8Quantizer(d, Metric::L2, kSeed, E8Quantizer::Mode::E8P);
-        else if (name == "e8_4bit")
-            quantizer = new (quantizer_memory) E8Quantizer(d, Metric::L2, kSeed, E8Quantizer::Mode::Residual4);
-        else if (name == "h4")
-            quantizer = new (quantizer_memory) H4Quantizer(d, Metric::L2, kSeed);
-        else
-            quantizer = new (quantizer_memory) BinaryQuantizer(d, Metric::L2, kSeed);
+        Quantization q = Quantization::SQ8;
+        parse_quantization(name, &q);
+        quantizer = make_quantizer(q, Metric::L2, d, kDefaultRotationSeed, ranges.data(), quantizer_memory);
         std::mt19937 rng(42);
         std::normal_distribution<float> normal;
         vectors.resize(kCodes * d);

@@ -1,18 +1,20 @@
 /*
  * quantization.cpp -- names and construction of the codes an index stores
- * (quantization.h).  No PostgreSQL header: the mapping is plain C++.
+ * (quantization.h).
  */
 #include "quantization.h"
 
 #include <cstring>
 #include <new>
 
-#include "../../core/quant/binary.h"
-#include "../../core/quant/e8.h"
-#include "../../core/quant/h4.h"
-#include "../../core/quant/sq8.h"
+#include "binary.h"
+#include "e8.h"
+#include "h4.h"
+#include "sq8.h"
 
-namespace vecdb::pg {
+#include "../core_only.h"
+
+namespace vecdb {
 
 namespace {
 
@@ -32,7 +34,7 @@ static_assert(sizeof(SQ8Quantizer) <= kQuantizerBytes && sizeof(E8Quantizer) <= 
 
 }  // namespace
 
-const char *QuantizationName(Quantization q)
+const char *quantization_name(Quantization q)
 {
     for (const NamedQuantization &n : kNames)
         if (n.q == q)
@@ -40,7 +42,7 @@ const char *QuantizationName(Quantization q)
     return "unknown";
 }
 
-bool ParseQuantization(const char *name, Quantization *q)
+bool parse_quantization(const char *name, Quantization *q)
 {
     for (const NamedQuantization &n : kNames)
         if (std::strcmp(n.name, name) == 0) {
@@ -50,9 +52,9 @@ bool ParseQuantization(const char *name, Quantization *q)
     return false;
 }
 
-const char *QuantizationNames() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\" and \"binary\""; }
+const char *quantization_names() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\" and \"binary\""; }
 
-vecdb::Quantizer *MakeQuantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
+vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
                                 void *memory)
 {
     switch (q) {
@@ -72,12 +74,12 @@ vecdb::Quantizer *MakeQuantizer(Quantization q, Metric metric, std::size_t dims,
     return nullptr;
 }
 
-std::size_t QuantizedCodeSize(Quantization q, std::size_t dims)
+std::size_t quantized_code_size(Quantization q, std::size_t dims)
 {
     if (q == Quantization::None)
         return dims * sizeof(float);
     alignas(8) unsigned char memory[kQuantizerBytes];
-    return MakeQuantizer(q, Metric::L2, dims, kDefaultRotationSeed, nullptr, memory)->code_size();
+    return make_quantizer(q, Metric::L2, dims, kDefaultRotationSeed, nullptr, memory)->code_size();
 }
 
-}  // namespace vecdb::pg
+}  // namespace vecdb

@@ -19,10 +19,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../../core/metric.h"
-#include "../../core/quant/quantizer.h"
+#include "../metric.h"
+#include "quantizer.h"
 
-namespace vecdb::pg {
+namespace vecdb {
 
 enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4 = 4, Binary = 5 };
 
@@ -31,15 +31,15 @@ enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4
 inline constexpr std::uint64_t kDefaultRotationSeed = 0x76656364625f7238ull;
 
 /* The user-facing name of q ("none", "sq8", "e8", ...). */
-const char *QuantizationName(Quantization q);
+const char *quantization_name(Quantization q);
 /* Parses a name; false when it names no quantization. */
-bool ParseQuantization(const char *name, Quantization *q);
+bool parse_quantization(const char *name, Quantization *q);
 /* "\"none\", \"sq8\", ..." for error details. */
-const char *QuantizationNames();
+const char *quantization_names();
 
 /* Codes whose bounds are too loose for the executor's recheck: an index scan
  * re-ranks their candidates on the heap rows itself (hnsw_scan.cpp). */
-inline bool IsCoarse(Quantization q) { return q != Quantization::None && q != Quantization::SQ8; }
+inline bool is_coarse(Quantization q) { return q != Quantization::None && q != Quantization::SQ8; }
 
 /* Room for any quantizer object (they are trivially destructible). */
 inline constexpr std::size_t kQuantizerBytes = 96;
@@ -47,10 +47,10 @@ inline constexpr std::size_t kQuantizerBytes = 96;
 /* Constructs q's quantizer in `memory` (kQuantizerBytes, 8-byte aligned);
  * null for None.  SQ8 reads its ranges from `ranges` (2 dims floats; may be
  * null until used).  Throws vecdb::Error for an unsupported metric (L1). */
-vecdb::Quantizer *MakeQuantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
+vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
                                 void *memory);
 
 /* Bytes of q's code for a dims-dimensional vector. */
-std::size_t QuantizedCodeSize(Quantization q, std::size_t dims);
+std::size_t quantized_code_size(Quantization q, std::size_t dims);
 
-}  // namespace vecdb::pg
+}  // namespace vecdb

@@ -36,8 +36,8 @@
 #include <cstdint>
 
 #include "../../core/metric.h"
+#include "../../core/quant/quantization.h"
 #include "../guard.h"
-#include "../quant/quantization.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -73,8 +73,8 @@ extern "C" {
 
 namespace vecdb::pg::hnsw {
 
-/* The code stored in each element (reloption quantization; ../quant). */
-using vecdb::pg::Quantization;
+/* The code stored in each element (reloption quantization). */
+using vecdb::Quantization;
 
 /* The distance an opclass orders by (src/core/metric.h), stored in the
  * metapage as its uint8 value. */
@@ -220,14 +220,13 @@ void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 /* --- hnsw_codec.cpp --------------------------------------------------------- */
 
 struct Codec; /* opaque: scoring state for one query or one build */
-Size CodeSize(Quantization q, Metric metric, uint32 dims);
 Size AuxBytes(Quantization q, uint32 dims);
 /* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
 void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux);
 /* A codec in the current memory context for the index's parameters. */
 Codec *MakeCodec(const IndexInfoCache *info);
 void Encode(Codec *codec, const float *vector, uint8 *code);
-/* Encode() of vectors[0 .. n) into codes (CodeSize() bytes each) on up to
+/* Encode() of vectors[0 .. n) into codes (meta.code_size bytes each) on up to
  * `threads` threads, the caller's included (index builds). */
 void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
 /* Makes `query` (as given) the one codes are scored against. */

@@ -73,7 +73,7 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
     meta->ef_construction = uint16(ef_construction);
     meta->metric = uint8(MetricOf(index));
     meta->quantization = uint8(q);
-    meta->code_size = uint32(CodeSize(q, Metric(meta->metric), dims));
+    meta->code_size = uint32(quantized_code_size(q, dims));
     meta->aux_bytes = uint32(AuxBytes(q, dims));
     const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
     meta->aux_pages = uint32((meta->aux_bytes + per_page - 1) / per_page);
@@ -89,14 +89,14 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
         /* The largest dimension whose level-0 element fits a page. */
         uint32 most = 0;
         for (uint32 d = 1; d <= VECTOR_MAX_DIM; d++) {
-            if (MaxLevelForPage(ElementLayout{meta->m, uint32(CodeSize(q, Metric(meta->metric), d))}) < 0)
+            if (MaxLevelForPage(ElementLayout{meta->m, uint32(quantized_code_size(q, d))}) < 0)
                 break;
             most = d;
         }
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
                                "quantization '%s'",
-                               most, m, QuantizationName(q)),
+                               most, m, quantization_name(q)),
                         errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
     }
 }
@@ -124,9 +124,8 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     const Quantization q = QuantizationOf(index);
     FillMeta(index, q, m, ef_construction, uint32(typmod), meta);
     *has_fallback = false;
-    if (q == Quantization::SQ8 &&
-        MaxLevelForPage(ElementLayout{uint32(m), uint32(CodeSize(Quantization::None, Metric(meta->metric),
-                                                                 uint32(typmod)))}) >= 4) {
+    const uint32 fp32_code = uint32(quantized_code_size(Quantization::None, uint32(typmod)));
+    if (q == Quantization::SQ8 && MaxLevelForPage(ElementLayout{uint32(m), fp32_code}) >= 4) {
         FillMeta(index, Quantization::None, m, ef_construction, uint32(typmod), fallback);
         *has_fallback = true;
         /* Levels are drawn before the build knows which codes it stores. */

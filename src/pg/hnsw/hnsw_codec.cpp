@@ -7,7 +7,7 @@
  *   'sq8'   src/core/quant/sq8.h: 8 bits a dimension plus a 12-byte header,
  *           with ranges learned at build and kept in the aux pages.
  *   'e8', 'e8_4bit', 'h4', 'binary'  the rotated codes of src/core/quant
- *           (../quant/quantization.h), rotated with the metapage's seed.
+ *           (src/core/quant/quantization.h), rotated with the metapage's seed.
  *
  * Two values per code.  The distance (CodeDistance) ranks candidates in
  * the graph search (squared for L2: monotone in the operator's value, and
@@ -52,8 +52,6 @@ struct Codec {
     double rounding; /* subtracted from bounds computed on fp32 copies */
 };
 
-Size CodeSize(Quantization q, Metric, uint32 dims) { return QuantizedCodeSize(q, dims); }
-
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
 
 void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux)
@@ -71,7 +69,7 @@ void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors
         return;
     }
     alignas(8) char memory[kQuantizerBytes];
-    vecdb::Quantizer *quantizer = MakeQuantizer(q, metric, dims, 0, aux, memory);
+    vecdb::Quantizer *quantizer = make_quantizer(q, metric, dims, 0, aux, memory);
     float *work = static_cast<float *>(palloc(sizeof(float) * quantizer->work_floats()));
     quantizer->train(n, vectors, work);
     pfree(work);
@@ -85,7 +83,7 @@ Codec *MakeCodec(const IndexInfoCache *info)
     codec->dims = info->meta.dims;
     codec->kernels = &vecdb::distance_kernels();
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
-    codec->quantizer = MakeQuantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
+    codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
                                      info->aux, palloc(kQuantizerBytes));
     if (codec->quantizer != nullptr) {
         codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->quantizer->work_floats(), Size(1))));
@@ -106,12 +104,13 @@ void Encode(Codec *codec, const float *vector, uint8 *code)
 
 void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads)
 {
-    const Size code_size = QuantizedCodeSize(codec->quantization, codec->dims);
     if (codec->quantizer == nullptr) {
+        const Size code_size = sizeof(float) * codec->dims;
         for (uint32 i = 0; i < n; i++)
             memcpy(codes + i * code_size, vectors[i], code_size);
         return;
     }
+    const Size code_size = codec->quantizer->code_size();
     const Size floats = Max(codec->quantizer->work_floats(), Size(1));
     float *work = static_cast<float *>(palloc(sizeof(float) * floats * threads));
     const vecdb::Quantizer *quantizer = codec->quantizer;

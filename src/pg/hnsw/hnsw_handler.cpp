@@ -40,11 +40,11 @@ const struct config_enum_entry kIterativeScanOptions[] = {
 void ValidateQuantization(const char *value)
 {
     Quantization q;
-    if (value == nullptr || strcmp(value, "") == 0 || ParseQuantization(value, &q))
+    if (value == nullptr || strcmp(value, "") == 0 || parse_quantization(value, &q))
         return;
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("invalid value for hnsw option \"quantization\": \"%s\"", value),
-                    errdetail("Valid values are %s.", QuantizationNames())));
+                    errdetail("Valid values are %s.", quantization_names())));
 }
 
 /* Names for pg_stat_progress_create_index.phase (build subphases). */
@@ -156,7 +156,7 @@ Quantization QuantizationOf(Relation index)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
     const bool l1 = MetricOf(index) == Metric::L1;
     Quantization q;
-    if (!ParseQuantization(value, &q))
+    if (!parse_quantization(value, &q))
         return l1 ? Quantization::None : Quantization::SQ8;
     if (l1 && q != Quantization::None)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -173,8 +173,9 @@ void DefineGucs()
     add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the candidate list while building",
                       HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION,
                       AccessExclusiveLock);
-    add_string_reloption(hnsw_relopt_kind, "quantization", "Code stored per element: none, sq8, e8, e8_4bit, h4 or binary", "",
-                         ValidateQuantization, AccessExclusiveLock);
+    add_string_reloption(hnsw_relopt_kind, "quantization",
+                         "Code stored per element: none, sq8, e8, e8_4bit, h4 or binary", "", ValidateQuantization,
+                         AccessExclusiveLock);
 
     DefineCustomIntVariable("hnsw.ef_search", "Size of the candidate list of an hnsw scan (its first batch).",
                             "Larger finds more of the true nearest neighbours, more slowly.", &ef_search,

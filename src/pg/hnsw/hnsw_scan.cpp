@@ -144,7 +144,7 @@ void PushReady(ScanState *st, const ReturnItem &item) { Push(&st->ready, &st->re
 void PushRanked(Reranker *r, const ReturnItem &item) { Push(&r->ranked, &r->ranked_count, &r->ranked_capacity, item); }
 
 /* Sets up re-ranking for the ORDER BY key `orderby` (in the scan's context). */
-Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby)
+Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby, Metric metric)
 {
     auto *r = static_cast<Reranker *>(palloc0(sizeof(Reranker)));
     r->fetch = table_index_fetch_begin(scan->heapRelation);
@@ -157,7 +157,7 @@ Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby)
     r->collation = orderby.sk_collation;
     r->query = orderby.sk_argument;
     r->exact_limit = get_float8_infinity();
-    r->l2 = MetricOf(scan->indexRelation) == Metric::L2;
+    r->l2 = metric == Metric::L2;
     return r;
 }
 
@@ -384,9 +384,9 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
                             errmsg("different vector dimensions %u and %d", dims, q->dim)));
         memcpy(st->query, q->x, sizeof(float) * dims);
         st->query_null = false;
-        if (IsCoarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
+        if (is_coarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
             Orderable(Metric(st->info->meta.metric), st->query, dims))
-            st->rerank = MakeReranker(scan, orderbys[0]);
+            st->rerank = MakeReranker(scan, orderbys[0], Metric(st->info->meta.metric));
     }
     MemoryContextSwitchTo(old);
 }

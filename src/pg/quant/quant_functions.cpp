@@ -15,7 +15,7 @@
 #include <cstring>
 
 #include "../types/vector.h"
-#include "quantization.h"
+#include "../../core/quant/quantization.h"
 
 extern "C" {
 #include "utils/builtins.h"
@@ -23,15 +23,15 @@ extern "C" {
 
 namespace {
 
-using vecdb::pg::Quantization;
+using vecdb::Quantization;
 
 Quantization QuantizationArg(FunctionCallInfo fcinfo)
 {
     const char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     Quantization q;
-    if (!vecdb::pg::ParseQuantization(name, &q))
+    if (!vecdb::parse_quantization(name, &q))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown quantization \"%s\"", name),
-                        errdetail("Valid values are %s.", vecdb::pg::QuantizationNames())));
+                        errdetail("Valid values are %s.", vecdb::quantization_names())));
     return q;
 }
 
@@ -52,9 +52,9 @@ void RoundTrip(Quantization q, const Vector *v, float *out)
             ranges[dims + i] = std::max((*hi - *lo) / 255.0f, FLT_MIN);
         }
     }
-    alignas(8) char memory[vecdb::pg::kQuantizerBytes];
+    alignas(8) char memory[vecdb::kQuantizerBytes];
     vecdb::Quantizer *quantizer =
-        vecdb::pg::MakeQuantizer(q, vecdb::Metric::L2, dims, vecdb::pg::kDefaultRotationSeed, ranges, memory);
+        vecdb::make_quantizer(q, vecdb::Metric::L2, dims, vecdb::kDefaultRotationSeed, ranges, memory);
     auto *code = static_cast<uint8 *>(palloc(quantizer->code_size()));
     auto *work = static_cast<float *>(palloc(sizeof(float) * std::max<std::size_t>(quantizer->work_floats(), 1)));
     quantizer->encode(v->x, code, work);
@@ -102,5 +102,5 @@ VECDB_FUNCTION(vecdb_quantization_bits)
     if (dims < 1 || dims > VECTOR_MAX_DIM)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("dimensions must be between 1 and %d", VECTOR_MAX_DIM)));
-    PG_RETURN_FLOAT8(8.0 * double(vecdb::pg::QuantizedCodeSize(q, std::size_t(dims))) / dims);
+    PG_RETURN_FLOAT8(8.0 * double(vecdb::quantized_code_size(q, std::size_t(dims))) / dims);
 }
