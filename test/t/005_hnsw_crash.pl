@@ -9,7 +9,7 @@
 # which:
 #
 #  (a) a scan that runs to exhaustion returns every committed row once,
-#      through both indexes (sq8 and h4 codes), and at least 99.9% of the
+#      through both indexes (sq8 and e8_4bit codes), and at least 99.9% of the
 #      rows are found as their own nearest neighbour (distinct vectors, at
 #      hnsw.ef_search = 100: approximate search can, rarely, miss one);
 #  (b) recall@10 against brute force is >= 0.95;
@@ -54,7 +54,7 @@ create_data(
 	CREATE TABLE items (id int PRIMARY KEY, v vector(32) NOT NULL);
 	INSERT INTO items SELECT i, point(i, 32) FROM generate_series(1, 2000) i;
 	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
-	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'h4');
+	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'e8_4bit');
 });
 
 # One row per transaction, ids in order: the committed rows are always
