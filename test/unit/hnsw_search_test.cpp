@@ -7,6 +7,7 @@
  * through a reader with sparse 6-byte ids and a hashed visited set.
  */
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <set>
 #include <type_traits>
@@ -290,6 +291,27 @@ TEST(NeighborSelectTest, KeepPrunedDoesNotRefillWithCopies)
     std::vector<Node> C{{1.0f, 0}, {1.0f, 1}, {2.0f, 2}};
     std::vector<Node> R(3), Wd(3);
     std::size_t n = select_neighbors_heuristic(C.data(), C.size(), 3, line, true, R.data(), Wd.data());
+    ASSERT_EQ(n, 2u);
+    EXPECT_EQ(R[0].id, 0u);
+    EXPECT_EQ(R[1].id, 2u);
+}
+
+TEST(NeighborSelectTest, KeepPrunedTellsCopiesFromLongerVectorsUnderInnerProduct)
+{
+    // Negative inner product in the plane, q = (1, 0): distance(x, x) =
+    // -|x|^2 is no minimum.  Kept: r = (1, 0.5) (id 0).  Pruned by r: its
+    // copy (id 1) and e = (0.9, 1.2) (id 2), longer and along r (distance(e,
+    // r) = -1.5 <= distance(r, r) = -1.25), which the refill must take.
+    struct NegativeDot {
+        std::vector<std::array<float, 2>> x;
+        float operator()(std::uint32_t a, std::uint32_t b) const
+        {
+            return -(x[a][0] * x[b][0] + x[a][1] * x[b][1]);
+        }
+    } dot{{{1.0f, 0.5f}, {1.0f, 0.5f}, {0.9f, 1.2f}}};
+    std::vector<Node> C{{-1.0f, 0}, {-1.0f, 1}, {-0.9f, 2}};
+    std::vector<Node> R(3), Wd(3);
+    std::size_t n = select_neighbors_heuristic(C.data(), C.size(), 3, dot, true, R.data(), Wd.data());
     ASSERT_EQ(n, 2u);
     EXPECT_EQ(R[0].id, 0u);
     EXPECT_EQ(R[1].id, 2u);

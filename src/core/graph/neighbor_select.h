@@ -35,10 +35,13 @@ std::size_t select_neighbors_simple(const ScoredId<Id> *C, std::size_t n, std::s
 /// already kept (distance(e, q) < distance(e, r) for all r in R), so the
 /// kept neighbours point in different directions.  With keep_pruned
 /// (keepPrunedConnections) the discarded ones then fill R up to M, nearest
-/// first -- except copies of a kept neighbour (as near to r as r itself:
-/// distance(e, r) <= distance(r, r)), which would spend a link on nothing
-/// new (GloVe-100 index, 5% of the rows inserted again as copies: recall@10
-/// 0.943 refilling copies, 0.981 not).
+/// first -- except copies of a kept neighbour (as near to r as r and e are
+/// to themselves: distance(e, r) <= min(distance(r, r), distance(e, e))),
+/// which would spend a link on nothing new (GloVe-100 index, 5% of the rows
+/// inserted again as copies: recall@10 0.943 refilling copies, 0.981 not).
+/// Both self-distances are needed for inner product, where distance(x, x)
+/// = -|x|^2 is not a minimum: by Cauchy-Schwarz only e = r meets both, while
+/// the test against r alone caught every longer e pointing along r.
 ///
 /// C[0 .. n) sorted nearest first, distances to q.  pair_distance(a, b)
 /// gives the distance between two candidate ids.  R: M entries, must not
@@ -59,7 +62,8 @@ std::size_t select_neighbors_heuristic(const ScoredId<Id> *C, std::size_t n, std
             const auto d = pair_distance(e.id, R[j].id);
             if (!(e.distance < d)) {
                 good = false;
-                copy = keep_pruned && !(d > pair_distance(R[j].id, R[j].id));
+                copy = keep_pruned && !(d > pair_distance(R[j].id, R[j].id)) &&
+                       !(d > pair_distance(e.id, e.id));
                 break;
             }
         }
