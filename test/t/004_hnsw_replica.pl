@@ -95,9 +95,15 @@ $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM items'), $count, 'the standby has every row');
 
-for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ], [ 'items_ip', '<#>' ])
+# The inner-product graph is searched wider: on this data its recall@10 at
+# the default ef_search (40) ranged 0.937..1 over runs (the graph the build's
+# threads and autovacuum leave differs from run to run; one cluster's query
+# can lose most of its list), at 100 it was >= 0.9967 in 25 runs.  What is
+# checked here is that the standby's graph is the primary's and works.
+for my $case ([ 'items_l2', '<->', '' ], [ 'items_cos', '<=>', '' ],
+	[ 'items_ip', '<#>', 'SET hnsw.ef_search = 100;' ])
 {
-	my ($index, $op) = @$case;
+	my ($index, $op, $set) = @$case;
 	for my $node ($primary, $standby)
 	{
 		like(
@@ -105,8 +111,8 @@ for my $case ([ 'items_l2', '<->' ], [ 'items_cos', '<=>' ], [ 'items_ip', '<#>'
 			qr/Index Scan using $index on items/,
 			$node->name . ": ORDER BY v $op q uses $index");
 	}
-	my $on_primary = knn_lists($primary, $op);
-	my $on_standby = knn_lists($standby, $op);
+	my $on_primary = knn_lists($primary, $op, set => $set);
+	my $on_standby = knn_lists($standby, $op, set => $set);
 	is(scalar(() = $on_primary =~ /^\d+: (?:\d+,){9}\d+$/mg), 30,
 		"$index: 30 queries with 10 rows each on the primary");
 	is($on_standby, $on_primary, "$index: the standby returns the primary's lists");

@@ -123,15 +123,16 @@ sub knn_stats
 
 # The top-10 lists of every query of queries ("qid: id,id,...", a line
 # each) on $a{table} (default items), through the index, or, with
-# $a{exact}, exact (sequential scan and sort).
+# $a{exact}, exact (sequential scan and sort); $a{set}: settings run first.
 sub knn_lists
 {
 	my ($node, $op, %a) = @_;
 	my $table = $a{table} // 'items';
 	my $set =
-	  $a{exact}
-	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
-	  : 'SET enable_seqscan = off;';
+	  ($a{set} // '')
+	  . ($a{exact}
+		? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
+		: 'SET enable_seqscan = off;');
 	return $node->safe_psql(
 		'postgres', qq{
 		$set
