@@ -153,8 +153,8 @@ struct ElementLayout {
     uint32 max_links(int lc) const { return lc == 0 ? 2 * m : m; }
     /* The code right after the header: scoring a node reads two or three
      * adjacent cache lines, its lists only when it is expanded. */
-    static uint32 code_offset(int) { return sizeof(ElementHeader); }
-    uint32 counts_offset() const { return sizeof(ElementHeader) + code_size; }
+    static constexpr uint32 code_offset() { return sizeof(ElementHeader); }
+    uint32 counts_offset() const { return code_offset() + code_size; }
     uint32 slots_offset(int level) const { return (counts_offset() + level + 1 + 3) & ~3u; }
     uint32 layer_offset(int level, int lc) const
     {
@@ -176,7 +176,7 @@ struct ElementView {
     {
         return reinterpret_cast<const Slot *>(base + layout->layer_offset(level(), lc));
     }
-    const uint8 *code() const { return reinterpret_cast<const uint8 *>(base + layout->code_offset(level())); }
+    const uint8 *code() const { return reinterpret_cast<const uint8 *>(base + ElementLayout::code_offset()); }
 };
 
 /* What every backend caches per index (rd_amcache): the metapage's fixed

@@ -28,12 +28,12 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "commands/progress.h"
-#include "utils/timestamp.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/buffile.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 }
 
 #include "../types/vector.h"
@@ -353,8 +353,8 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
         uint8 *counts = reinterpret_cast<uint8 *>(tuple + layout.counts_offset());
         for (int lc = 0; lc <= level; lc++) {
             const uint32 *l = graph.links(i, lc);
-            for (uint32 j = 0; j < l[0]; j++)
-                links[j] = ids[l[1 + j]];
+            for (uint32 k = 0; k < l[0]; k++)
+                links[k] = ids[l[1 + k]];
             counts[lc] = uint8(l[0]);
             IdsToSlots(links, l[0], reinterpret_cast<Slot *>(tuple + layout.layer_offset(level, lc)));
         }

@@ -153,6 +153,7 @@ bool Orderable(Metric metric, const float *x, uint32 dims)
             return true;
     return false;
 }
+
 void SetQuery(Codec *codec, const float *query)
 {
     vecdb::hnsw::prepare_vector(codec->metric, query, codec->query, codec->dims);

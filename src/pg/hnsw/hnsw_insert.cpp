@@ -285,7 +285,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         UnlockReleaseBuffer(buffer);
         return;
     }
-    /* Full: copy the list and the base's code, decide unlocked. */
+    /* Full: copy the list, decide unlocked. */
     const uint32 total = count + n_added;
     NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * total));
     Slot *old_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));

@@ -144,7 +144,7 @@ void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, c
     header->kind = HNSW_ELEMENT_KIND;
     header->level = uint8(level);
     ItemPointerCopy(heap_tid, &header->heap_tid);
-    memcpy(out + layout.code_offset(level), code, layout.code_size);
+    memcpy(out + ElementLayout::code_offset(), code, layout.code_size);
 }
 
 /* Slots keep 8 bits of offset: every element tuple takes at least 40 bytes

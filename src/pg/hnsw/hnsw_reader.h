@@ -122,10 +122,8 @@ public:
         order_ = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * max_degree()));
         blocks_ = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * max_degree()));
         buffers_ = static_cast<Buffer *>(palloc(sizeof(Buffer) * max_degree()));
-        /* Scoring reads the header and the code (where a level-0 element,
-         * most of them, keeps it). */
-        code_offset_ = layout_->code_offset(0);
-        code_end_ = code_offset_ + std::min<std::uint32_t>(layout_->code_size, 1024);
+        /* Scoring reads the header and the code right after it. */
+        code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
 
     std::size_t max_degree() const { return 2 * layout_->m; }
@@ -175,7 +173,7 @@ public:
             const char *page = BufferGetPage(buffers_[p]);
             const char *tuple = page + ItemIdGetOffset(PageGetItemId(page, NodeOffset(id)));
             __builtin_prefetch(tuple);
-            for (std::uint32_t off = code_offset_; off < code_end_; off += 64)
+            for (std::uint32_t off = ElementLayout::code_offset(); off < code_end_; off += 64)
                 __builtin_prefetch(tuple + off);
         }
         for (std::size_t j = 0, p = 0; p < pages; p++) {
@@ -276,7 +274,6 @@ private:
     std::uint32_t *order_;
     BlockNumber *blocks_;
     Buffer *buffers_;
-    std::uint32_t code_offset_;
     std::uint32_t code_end_;
     std::uint64_t buffer_accesses_;
 };

@@ -276,11 +276,11 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         return st->ready_count > 0 || (st->rerank != nullptr && st->rerank->ranked_count > 0);
     }
     st->batches++;
-    const bool first = iterative_scan == kScanOff || st->batches == 1;
     if (st->rerank != nullptr) {
         RerankBatch(scan, st, n);
         return true;
     }
+    const bool first = iterative_scan == kScanOff || st->batches == 1;
     const auto *batch = st->graph_scan.batch();
     uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
