@@ -49,7 +49,7 @@ void BinaryQuantizer::encode(const float *x, std::uint8_t *code, float *work) co
 {
     const std::size_t padded = rotation_.padded_dim();
     float *u = work, *c = work + padded;
-    double norm = rotate_input(rotation_, metric_, x, u);
+    const RotatedInput input = rotate_input(rotation_, metric_, x, u);
     std::uint8_t *signs = code + kRotatedHeaderBytes;
     for (std::size_t j = 0; j < sign_bytes(); j++) {
         unsigned byte = 0;
@@ -60,7 +60,7 @@ void BinaryQuantizer::encode(const float *x, std::uint8_t *code, float *work) co
         }
         signs[j] = static_cast<std::uint8_t>(byte);
     }
-    store_rotated_header(code, fit_gain(u, c, nullptr, 0.0f, padded, norm));
+    store_rotated_header(code, fit_gain(u, c, nullptr, 0.0f, padded, input));
 }
 
 void BinaryQuantizer::reconstruct_rotated(const std::uint8_t *code, float *u, float *) const

@@ -40,7 +40,10 @@ double ls_recon_norm2_low(double norm, double r, double rot_eps)
 
 double ip_error_unit(double c_max, double q_l1, std::size_t dims_rotated)
 {
-    return 2.0 * (static_cast<double>(dims_rotated) + 16.0) * kUnit * c_max * q_l1;
+    // Relative rounding, plus 2^-150 for each of the 2 (D + 16) operations
+    // whose result may be subnormal (gradual underflow errs absolutely).
+    const double operations = 2.0 * (static_cast<double>(dims_rotated) + 16.0);
+    return operations * (kUnit * c_max * q_l1 + 0x1p-150);
 }
 
 float round_down(double v)
@@ -59,7 +62,9 @@ float round_up(double v)
     return f;
 }
 
-float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+namespace {
+
+float finite_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
 {
     const double operator_rel = 2.0 * (query.dims + 4.0) * kUnit;
     switch (query.metric) {
@@ -97,6 +102,18 @@ float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &co
         break;
     }
     return 0.0f;
+}
+
+}  // namespace
+
+float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    if (std::isfinite(code.r) && std::isfinite(code.norm) && std::isfinite(code.ip)) {
+        float bound = finite_lower_bound(query, code);
+        if (!std::isnan(bound))
+            return bound;
+    }
+    return query.metric == Metric::InnerProduct ? -INFINITY : 0.0f;
 }
 
 }  // namespace vecdb

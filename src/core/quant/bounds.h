@@ -39,6 +39,8 @@ struct QueryBounds {
     double qnorm;        ///< |q| of the query as encoded (normalized under cosine)
     double q2;           ///< |q~|^2: the squared norm of the rotated float query
     double ip_err_unit;  ///< bound on the scan's rounding of <q~, c> per unit gain
+    double ip_scale;     ///< the scan's float inner products times this are in the operator's units
+                         ///< (1 unless the query was rescaled: kCodeNormMin, quantizer.h)
     bool zero_query;     ///< q = 0 under cosine: the operator returns NaN
 };
 
@@ -55,11 +57,14 @@ struct CodeBoundInputs {
 /// (u^ orthogonal to u - u^, up to the rounding of the stored gain).
 double ls_recon_norm2_low(double norm, double r, double rot_eps);
 
-/// The guaranteed lower bound for the metric of `query`.
+/// The guaranteed lower bound for the metric of `query`.  A code that bounds
+/// nothing (r = +inf: outside kCodeNormMin .. kCodeNormMax) gets the least
+/// value the operator can take: 0, or -inf for inner product.
 float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
 
 /// bound on |c_i| over a codeword -> QueryBounds::ip_err_unit for a query
-/// whose rotated form has 1-norm q_l1 over `dims_rotated` coordinates.
+/// whose rotated form has 1-norm q_l1 over `dims_rotated` coordinates
+/// (products that fall below float's normal range are covered too).
 double ip_error_unit(double c_max, double q_l1, std::size_t dims_rotated);
 
 /// The largest float <= v.

@@ -72,7 +72,7 @@ void E8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
 {
     const std::size_t padded = rotation_.padded_dim();
     float *u = work, *first = work + padded, *second = work + 2 * padded;
-    double norm = rotate_input(rotation_, metric_, x, u);
+    const RotatedInput input = rotate_input(rotation_, metric_, x, u);
 
     double uu = 0.0;
     for (std::size_t i = 0; i < padded; i++)
@@ -101,7 +101,7 @@ void E8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
         store_u16(payload + 4 * b + 2, e8p_encode_block(residual));
     }
     stage_codewords(code, first, second);
-    store_rotated_header(code, fit_gain(u, first, mode_ == Mode::E8P ? nullptr : second, kStage2Inverse, padded, norm));
+    store_rotated_header(code, fit_gain(u, first, mode_ == Mode::E8P ? nullptr : second, kStage2Inverse, padded, input));
 }
 
 void E8Quantizer::stage_codewords(const std::uint8_t *code, float *first, float *second) const

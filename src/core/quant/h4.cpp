@@ -61,7 +61,7 @@ void H4Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
 {
     const std::size_t padded = rotation_.padded_dim();
     float *u = work, *c = work + padded;
-    double norm = rotate_input(rotation_, metric_, x, u);
+    const RotatedInput input = rotate_input(rotation_, metric_, x, u);
 
     double uu = 0.0;
     for (std::size_t i = 0; i < padded; i++)
@@ -77,7 +77,7 @@ void H4Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
         payload[b] = static_cast<std::uint8_t>(vertex | (g >= threshold ? 0x80 : 0));
     }
     codeword(code, c);
-    store_rotated_header(code, fit_gain(u, c, nullptr, 0.0f, padded, norm));
+    store_rotated_header(code, fit_gain(u, c, nullptr, 0.0f, padded, input));
 }
 
 void H4Quantizer::codeword(const std::uint8_t *code, float *c) const

@@ -36,6 +36,7 @@
  */
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -159,6 +160,30 @@ inline float distance_from_ip(Metric metric, double norm2_a, double norm2_b, dou
         break;
     }
     return 0.0f;
+}
+
+/// The magnitudes codes describe faithfully.  A rotated code's float sums
+/// (the rotation of x, a query's dot with a codeword) reach at most 2^9
+/// times the vector's norm (16,384 rotated dimensions, codeword entries up
+/// to 4), and its stored gain and norm stay normal floats, for norms in
+/// [2^-110, 2^110]; SQ8 keeps the sum of its query's terms there.  A stored
+/// vector whose norm is outside (L2 and inner product; cosine normalizes
+/// first) is encoded as its rescaling by a power of two into the range,
+/// with r = +inf: its estimate ranks it as that vector, its bound says
+/// nothing, and re-ranking or the executor's recheck computes its exact
+/// distance.  A query outside is rescaled the same way, and the scale is
+/// folded back into every inner product in double, so its estimates and
+/// bounds stay in the operator's units.
+constexpr double kCodeNormMin = 0x1p-110;
+constexpr double kCodeNormMax = 0x1p110;
+
+/// The power of two s that brings `norm` into [kCodeNormMin, kCodeNormMax]
+/// (norm * s in [1, 2)); 1 when it is there already, or is 0.
+inline double code_range_scale(double norm)
+{
+    if (!(norm > 0.0) || (norm >= kCodeNormMin && norm <= kCodeNormMax))
+        return 1.0;
+    return std::ldexp(1.0, -std::ilogb(norm));
 }
 
 /// Rounds n up to a multiple of 8 (offsets inside distance-computer memory).

@@ -82,19 +82,28 @@ protected:
     Rotation rotation_;
 };
 
-/// u[0, D) := R x (x / |x| under cosine, zero vector stays zero); returns the
-/// norm of the vector rotated, computed in double.
-double rotate_input(const Rotation &rotation, Metric metric, const float *x, float *u);
+/// What rotate_input() rotated.
+struct RotatedInput {
+    double norm;    ///< its norm, computed in double
+    bool rescaled;  ///< x's norm was outside kCodeNormMin .. kCodeNormMax (quantizer.h):
+                    ///< x was rescaled into that range, and its code bounds nothing
+};
+
+/// u[0, D) := R x (x / |x| under cosine, zero vector stays zero; rescaled
+/// when its norm is outside the range codes describe).
+RotatedInput rotate_input(const Rotation &rotation, Metric metric, const float *x, float *u);
 
 /// The header for the codeword c = first + weight * second (second may be
 /// null; the sum is taken in double, as the real number the scan's two dots
 /// add up to) chosen for u[0, D): alpha = <u, c> / |c|^2 rounded to float,
-/// r = |u - alpha c| rounded up.
+/// r = |u - alpha c| rounded up (+inf for a rescaled input).
 RotatedCodeHeader fit_gain(const float *u, const float *first, const float *second, float weight, std::size_t padded,
-                           double norm);
+                           const RotatedInput &input);
 
-/// q_rot[0, D) := R q (q / |q| under cosine); fills the bounds' per-query
-/// constants for codewords whose coordinates satisfy |c_i| <= c_max.
+/// q_rot[0, D) := R q (q / |q| under cosine; rescaled by a power of two
+/// when its norm is outside kCodeNormMin .. kCodeNormMax, which
+/// bounds->ip_scale undoes); fills the bounds' per-query constants, in q's
+/// own units, for codewords whose coordinates satisfy |c_i| <= c_max.
 void rotate_query(const Rotation &rotation, Metric metric, const float *q, double c_max, float *q_rot,
                   QueryBounds *bounds);
 
@@ -154,10 +163,10 @@ protected:
     RotatedDistanceComputer() = default;
     ~RotatedDistanceComputer() = default;
 
-    /// <q~, u^> = gain * <q~, c>, exact in double.
+    /// <q~, u^> = gain * <q~, c>, exact in double (in the query's units).
     double ip(const std::uint8_t *code, const RotatedCodeHeader &h) const
     {
-        return static_cast<double>(h.gain) * static_cast<const Derived *>(this)->codeword_dot(code);
+        return static_cast<double>(h.gain) * bounds_.ip_scale * static_cast<const Derived *>(this)->codeword_dot(code);
     }
 
     QueryBounds bounds_{};

@@ -75,19 +75,35 @@ void SQ8Quantizer::train(std::size_t n, const float *x, float *work)
     if (n == 0)
         throw Error(ErrorKind::InvalidParameter, "SQ8 training needs at least one vector");
     float *lo = ranges_, *step = ranges_ + dim_;
+    // Vectors outside kCodeNormMin .. kCodeNormMax would stretch (or, all
+    // tiny, shrink) every range they touch: one row of 3e38s would leave the
+    // others a single level.  Ranges follow the vectors inside it; the rest
+    // are clamped like any value out of range (their r records it).  If no
+    // vector is inside, every vector counts.
+    bool any_inside = false;
+    for (std::size_t v = 0; v < n && !any_inside; v++) {
+        double norm;
+        prepare(x + v * dim_, work, &norm);
+        any_inside = norm == 0.0 || code_range_scale(norm) == 1.0;
+    }
+    bool first = true;
     for (std::size_t v = 0; v < n; v++) {
         double norm;
         const float *p = prepare(x + v * dim_, work, &norm);
+        if (any_inside && norm != 0.0 && code_range_scale(norm) != 1.0)
+            continue;
         for (std::size_t i = 0; i < dim_; i++) {
-            if (v == 0 || p[i] < lo[i])
+            if (first || p[i] < lo[i])
                 lo[i] = p[i];
             // step holds the maximum until the end
-            if (v == 0 || p[i] > step[i])
+            if (first || p[i] > step[i])
                 step[i] = p[i];
         }
+        first = false;
     }
+    // In double: max - min can exceed float's range.
     for (std::size_t i = 0; i < dim_; i++)
-        step[i] = (step[i] - lo[i]) / 255.0f;
+        step[i] = static_cast<float>((static_cast<double>(step[i]) - lo[i]) / 255.0);
 }
 
 void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
@@ -149,17 +165,27 @@ void SQ8DistanceComputer::set_query(const float *q)
     const float *lo = quant.vmin(), *st = quant.step();
     double norm = norm_of(q, d);
     const bool normalize = quant.metric() == Metric::Cosine && norm > 0.0;
+    // The scan's terms are bounded by |q_i| (|vmin_i| + 255 step_i).  A
+    // query whose terms add up to more (or less) than float sums can carry
+    // exactly (kCodeNormMin .. kCodeNormMax) is scanned rescaled by a power
+    // of two, and ip_scale takes every inner product back to its units.
+    auto terms_of = [&](const float *v, double scale) {
+        double terms = 0.0;
+        for (std::size_t i = 0; i < d; i++)
+            terms += std::fabs(v[i] * scale) * (std::fabs(static_cast<double>(lo[i])) + 255.0 * st[i]);
+        return terms;
+    };
+    const double scale = normalize ? 1.0 / norm : code_range_scale(terms_of(q, 1.0));
     for (std::size_t i = 0; i < d; i++)
-        query_[i] = normalize ? static_cast<float>(q[i] / norm) : q[i];
-    if (normalize)
-        norm = norm_of(query_, d);
-    double offset = 0.0, scale = 0.0;
+        query_[i] = scale != 1.0 ? static_cast<float>(q[i] * scale) : q[i];
+    const double unscale = normalize ? 1.0 : 1.0 / scale;
+    norm = norm_of(query_, d) * unscale;
+    double offset = 0.0;
     for (std::size_t i = 0; i < d; i++) {
         scaled_query_[i] = query_[i] * st[i];
         offset += static_cast<double>(query_[i]) * lo[i];
-        // The scan's terms are bounded by |q_i| (|vmin_i| + 255 step_i).
-        scale += std::fabs(static_cast<double>(query_[i])) * (std::fabs(static_cast<double>(lo[i])) + 255.0 * st[i]);
     }
+    const double terms = terms_of(query_, 1.0);
     offset_ = static_cast<float>(offset);
     bounds_.metric = quant.metric();
     bounds_.dims = static_cast<double>(d);
@@ -167,15 +193,17 @@ void SQ8DistanceComputer::set_query(const float *q)
     bounds_.qnorm = norm;
     bounds_.q2 = norm * norm;
     // offset_ is rounded once more: d + 1 terms in all.
-    bounds_.ip_err_unit = ip_error_unit(1.0, scale, d + 1);
+    bounds_.ip_err_unit = ip_error_unit(1.0, terms, d + 1) * unscale;
+    bounds_.ip_scale = unscale;
     bounds_.zero_query = norm == 0.0;
 }
 
-float SQ8DistanceComputer::reconstruction_dot(const std::uint8_t *code) const
+double SQ8DistanceComputer::reconstruction_dot(const std::uint8_t *code) const
 {
     // ip_err_unit (set_query) covers any summation order, so the bound holds
     // whichever kernel set is active.
-    return offset_ + distance_kernels().dot_u8(scaled_query_, code + kHeaderBytes, quantizer_->dim());
+    float dot = offset_ + distance_kernels().dot_u8(scaled_query_, code + kHeaderBytes, quantizer_->dim());
+    return bounds_.ip_scale * dot;
 }
 
 namespace {

@@ -72,8 +72,8 @@ public:
     float distance_and_bound(const std::uint8_t *code, float *lower_bound) const override;
     float symmetric(const std::uint8_t *a, const std::uint8_t *b) const override;
 
-    /// <q, x^> as the scan computes it.
-    float reconstruction_dot(const std::uint8_t *code) const;
+    /// <q, x^> as the scan computes it (in float, then in q's own units).
+    double reconstruction_dot(const std::uint8_t *code) const;
 
 private:
     const SQ8Quantizer *quantizer_;
