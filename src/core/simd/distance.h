@@ -64,4 +64,32 @@ void init_distance_kernels();
 /// The process-wide choice (scalar until init_distance_kernels() runs).
 const DistanceKernels &distance_kernels();
 
+// --- Sums in double, exact at any float magnitude -------------------------
+//
+// For finite float inputs every difference, product and sum below is finite
+// and non-zero when its exact value is: |a[i]| <= FLT_MAX = 3.4e38, so a
+// square is at most (6.8e38)^2 = 4.6e77 and 16000 of them 7.4e81, far below
+// DBL_MAX = 1.8e308; the smallest subnormal float squared, 2e-90, is far above
+// DBL_MIN = 2.2e-308.  They are the fallback when a float kernel's result
+// cannot be trusted (overflow to infinity, underflow to 0); the results carry
+// only double rounding.  Plain loops, in order, in distance_double.cpp (no ISA
+// flags: every CPU runs them).
+
+/// cosine_sums in double.
+struct CosineSumsDouble {
+    double dot;     ///< sum a[i] * b[i]
+    double norm_a;  ///< sum a[i]^2
+    double norm_b;  ///< sum b[i]^2
+};
+
+/// sum (a[i] - b[i])^2, each difference and square in double.
+double l2_squared_double(const float *a, const float *b, std::size_t n);
+/// sum a[i] * b[i] in double.
+double dot_double(const float *a, const float *b, std::size_t n);
+/// sum |a[i] - b[i]| in double.
+double l1_double(const float *a, const float *b, std::size_t n);
+CosineSumsDouble cosine_sums_double(const float *a, const float *b, std::size_t n);
+/// 1 - cos(a, b) clamped to [0, 2] from double sums; NaN when a or b is zero (as pgvector).
+double cosine_distance_double(const float *a, const float *b, std::size_t n);
+
 }  // namespace vecdb
