@@ -9,6 +9,11 @@
  * tighter than one term of the test data, so a lost, extra or flushed term
  * fails.  Cosine distance lies in [0, 2] and gets the corresponding absolute
  * bound.
+ *
+ * The checked distances (the SQL operators') are tested on the same data with
+ * every kernel set this CPU runs: always float-accurate, finite, and equal to
+ * the float kernel's result when that is trusted, to the double function's
+ * otherwise.
  */
 #include <cfloat>
 #include <cmath>
@@ -191,6 +196,161 @@ TEST(DistanceDoubleTest, FloatKernelsFailOnTheSameData)
     EXPECT_EQ(kScalarKernels.cosine_sums(tiny.a.data(), tiny.b.data(), n).norm_a, 0.0f);
     EXPECT_TRUE(matches_reference(huge));
     EXPECT_TRUE(matches_reference(tiny));
+}
+
+// --- Checked distances ---------------------------------------------------
+
+/// Whether this CPU can execute the kernel set (SIMDe emulates the others).
+bool cpu_can_run(const DistanceKernels *k)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (k == &kAvx512Kernels)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
+    if (k == &kAvx2Kernels)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
+#else
+    (void)k;
+#endif
+    return true;
+}
+
+/// The policy of distance.h, restated: a float sum is kept when finite and
+/// (except l1) at least kMinTrustedFloatSum in magnitude.
+bool kept(float sum, bool check_small = true)
+{
+    return std::isfinite(sum) && (!check_small || std::fabs(sum) >= kMinTrustedFloatSum);
+}
+
+/// got is float-accurate: within (n + 2) float epsilons of sum|terms|.
+::testing::AssertionResult float_close(const char *what, double got, long double ref, long double abs_terms,
+                                       std::size_t n)
+{
+    const long double tolerance = (n + 2) * (long double)FLT_EPSILON * abs_terms;
+    if (std::isfinite(got) && std::fabs(got - ref) <= tolerance)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << what << ", n = " << n << ": got " << got << ", reference "
+                                         << static_cast<double>(ref) << ", tolerance "
+                                         << static_cast<double>(tolerance);
+}
+
+::testing::AssertionResult checked_matches(const DistanceKernels &k, const Pair &p)
+{
+    const std::size_t n = p.a.size();
+    const float *a = p.a.data(), *b = p.b.data();
+    const Reference r = reference(p.a, p.b);
+    const double l2 = l2_squared_checked(a, b, n), dot = dot_checked(a, b, n), l1 = l1_checked(a, b, n);
+    const double cosine = cosine_distance_checked(a, b, n);
+
+    const float l2_f = k.l2_squared(a, b, n), dot_f = k.dot(a, b, n), l1_f = k.l1(a, b, n);
+    const CosineSums c = k.cosine_sums(a, b, n);
+    const bool cosine_kept = kept(c.norm_a) && kept(c.norm_b) && kept(c.dot, false);
+    const double cosine_f = 1.0 - std::fmax(-1.0, std::fmin(1.0, double(c.dot) / std::sqrt(double(c.norm_a) *
+                                                                                             double(c.norm_b))));
+    const long double cosine_ref = reference_cosine(r);
+    const long double cosine_tolerance = 3 * (n + 4) * (long double)FLT_EPSILON;
+
+    const ::testing::AssertionResult checks[] = {
+        float_close("l2_squared_checked", l2, r.l2, r.abs_l2, n),
+        float_close("dot_checked", dot, r.dot, r.abs_dot, n),
+        float_close("l1_checked", l1, r.l1, r.abs_l1, n),
+        std::isfinite(cosine) && std::fabs(cosine - cosine_ref) <= cosine_tolerance
+            ? ::testing::AssertionSuccess()
+            : ::testing::AssertionFailure() << "cosine_distance_checked: got " << cosine << ", reference "
+                                            << static_cast<double>(cosine_ref),
+        l2 == (kept(l2_f) ? double(l2_f) : l2_squared_double(a, b, n))
+            ? ::testing::AssertionSuccess()
+            : ::testing::AssertionFailure() << "l2_squared_checked took the wrong path: float " << l2_f,
+        dot == (kept(dot_f) ? double(dot_f) : dot_double(a, b, n))
+            ? ::testing::AssertionSuccess()
+            : ::testing::AssertionFailure() << "dot_checked took the wrong path: float " << dot_f,
+        l1 == (kept(l1_f, false) ? double(l1_f) : l1_double(a, b, n))
+            ? ::testing::AssertionSuccess()
+            : ::testing::AssertionFailure() << "l1_checked took the wrong path: float " << l1_f,
+        cosine == (cosine_kept ? cosine_f : cosine_distance_double(a, b, n))
+            ? ::testing::AssertionSuccess()
+            : ::testing::AssertionFailure() << "cosine_distance_checked took the wrong path",
+    };
+    for (const auto &check : checks)
+        if (!check)
+            return ::testing::AssertionFailure() << k.name << ", n = " << n << ": " << check.message();
+    return ::testing::AssertionSuccess();
+}
+
+/// Runs body() with each kernel set this CPU runs made the active one.
+template <class F>
+void for_each_kernel_set(F body)
+{
+    const DistanceKernels *saved = &distance_kernels();
+    for (const DistanceKernels *k : {&kScalarKernels, &kAvx2Kernels, &kAvx512Kernels, &kNeonKernels}) {
+        if (!cpu_can_run(k))
+            continue;
+        set_distance_kernels(k);
+        body(*k);
+    }
+    set_distance_kernels(saved);
+}
+
+TEST(CheckedDistanceTest, EveryScaleAndDimension)
+{
+    // kScales plus the edges of kMinTrustedFloatSum: squares of 1e-19 are
+    // subnormal and 16000 of them sum below the bound; squares of 1e-17 are
+    // normal floats and sum above it.
+    const float scales[] = {1e-40f, 1e-30f, 1e-19f, 1e-17f, 1.0f, 1e18f, 1e30f, FLT_MAX, -1.0f};
+    for_each_kernel_set([&](const DistanceKernels &k) {
+        std::uint32_t seed = 400;
+        for (float scale : scales)
+            for (std::size_t n : kDims)
+                EXPECT_TRUE(checked_matches(k, random_pair(n, seed++, scale))) << "scale " << scale;
+    });
+}
+
+TEST(CheckedDistanceTest, OrdinaryVectorsKeepTheFloatResult)
+{
+    for_each_kernel_set([](const DistanceKernels &k) {
+        for (std::size_t n : kDims) {
+            Pair p = random_pair(n, 500, 1.0f);
+            const float *a = p.a.data(), *b = p.b.data();
+            EXPECT_EQ(l2_squared_checked(a, b, n), double(k.l2_squared(a, b, n))) << k.name;
+            EXPECT_EQ(dot_checked(a, b, n), double(k.dot(a, b, n))) << k.name;
+            EXPECT_EQ(l1_checked(a, b, n), double(k.l1(a, b, n))) << k.name;
+        }
+    });
+}
+
+TEST(CheckedDistanceTest, ExtremesAreExactToDouble)
+{
+    for_each_kernel_set([](const DistanceKernels &k) {
+        for (std::size_t n : kDims) {
+            // Overflow in float (a - b = 2 * FLT_MAX) and underflow (squares of
+            // 1e-40 are 0): the checked results are the double ones.
+            Pair huge{std::vector<float>(n, FLT_MAX), std::vector<float>(n, -FLT_MAX)};
+            Pair tiny = random_pair(n, 600, 1e-40f);
+            for (const Pair *p : {&huge, &tiny}) {
+                const float *a = p->a.data(), *b = p->b.data();
+                EXPECT_TRUE(matches_reference(*p)) << k.name;
+                EXPECT_EQ(l2_squared_checked(a, b, n), l2_squared_double(a, b, n)) << k.name;
+                EXPECT_EQ(dot_checked(a, b, n), dot_double(a, b, n)) << k.name;
+                EXPECT_EQ(cosine_distance_checked(a, b, n), cosine_distance_double(a, b, n)) << k.name;
+            }
+            EXPECT_EQ(l1_checked(huge.a.data(), huge.b.data(), n), l1_double(huge.a.data(), huge.b.data(), n));
+            EXPECT_EQ(cosine_distance_checked(huge.a.data(), huge.b.data(), n), 2.0) << k.name;
+        }
+    });
+}
+
+TEST(CheckedDistanceTest, ZeroVectorCosineIsNaN)
+{
+    for_each_kernel_set([](const DistanceKernels &k) {
+        for (std::size_t n : kDims) {
+            Pair p = random_pair(n, 700, 1.0f);
+            std::vector<float> zeros(n, 0.0f);
+            EXPECT_TRUE(std::isnan(cosine_distance_checked(p.a.data(), zeros.data(), n))) << k.name;
+            EXPECT_TRUE(std::isnan(cosine_distance_checked(zeros.data(), zeros.data(), n))) << k.name;
+            EXPECT_EQ(l2_squared_checked(zeros.data(), zeros.data(), n), 0.0) << k.name;
+            EXPECT_EQ(dot_checked(p.a.data(), zeros.data(), n), 0.0) << k.name;
+        }
+    });
 }
 
 }  // namespace

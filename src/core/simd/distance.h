@@ -92,4 +92,28 @@ CosineSumsDouble cosine_sums_double(const float *a, const float *b, std::size_t 
 /// 1 - cos(a, b) clamped to [0, 2] from double sums; NaN when a or b is zero (as pgvector).
 double cosine_distance_double(const float *a, const float *b, std::size_t n);
 
+// --- Checked distances: float speed, double when float fails ---------------
+//
+// The SQL operators' sums.  Each runs the process-wide float kernel and
+// returns its result unless that cannot be trusted, then redoes the sum in
+// double (above).  Untrusted means:
+//   - not finite: a difference, product or sum overflowed float;
+//   - (l2, dot; each cosine norm) below kMinTrustedFloatSum in magnitude: terms
+//     below FLT_MIN are rounded to multiples of 2^-149 (or to 0), an error of
+//     at most 2^-150 = 7e-46 each, 1.1e-41 over 16000 terms.  Above 1e-30 that
+//     is under 1.1e-11 of the result, far below float's own rounding (6e-8);
+//     below it the float sum may be mostly lost terms (squares of 1e-23 are 0).
+//     With both norms above the bound, the cosine's dot needs no bound of its
+//     own: its underflow error is at most 1.1e-11 of sqrt(norm_a * norm_b).
+// l1 only checks finiteness: a difference or sum of floats that lands in the
+// subnormal range is exact (gradual underflow), so l1 loses nothing there.
+// Ordinary vectors pay one or two comparisons.
+constexpr float kMinTrustedFloatSum = 1e-30f;
+
+double l2_squared_checked(const float *a, const float *b, std::size_t n);
+double dot_checked(const float *a, const float *b, std::size_t n);
+double l1_checked(const float *a, const float *b, std::size_t n);
+/// 1 - cos(a, b) clamped to [0, 2]; NaN when a or b is zero (as pgvector).
+double cosine_distance_checked(const float *a, const float *b, std::size_t n);
+
 }  // namespace vecdb

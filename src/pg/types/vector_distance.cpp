@@ -1,38 +1,23 @@
 /*
  * vector_distance.cpp -- the distance functions behind <-> <#> <=> <+>.
  *
- * Each one checks dimensions and calls the process-wide SIMD kernel set
- * (src/core/simd); sums come back in float and become distances in double,
- * as pgvector computes them, so results agree with pgvector's.
+ * Each one checks dimensions and calls the checked distances of src/core/simd:
+ * the process-wide SIMD kernels sum in float, as pgvector does, so ordinary
+ * results agree with pgvector's; a sum that overflowed or may have lost terms
+ * to underflow is redone in double, so extreme but valid vectors (elements up
+ * to 3.4e38, subnormals) get finite, accurate distances instead of Infinity,
+ * NaN or 0.
  */
 #include <cmath>
 
 #include "../../core/simd/distance.h"
 #include "vector.h"
 
-namespace {
-
-/* 1 - cos(a, b) from the fused sums; NaN when either vector is zero, as in
- * pgvector, so a zero vector is never "closest" by accident. */
-double CosineDistance(const Vector *a, const Vector *b)
-{
-    vecdb::CosineSums sums = vecdb::distance_kernels().cosine_sums(a->x, b->x, a->dim);
-    double similarity = (double) sums.dot / std::sqrt((double) sums.norm_a * (double) sums.norm_b);
-
-    if (std::isnan(similarity))
-        return NAN;
-    /* Rounding can leave |similarity| slightly above 1. */
-    similarity = std::fmax(-1.0, std::fmin(1.0, similarity));
-    return 1.0 - similarity;
-}
-
-}  // namespace
-
 /* l2_distance(vector, vector), operator <-> */
 VECDB_FUNCTION(l2_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8(std::sqrt((double) vecdb::distance_kernels().l2_squared(a->x, b->x, a->dim)));
+    PG_RETURN_FLOAT8(std::sqrt(vecdb::l2_squared_checked(a->x, b->x, a->dim)));
 }
 
 /* vector_l2_squared_distance(vector, vector): <-> without the square root,
@@ -40,14 +25,14 @@ VECDB_FUNCTION(l2_distance)
 VECDB_FUNCTION(vector_l2_squared_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8((double) vecdb::distance_kernels().l2_squared(a->x, b->x, a->dim));
+    PG_RETURN_FLOAT8(vecdb::l2_squared_checked(a->x, b->x, a->dim));
 }
 
 /* inner_product(vector, vector) */
 VECDB_FUNCTION(inner_product)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8((double) vecdb::distance_kernels().dot(a->x, b->x, a->dim));
+    PG_RETURN_FLOAT8(vecdb::dot_checked(a->x, b->x, a->dim));
 }
 
 /* vector_negative_inner_product(vector, vector), operator <#>: ascending
@@ -55,14 +40,16 @@ VECDB_FUNCTION(inner_product)
 VECDB_FUNCTION(vector_negative_inner_product)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8(-(double) vecdb::distance_kernels().dot(a->x, b->x, a->dim));
+    PG_RETURN_FLOAT8(-vecdb::dot_checked(a->x, b->x, a->dim));
 }
 
-/* cosine_distance(vector, vector), operator <=> */
+/* cosine_distance(vector, vector), operator <=>: 1 - cos in [0, 2]; NaN when
+ * either vector is zero, as in pgvector, so a zero vector is never "closest"
+ * by accident. */
 VECDB_FUNCTION(cosine_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8(CosineDistance(a, b));
+    PG_RETURN_FLOAT8(vecdb::cosine_distance_checked(a->x, b->x, a->dim));
 }
 
 /* vector_spherical_distance(vector, vector): the angle between two unit
@@ -70,7 +57,7 @@ VECDB_FUNCTION(cosine_distance)
 VECDB_FUNCTION(vector_spherical_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    double dot = vecdb::distance_kernels().dot(a->x, b->x, a->dim);
+    double dot = vecdb::dot_checked(a->x, b->x, a->dim);
     PG_RETURN_FLOAT8(std::acos(std::fmax(-1.0, std::fmin(1.0, dot))) / M_PI);
 }
 
@@ -78,5 +65,5 @@ VECDB_FUNCTION(vector_spherical_distance)
 VECDB_FUNCTION(l1_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8((double) vecdb::distance_kernels().l1(a->x, b->x, a->dim));
+    PG_RETURN_FLOAT8(vecdb::l1_checked(a->x, b->x, a->dim));
 }
