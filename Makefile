@@ -34,7 +34,7 @@ SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_funct
               src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization hnsw_extreme
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

@@ -42,6 +42,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -94,8 +95,18 @@ struct MetricDistance {
     float sign;    ///< -1 for the dot-product metrics
     float offset;  ///< 1 for cosine
     std::size_t dims;
+    Metric metric;
 
-    float operator()(const float *a, const float *b) const { return offset + sign * kernel(a, b, dims); }
+    float operator()(const float *a, const float *b) const
+    {
+        float d = offset + sign * kernel(a, b, dims);
+        return rank_linear(d) ? d : out_of_range(a, b);
+    }
+
+    /// A float sum too large or too small to rank by (vectors of huge or
+    /// tiny elements, or duplicates), redone in double and ranked
+    /// (rank_float(), metric.h).
+    float out_of_range(const float *a, const float *b) const;
 };
 MetricDistance metric_distance(Metric metric, std::uint32_t dims);
 

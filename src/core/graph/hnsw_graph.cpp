@@ -101,15 +101,35 @@ MetricDistance metric_distance(Metric metric, std::uint32_t dims)
     const DistanceKernels &k = distance_kernels();
     switch (metric) {
     case Metric::L2:
-        return MetricDistance{k.l2_squared, 1.0f, 0.0f, dims};
+        return MetricDistance{k.l2_squared, 1.0f, 0.0f, dims, metric};
     case Metric::InnerProduct:
-        return MetricDistance{k.dot, -1.0f, 0.0f, dims};
+        return MetricDistance{k.dot, -1.0f, 0.0f, dims, metric};
     case Metric::Cosine:
-        return MetricDistance{k.dot, -1.0f, 1.0f, dims};
+        return MetricDistance{k.dot, -1.0f, 1.0f, dims, metric};
     case Metric::L1:
-        return MetricDistance{k.l1, 1.0f, 0.0f, dims};
+        return MetricDistance{k.l1, 1.0f, 0.0f, dims, metric};
     }
     throw Error(ErrorKind::InvalidParameter, "unknown HNSW metric");
+}
+
+float MetricDistance::out_of_range(const float *a, const float *b) const
+{
+    double d = 0.0;
+    switch (metric) {
+    case Metric::L2:
+        d = l2_squared_double(a, b, dims);
+        break;
+    case Metric::InnerProduct:
+        d = -dot_double(a, b, dims);
+        break;
+    case Metric::Cosine:
+        d = 1.0 - dot_double(a, b, dims);
+        break;
+    case Metric::L1:
+        d = l1_double(a, b, dims);
+        break;
+    }
+    return rank_float(d);
 }
 
 std::size_t MemoryGraph::bytes_needed(std::uint32_t capacity, std::uint32_t dims, const Params &params)

@@ -122,6 +122,11 @@ public:
     /// given (no normalization under cosine).
     virtual void to_native(const float *x, float *u) const;
 
+    /// The byte offset of the float r = |x - x^| (rounded up) in every code:
+    /// +inf where the code bounds nothing (a vector outside kCodeNormMin ..
+    /// kCodeNormMax), so a scan re-ranks it before trusting its estimate.
+    virtual std::size_t residual_offset() const = 0;
+
     /// Bytes of memory distance_computer() needs (object and query state).
     virtual std::size_t distance_computer_bytes() const = 0;
 
@@ -151,11 +156,11 @@ inline float distance_from_ip(Metric metric, double norm2_a, double norm2_b, dou
 {
     switch (metric) {
     case Metric::L2:
-        return static_cast<float>(norm2_a + norm2_b - 2.0 * ip);
+        return rank_float(norm2_a + norm2_b - 2.0 * ip);
     case Metric::InnerProduct:
-        return static_cast<float>(-ip);
+        return rank_float(-ip);
     case Metric::Cosine:
-        return static_cast<float>(1.0 - ip);
+        return rank_float(1.0 - ip);
     case Metric::L1:
         break;
     }
@@ -177,13 +182,16 @@ inline float distance_from_ip(Metric metric, double norm2_a, double norm2_b, dou
 constexpr double kCodeNormMin = 0x1p-110;
 constexpr double kCodeNormMax = 0x1p110;
 
-/// The power of two s that brings `norm` into [kCodeNormMin, kCodeNormMax]
-/// (norm * s in [1, 2)); 1 when it is there already, or is 0.
+/// The power of two s that brings `norm` into [kCodeNormMin, kCodeNormMax],
+/// at the end it is nearest (norm * s within a factor 2 of it, so a vector
+/// rescaled for its code still ranks as a huge or tiny one); 1 when it is
+/// inside already, or is 0.
 inline double code_range_scale(double norm)
 {
     if (!(norm > 0.0) || (norm >= kCodeNormMin && norm <= kCodeNormMax))
         return 1.0;
-    return std::ldexp(1.0, -std::ilogb(norm));
+    const int target = norm > kCodeNormMax ? std::ilogb(kCodeNormMax) - 1 : std::ilogb(kCodeNormMin);
+    return std::ldexp(1.0, target - std::ilogb(norm));
 }
 
 /// Rounds n up to a multiple of 8 (offsets inside distance-computer memory).

@@ -65,6 +65,7 @@ public:
         reconstruct_rotated(code, u, work);
     }
     void to_native(const float *x, float *u) const override { rotation_.forward_padded(x, u); }
+    std::size_t residual_offset() const override { return 4; }
 
 protected:
     RotatedQuantizer(std::size_t dim, Metric metric, std::uint64_t seed)

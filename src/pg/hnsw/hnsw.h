@@ -236,6 +236,9 @@ float CodeDistance(const Codec *codec, const uint8 *code);
 /* A value <= the SQL operator's exact result for the code's vector (what
  * the executor's recheck compares). */
 double CodeBound(const Codec *codec, const uint8 *code);
+/* True for a code whose bound says nothing (a vector outside the range codes
+ * describe, quantizer.h): its estimate is not to be trusted either. */
+bool CodeUnbounded(const Codec *codec, const uint8 *code);
 /* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 /* Inserts and VACUUM choose neighbours among many decoded codes, so they

@@ -22,6 +22,7 @@
  * `rounding` covers 4 (d + 2) of them.  kBoundSlack covers the rest (a
  * square root in double).
  */
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -50,6 +51,7 @@ struct Codec {
     vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
+    int residual_offset; /* of the code's float r, or -1 ('none') */
 };
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
@@ -85,6 +87,7 @@ Codec *MakeCodec(const IndexInfoCache *info)
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
     codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
                                      info->aux, palloc(kQuantizerBytes));
+    codec->residual_offset = codec->quantizer != nullptr ? int(codec->quantizer->residual_offset()) : -1;
     if (codec->quantizer != nullptr) {
         codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->quantizer->work_floats(), Size(1))));
         codec->computer = codec->quantizer->distance_computer(palloc(codec->quantizer->distance_computer_bytes()));
@@ -161,7 +164,8 @@ void SetQuery(Codec *codec, const float *query)
         codec->computer->set_query(query);
 }
 
-/* The search distance between two prepared vectors of n floats. */
+/* The search distance between two prepared vectors of n floats, in float
+ * (SIMD); infinite or NaN when a sum leaves float's range. */
 static float VectorDistance(const Codec *codec, const float *a, const float *b, uint32 n)
 {
     const vecdb::DistanceKernels &k = *codec->kernels;
@@ -178,6 +182,33 @@ static float VectorDistance(const Codec *codec, const float *a, const float *b, 
     return 0.0f;
 }
 
+/* The same in double, finite for any float vectors: what the operators also
+ * compute when their float sums overflow. */
+static double VectorDistanceDouble(const Codec *codec, const float *a, const float *b, uint32 n)
+{
+    switch (codec->metric) {
+    case Metric::L2:
+        return vecdb::l2_squared_double(a, b, n);
+    case Metric::InnerProduct:
+        return -vecdb::dot_double(a, b, n);
+    case Metric::Cosine:
+        return 1.0 - vecdb::dot_double(a, b, n);
+    case Metric::L1:
+        return vecdb::l1_double(a, b, n);
+    }
+    return 0.0;
+}
+
+/* VectorDistance(), or where float cannot rank it (too large or too small)
+ * the double value as a search distance (vecdb::rank_float). */
+static float RankableDistance(const Codec *codec, const float *a, const float *b, uint32 n)
+{
+    float d = VectorDistance(codec, a, b, n);
+    if (vecdb::rank_linear(d))
+        return d;
+    return vecdb::rank_float(VectorDistanceDouble(codec, a, b, n));
+}
+
 uint32 SelectionDims(const Codec *codec)
 {
     return codec->quantizer != nullptr ? uint32(codec->quantizer->native_dim()) : codec->dims;
@@ -185,32 +216,62 @@ uint32 SelectionDims(const Codec *codec)
 
 float SelectionDistance(const Codec *codec, const float *a, const float *b)
 {
-    if (codec->metric == Metric::InnerProduct)
-        return codec->kernels->l2_squared(a, b, SelectionDims(codec));
-    return VectorDistance(codec, a, b, SelectionDims(codec));
+    const uint32 n = SelectionDims(codec);
+    if (codec->metric != Metric::InnerProduct)
+        return RankableDistance(codec, a, b, n);
+    const float d = codec->kernels->l2_squared(a, b, n);
+    return vecdb::rank_linear(d) ? d : vecdb::rank_float(vecdb::l2_squared_double(a, b, n));
 }
 
-/* A lower bound in search units, in the operator's units. */
+/* A lower bound in search units, in the operator's units; -inf (always a
+ * lower bound) for anything that is not a number. */
 static double OperatorBound(const Codec *codec, double bound)
 {
     bound -= codec->rounding;
     if (codec->metric == Metric::L2)
         bound = std::sqrt(std::fmax(0.0, bound));
-    return Slack(bound);
+    bound = Slack(bound);
+    return std::isnan(bound) ? -HUGE_VAL : bound;
 }
 
 float CodeDistance(const Codec *codec, const uint8 *code)
 {
-    if (codec->computer != nullptr)
-        return codec->computer->distance(code);
+    if (codec->computer != nullptr) {
+        const float d = codec->computer->distance(code);
+        return d == d ? d : INFINITY;
+    }
     /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
-    return VectorDistance(codec, codec->query, reinterpret_cast<const float *>(code), codec->dims);
+    return RankableDistance(codec, codec->query, reinterpret_cast<const float *>(code), codec->dims);
 }
 
 double CodeBound(const Codec *codec, const uint8 *code)
 {
-    const double bound = codec->computer != nullptr ? codec->computer->lower_bound(code) : CodeDistance(codec, code);
-    return OperatorBound(codec, bound);
+    if (codec->computer != nullptr)
+        return OperatorBound(codec, codec->computer->lower_bound(code));
+    /* 'none': the operator's own value, through the same checked sums (the
+     * query and the vector as given; cosine compares normalized copies and
+     * allows for `rounding`). */
+    const float *x = reinterpret_cast<const float *>(code);
+    switch (codec->metric) {
+    case Metric::L2:
+        return OperatorBound(codec, vecdb::l2_squared_checked(codec->query, x, codec->dims));
+    case Metric::InnerProduct:
+        return OperatorBound(codec, -vecdb::dot_checked(codec->query, x, codec->dims));
+    case Metric::L1:
+        return OperatorBound(codec, vecdb::l1_checked(codec->query, x, codec->dims));
+    case Metric::Cosine:
+        break;
+    }
+    return OperatorBound(codec, 1.0 - vecdb::dot_checked(codec->query, x, codec->dims));
+}
+
+bool CodeUnbounded(const Codec *codec, const uint8 *code)
+{
+    if (codec->residual_offset < 0)
+        return false;
+    float r;
+    memcpy(&r, code + codec->residual_offset, sizeof(r));
+    return !(r <= FLT_MAX);
 }
 
 }  // namespace vecdb::pg::hnsw

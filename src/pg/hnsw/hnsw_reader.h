@@ -41,6 +41,7 @@ struct NodeInfo {
     NodeId id;
     ItemPointerData heap_tid;
     bool result;         /* scored, and not deleted */
+    bool unbounded;      /* its code bounds nothing (CodeUnbounded) */
     uint32 visit_epoch;  /* NodeVisitedSet's mark */
 };
 
@@ -65,6 +66,7 @@ public:
             slot->id = id;
             ItemPointerSetInvalid(&slot->heap_tid);
             slot->result = false;
+            slot->unbounded = false;
             slot->visit_epoch = 0;
             count_++;
         }
@@ -128,8 +130,11 @@ public:
 
     std::size_t max_degree() const { return 2 * layout_->m; }
 
+    /* Called once a hop: every graph walk (scans, inserts, VACUUM's
+     * repair) answers a cancel here, with no buffer locked. */
     std::size_t neighbors(Id id, int lc, Id *out)
     {
+        CHECK_FOR_INTERRUPTS();
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         const std::size_t n = PageNeighbors(BufferGetPage(buffer), *layout_, id, lc, out);
@@ -262,6 +267,7 @@ private:
         ElementView e{tuple, layout_};
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
+        info->unbounded = CodeUnbounded(codec_, e.code());
         return CodeDistance(codec_, e.code());
     }
 

@@ -35,6 +35,7 @@
  * store.
  */
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -191,8 +192,12 @@ bool ExactDistance(IndexScanDesc scan, Reranker *r, ItemPointerData tid, double 
         econtext->ecxt_scantuple = r->slot;
         FormIndexDatum(r->index_info, r->slot, r->estate, &value, &isnull);
     }
-    if (!isnull)
+    if (!isnull) {
+        /* NaN (cosine of a zero vector) sorts last, as float8 sorts it. */
         *distance = DatumGetFloat8(FunctionCall2Coll(&r->distance, r->collation, value, r->query));
+        if (std::isnan(*distance))
+            *distance = get_float8_infinity();
+    }
     MemoryContextSwitchTo(old);
     ExecClearTuple(r->slot);
     return !isnull;
@@ -201,6 +206,7 @@ bool ExactDistance(IndexScanDesc scan, Reranker *r, ItemPointerData tid, double 
 /* A search distance (an estimate) in the ORDER BY operator's units. */
 double OperatorUnits(const Reranker *r, double estimate)
 {
+    estimate = vecdb::rank_double(float(estimate)); /* huge distances are compressed (metric.h) */
     return r->l2 ? std::sqrt(std::max(estimate, 0.0)) : estimate;
 }
 
@@ -224,7 +230,10 @@ void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
         const NodeInfo *node = st->reader.info(batch[i].id);
         if (node == nullptr || !node->result)
             continue;
-        PushReady(st, ReturnItem{batch[i].distance, node->heap_tid});
+        /* A code that bounds nothing has no trustworthy estimate either: its
+         * row is re-ranked first (only rows outside the range codes
+         * describe, quantizer.h). */
+        PushReady(st, ReturnItem{node->unbounded ? -get_float8_infinity() : batch[i].distance, node->heap_tid});
         added++;
     }
     st->release_limit = get_float8_infinity();
@@ -241,7 +250,7 @@ void RerankOne(IndexScanDesc scan, ScanState *st)
     const double estimate = OperatorUnits(r, item.key);
     if (ExactDistance(scan, r, item.heap_tid, &item.key)) {
         PushRanked(r, item);
-        r->overshoot = std::max(r->overshoot, estimate - item.key);
+        r->overshoot = std::max(r->overshoot, estimate - item.key); /* -inf for an unbounded code */
     }
     if (st->ready_count == 0)
         r->exact_limit = r->next_limit - r->overshoot;
@@ -383,6 +392,9 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                             errmsg("different vector dimensions %u and %d", dims, q->dim)));
         memcpy(st->query, q->x, sizeof(float) * dims);
+        for (uint32 i = 0; i < dims; i++)
+            if (!std::isfinite(st->query[i]))
+                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("query vector has a NaN or infinite element")));
         st->query_null = false;
         if (is_coarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
             Orderable(Metric(st->info->meta.metric), st->query, dims))
@@ -417,8 +429,9 @@ bool NextReranked(IndexScanDesc scan, ScanState *st)
 {
     Reranker *r = st->rerank;
     for (;;) {
+        CHECK_FOR_INTERRUPTS();
         const bool more = st->ready_count > 0;
-        if (r->ranked_count > 0 && r->ranked[0].key <= r->exact_limit &&
+        if (r->ranked_count > 0 && (st->walk_over || r->ranked[0].key <= r->exact_limit) &&
             (!more || r->ranked_count >= uint32(rerank_window))) {
             const ReturnItem item = Pop(r->ranked, &r->ranked_count);
             if (!st->walk_over && iterative_scan == kScanStrict && item.key < st->last_key) {
@@ -442,6 +455,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
         Start(scan, st);
     bool found = false;
     while (!st->exhausted) {
+        CHECK_FOR_INTERRUPTS();
         if (st->rerank != nullptr) {
             if ((found = NextReranked(scan, st)))
                 break;
