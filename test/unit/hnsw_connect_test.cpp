@@ -389,3 +389,53 @@ TEST_F(HnswConnectTest, ClosedGroupsGetAWayOut)
 
 }  // namespace
 }  // namespace vecdb::hnsw
+
+namespace vecdb::hnsw {
+namespace {
+
+TEST(HnswConnectCancelTest, AGraphOfCopiesStopsOnRequest)
+{
+    // Every vector the same: every node but one is unreachable after the
+    // inserts, and each search for one walks the whole graph (a quadratic
+    // pass), so a build must answer a cancel inside connect_unreachable().
+    testing::Dataset copies;
+    copies.n = 3000;
+    copies.dims = 8;
+    copies.data.assign(std::size_t(copies.n) * copies.dims, 0.5f);
+    struct Polls {
+        int calls = 0;
+        int stop_after = 0;
+    } polls;
+    auto cancel = [](void *context) {
+        auto *p = static_cast<Polls *>(context);
+        return ++p->calls > p->stop_after;
+    };
+
+    auto g = testing::make_graph(copies, Metric::L2, Params{}, 1, false);
+    BuildOptions options;
+    options.connect = false;
+    ASSERT_EQ(build(g->graph, options), BuildStatus::Done);
+    polls.stop_after = 10;
+    const ConnectStats st = connect_unreachable(g->graph, cancel, &polls);
+    EXPECT_TRUE(st.cancelled);
+    EXPECT_EQ(polls.calls, 11);
+    EXPECT_LE(st.linked_in, 10u);
+    EXPECT_EQ(testing::check_structure(g->graph), "");
+
+    // build() reports it; called again (no cancel), it finishes the pass.
+    auto h = testing::make_graph(copies, Metric::L2, Params{}, 1, false);
+    polls = Polls{};
+    polls.stop_after = copies.n;  // past the inserts, inside the pass
+    options.connect = true;
+    options.cancel = cancel;
+    options.context = &polls;
+    EXPECT_EQ(build(h->graph, options), BuildStatus::Cancelled);
+    EXPECT_EQ(h->graph.inserted(), copies.n);
+    options.cancel = nullptr;
+    EXPECT_EQ(build(h->graph, options), BuildStatus::Done);
+    EXPECT_EQ(unreachable_live(h->graph), 0u);
+    EXPECT_EQ(testing::check_structure(h->graph), "");
+}
+
+}  // namespace
+}  // namespace vecdb::hnsw

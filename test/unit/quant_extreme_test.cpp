@@ -111,8 +111,9 @@ TEST(QuantExtremeTest, BoundsHoldAndEstimatesAreNumbersAtEveryMagnitude)
             }
             EXPECT_EQ(violations, 0u) << kind_name(kind) << " " << metric_name(metric);
             EXPECT_EQ(nans, 0u) << kind_name(kind) << " " << metric_name(metric);
-            if (in_range > 0)
+            if (in_range > 0) {
                 EXPECT_GT(informative, 0u) << kind_name(kind) << " " << metric_name(metric);
+            }
         }
 }
 

@@ -287,8 +287,10 @@ struct BuildOptions {
 /// Links nodes inserted() .. size()-1 into the graph (Algorithm 1 each).
 /// With one thread the graph is a function of the vectors and Params
 /// alone.  On Done, connect_unreachable() has run (unless options.connect
-/// is off).  On Cancelled, nodes 0 .. inserted()-1 are fully linked and the
-/// graph is consistent; build() may be called again to continue.  Throws
+/// is off).  On Cancelled (polled between inserts and between
+/// connect_unreachable()'s searches), nodes 0 .. inserted()-1 are fully linked and the
+/// graph is consistent; build() may be called again to continue (with no
+/// node left to insert it runs only connect_unreachable()).  Throws
 /// std::bad_alloc if per-thread scratch cannot be allocated (before any
 /// thread starts) or, after the inserts, if connect_unreachable()'s cannot;
 /// starts fewer threads if the system refuses more.
@@ -300,6 +302,7 @@ struct ConnectStats {
     std::uint32_t stranded = 0;     ///< nodes, deleted ones included, that could not reach the entry point
     std::uint32_t linked_out = 0;   ///< closed groups of them given an out-link
     std::uint32_t failed = 0;       ///< nodes no link could be found for (0 unless lists are full everywhere)
+    bool cancelled = false;         ///< `cancel` said stop: the graph is consistent, perhaps not yet connected
 };
 
 /// Makes layer 0 strongly connected over the live nodes: gives every live
@@ -311,8 +314,10 @@ struct ConnectStats {
 /// Single-threaded, not concurrent with searches; build() and
 /// repair_deleted() call it.  Throws std::bad_alloc if its scratch (about
 /// connect_scratch_bytes()) cannot be allocated; the graph is consistent
-/// then.
-ConnectStats connect_unreachable(MemoryGraph &graph);
+/// then.  Polls `cancel` (if given) before each of its searches and returns
+/// early, with cancelled set, once it says true.
+ConnectStats connect_unreachable(MemoryGraph &graph, bool (*cancel)(void *context) = nullptr,
+                                 void *context = nullptr);
 
 /// The most memory connect_unreachable() allocates for a graph of
 /// `capacity` nodes (about 40 bytes per node).

@@ -226,12 +226,25 @@ std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Par
            std::max(std::max(1u, threads) * build_scratch_bytes(n, params), connect_scratch_bytes(n, params));
 }
 
+namespace {
+
+// Make layer 0 strongly connected: in-links for the nodes Algorithm 4
+// pruned from every list, out-links for closed groups (hnsw_connect.cpp).
+BuildStatus connect_after_inserts(MemoryGraph &graph, const BuildOptions &options)
+{
+    if (options.connect && connect_unreachable(graph, options.cancel, options.context).cancelled)
+        return BuildStatus::Cancelled;
+    return BuildStatus::Done;
+}
+
+}  // namespace
+
 BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
 {
     const std::uint32_t begin = graph.inserted();
     const std::uint32_t end = graph.size();
     if (begin >= end)
-        return BuildStatus::Done;
+        return connect_after_inserts(graph, options);  // a build cancelled in the pass goes on there
     const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, end - begin));
 
     // All memory first, on the calling thread (may throw std::bad_alloc).
@@ -305,16 +318,12 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
     graph.set_inserted(std::min(next.load(), end));
     if (cancelled)
         return BuildStatus::Cancelled;
-    // Make layer 0 strongly connected: in-links for the nodes Algorithm 4
-    // pruned from every list, out-links for closed groups (hnsw_connect.cpp).
     // Not after a cancel: the caller is leaving, and a continued build runs
-    // it at its end.  The per-thread scratch goes first (memory estimate).
-    if (options.connect) {
-        scratch.clear();
-        memory.reset();
-        connect_unreachable(graph);
-    }
-    return BuildStatus::Done;
+    // the pass at its end.  The per-thread scratch goes first (memory
+    // estimate).
+    scratch.clear();
+    memory.reset();
+    return connect_after_inserts(graph, options);
 }
 
 }  // namespace vecdb::hnsw

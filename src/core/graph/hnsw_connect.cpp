@@ -171,9 +171,12 @@ std::size_t connect_scratch_bytes(std::uint32_t capacity, const Params &params)
            SearchScratch<std::uint32_t>::bytes(ef, 2 * params.M);
 }
 
-ConnectStats connect_unreachable(MemoryGraph &g)
+ConnectStats connect_unreachable(MemoryGraph &g, bool (*cancel)(void *context), void *context)
 {
     ConnectStats st;
+    // Polled before each search (a graph of duplicates needs one per node,
+    // each as long as the graph: quadratic, so it must stop on request).
+    auto stop = [&] { return cancel != nullptr && (st.cancelled = st.cancelled || cancel(context)); };
     const std::uint32_t n = g.inserted();
     const std::uint32_t ep = g.entry_point();
     if (ep == MemoryGraph::kNone || n == 0)
@@ -208,6 +211,8 @@ ConnectStats connect_unreachable(MemoryGraph &g)
         for (std::uint32_t u = 0; u < n; u++) {
             if (reached[u] || g.is_deleted(u))
                 continue;  // removed nodes are deleted too
+            if (stop())
+                return st;
             const std::uint32_t found = search_near(u);
             bool linked = false;
             for (std::uint32_t i = 0; i < found && !linked; i++)
@@ -307,6 +312,8 @@ ConnectStats connect_unreachable(MemoryGraph &g)
         bool linked = false;
         for (std::uint32_t i = sink_start[k]; i < sink_start[k + 1] && !linked; i++) {
             const std::uint32_t c = sinks[i];
+            if (stop())
+                return st;
             const std::uint32_t found = search_near(c);
             for (std::uint32_t j = 0; j < found && !linked; j++)
                 if (comp_reaches[comp[s.results[j].id]])
