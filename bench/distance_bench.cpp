@@ -6,7 +6,8 @@
  * at 100, 128 and 768 dimensions.  The checked distances (the SQL operators':
  * the active set plus the overflow/underflow test, see distance.h) are timed
  * beside the active set on the same ordinary vectors, where they never fall
- * back to double, to show what the test costs.
+ * back to double, to show what the test costs; the double sums (the fallback)
+ * beside them.
  *
  * One pair of vectors per dimension, 64-byte aligned and small enough to stay
  * in L1, so this times the arithmetic, not memory.  Every kernel is called
@@ -192,9 +193,10 @@ void print_summary(const RecordingReporter &results, bool have_avx2, const char 
 
 void print_checked_summary(const RecordingReporter &results, const char *active)
 {
-    std::printf("\nchecked distances (SQL operators) on ordinary vectors, ns per call (min of %d repetitions)\n",
+    std::printf("\nchecked distances (SQL operators) on ordinary vectors and the double fallback, ns per call (min of "
+                "%d repetitions)\n",
                 kRepetitions);
-    std::printf("%-7s %5s %10s %10s %13s\n", "kernel", "dim", active, "checked", "checked/raw");
+    std::printf("%-7s %5s %10s %10s %13s %10s\n", "kernel", "dim", active, "checked", "checked/raw", "double");
     for (const char *kernel : kKernels) {
         for (std::size_t dim : kDims) {
             double raw = results.ns_per_call(benchmark_name(kernel, dim, active));
@@ -203,6 +205,7 @@ void print_checked_summary(const RecordingReporter &results, const char *active)
             print_cell(raw);
             print_cell(checked);
             print_ratio(checked, raw);
+            print_cell(results.ns_per_call(benchmark_name(kernel, dim, "double")));
             std::printf("\n");
         }
     }
@@ -250,6 +253,8 @@ int main(int argc, char **argv)
                 add_kernel(active, kernel, d);
             add_kernel("checked", vecdb::l2_squared_checked, vecdb::dot_checked, vecdb::cosine_distance_checked,
                        vecdb::l1_checked, kernel, d);
+            add_kernel("double", vecdb::l2_squared_double, vecdb::dot_double, vecdb::cosine_sums_double,
+                       vecdb::l1_double, kernel, d);
         }
     }
     for (std::size_t d = 0; d < std::size(kU8Dims); d++) {
