@@ -108,8 +108,8 @@ VECDB_FUNCTION(vector_combine)
 /*
  * vector_avg(float8[]) -- the final function: sums / count, NULL for no rows.
  *
- * Sums of real rows are finite (16000 floats <= 3.4e38 per row stay far from
- * double's 1.8e308) and so are their averages as floats: the average of
+ * Sums of real rows are finite (floats <= 3.4e38 would need 5e269 rows to
+ * reach double's 1.8e308) and so are their averages as floats: the average of
  * values up to FLT_MAX is at most FLT_MAX.  Only a state written by hand can
  * hold Infinity or NaN (the transition and combine functions pass them on;
  * this is the one place they would become a vector) or sums whose average
