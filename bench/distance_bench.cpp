@@ -3,7 +3,11 @@
  * plain loops (plain_loops.cpp) against vecdb's AVX2 set and the set
  * init_distance_kernels() picks, at 128, 768 and 1536 dimensions; and the
  * SQ8 scan's dot_u8 (floats times bytes) of the scalar, AVX2 and active sets
- * at 100, 128 and 768 dimensions.
+ * at 100, 128 and 768 dimensions.  The checked distances (the SQL operators':
+ * the active set plus the overflow/underflow test, see distance.h) are timed
+ * beside the active set on the same ordinary vectors, where they never fall
+ * back to double, to show what the test costs; the double sums (the fallback)
+ * beside them.
  *
  * One pair of vectors per dimension, 64-byte aligned and small enough to stay
  * in L1, so this times the arithmetic, not memory.  Every kernel is called
@@ -187,6 +191,26 @@ void print_summary(const RecordingReporter &results, bool have_avx2, const char 
     }
 }
 
+void print_checked_summary(const RecordingReporter &results, const char *active)
+{
+    std::printf("\nchecked distances (SQL operators) on ordinary vectors and the double fallback, ns per call (min of "
+                "%d repetitions)\n",
+                kRepetitions);
+    std::printf("%-7s %5s %10s %10s %13s %10s\n", "kernel", "dim", active, "checked", "checked/raw", "double");
+    for (const char *kernel : kKernels) {
+        for (std::size_t dim : kDims) {
+            double raw = results.ns_per_call(benchmark_name(kernel, dim, active));
+            double checked = results.ns_per_call(benchmark_name(kernel, dim, "checked"));
+            std::printf("%-7s %5zu", kernel, dim);
+            print_cell(raw);
+            print_cell(checked);
+            print_ratio(checked, raw);
+            print_cell(results.ns_per_call(benchmark_name(kernel, dim, "double")));
+            std::printf("\n");
+        }
+    }
+}
+
 void print_dot_u8_summary(const RecordingReporter &results, bool have_avx2, const char *active)
 {
     std::string active_col = std::string("active:") + active;
@@ -227,6 +251,10 @@ int main(int argc, char **argv)
                 add_kernel(vecdb::kAvx2Kernels, kernel, d);
             if (!have_avx2 || &active != &vecdb::kAvx2Kernels)
                 add_kernel(active, kernel, d);
+            add_kernel("checked", vecdb::l2_squared_checked, vecdb::dot_checked, vecdb::cosine_distance_checked,
+                       vecdb::l1_checked, kernel, d);
+            add_kernel("double", vecdb::l2_squared_double, vecdb::dot_double, vecdb::cosine_sums_double,
+                       vecdb::l1_double, kernel, d);
         }
     }
     for (std::size_t d = 0; d < std::size(kU8Dims); d++) {
@@ -242,6 +270,7 @@ int main(int argc, char **argv)
     benchmark::Shutdown();
 
     print_summary(reporter, have_avx2, active.name);
+    print_checked_summary(reporter, active.name);
     print_dot_u8_summary(reporter, have_avx2, active.name);
     return 0;
 }

@@ -9,6 +9,16 @@ GROUP BY category ORDER BY category;
 SELECT avg(v) FROM (SELECT '[100000001]'::vector v UNION ALL SELECT '[1]'::vector UNION ALL SELECT '[-100000000]') t;
 -- overflow of sum is an error, not infinity
 SELECT sum(v) FROM (VALUES ('[3e38]'::vector), ('[3e38]')) t(v);
+-- avg of values near float's limit sums in double: no overflow, and it agrees
+-- with float8 avg of the same elements
+WITH r AS (
+    SELECT ARRAY[3.4e38 * (1 - i * 1e-3), -3e38 + i * 1e36, 1e-40 * i]::real[] AS x FROM generate_series(1, 50) i
+), a AS (
+    SELECT avg(x::vector)::real[] AS v, avg(x[1]::float8) AS e1, avg(x[2]::float8) AS e2, avg(x[3]::float8) AS e3 FROM r
+)
+SELECT abs(v[1] - e1) <= 1e-6 * abs(e1) AND abs(v[2] - e2) <= 1e-6 * abs(e2) AND abs(v[3] - e3) <= 1e-6 * abs(e3)
+       AS avg_agrees
+FROM a;
 -- different dimensions
 SELECT avg(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);
 SELECT sum(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);

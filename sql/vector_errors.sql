@@ -66,6 +66,74 @@ SELECT statement, sqlstate_of(statement) FROM (VALUES
     ($$SELECT '[1e30]'::vector * '[1e30]'$$),
     ($$SELECT '[1e-30]'::vector * '[1e-30]'$$)
 ) AS t(statement);
+-- Every function that returns a vector: an element beyond float's range is
+-- 22003, never Infinity (pgvector's "value out of range: overflow") ...
+SELECT statement, sqlstate_of(statement) FROM (VALUES
+    ($$SELECT '[3.4e38,1]'::vector + '[1e38,1]'$$),
+    ($$SELECT '[1,-3.4e38]'::vector - '[1,1e38]'$$),
+    ($$SELECT '[2,3e38]'::vector * '[1,2]'$$),
+    ($$SELECT sum(v) FROM (VALUES ('[3e38,1]'::vector), ('[1,1]'), ('[1e38,1]')) t(v)$$),
+    ($$SELECT vector_avg('{1,1e300}'::float8[])$$),
+    ($$SELECT vector_avg('{2,3.4e38,1e39}'::float8[])$$),
+    ($$SELECT ARRAY[1e39]::float8[]::vector$$),
+    ($$SELECT ARRAY[1,-3.5e38]::float8[]::vector$$),
+    ($$SELECT ARRAY[1e39]::numeric[]::vector$$),
+    ($$SELECT '[1,3.5e38]'::vector$$)
+) AS t(statement);
+-- ... NaN and infinity never enter: text and array casts refuse them with
+-- 22P02 (binary input: TAP test 002) ...
+SELECT statement, sqlstate_of(statement) FROM (VALUES
+    ($$SELECT '[1,NaN]'::vector$$),
+    ($$SELECT ARRAY['NaN']::real[]::vector$$),
+    ($$SELECT ARRAY[1, 'Infinity']::real[]::vector$$),
+    ($$SELECT ARRAY[1, 'Infinity']::float8[]::vector$$),
+    ($$SELECT ARRAY['-Infinity']::float8[]::vector$$),
+    ($$SELECT ARRAY['NaN']::float8[]::vector$$),
+    ($$SELECT ARRAY['NaN']::numeric[]::vector$$),
+    ($$SELECT ARRAY['Infinity']::numeric[]::vector$$)
+) AS t(statement);
+-- ... an avg state written by hand with a non-finite sum or a row count that
+-- is not a whole number >= 0 is refused (22000) ...
+SELECT statement, sqlstate_of(statement) FROM (VALUES
+    ($$SELECT vector_avg('{2,Infinity,1}'::float8[])$$),
+    ($$SELECT vector_avg('{2,1,NaN}'::float8[])$$),
+    ($$SELECT vector_avg('{2,-Infinity}'::float8[])$$),
+    ($$SELECT vector_avg('{Infinity,1}'::float8[])$$),
+    ($$SELECT vector_avg('{-1,1}'::float8[])$$),
+    ($$SELECT vector_avg('{0.5,1}'::float8[])$$),
+    ($$SELECT vector_accum('{NaN}'::float8[], '[1]')$$),
+    ($$SELECT vector_combine('{1,1}'::float8[], '{1.5,1}'::float8[])$$)
+) AS t(statement);
+SELECT vector_avg('{2,Infinity,1}'::float8[]);
+SELECT vector_avg('{0.5,1}'::float8[]);
+-- ... functions that cannot overflow give finite vectors at float's limits ...
+SELECT l2_normalize('[3.4e38,-3.4e38,1e-45]'), l2_normalize('[1e-45,0]'), subvector('[3.4e38,1e-45,-3.4e38]', 2, 2),
+       '[3.4028235e38]'::vector || '[-1e-45]' AS concat, vector_avg('{3,1.0208470e39}'::float8[]) AS avg;
+-- ... and a quantization's decoded vector is finite or the call fails with
+-- 22003 (value out of range for quantization); vecdb_quantization_error is
+-- finite or 22003 too.
+CREATE FUNCTION quantize_outcome(statement text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE statement INTO result;
+    IF result ~* 'nan|inf' THEN
+        RETURN 'not finite: ' || result;
+    END IF;
+    RETURN 'finite';
+EXCEPTION WHEN numeric_value_out_of_range THEN
+    RETURN '22003';
+END
+$$;
+SELECT m, v, quantize_outcome(format('SELECT vecdb_quantize(%L, %L)', m, v)) IN ('finite', '22003') AS quantize_ok,
+       quantize_outcome(format('SELECT vecdb_quantization_error(%L, %L)', m, v)) IN ('finite', '22003') AS error_ok
+FROM unnest(ARRAY['none', 'sq8', 'e8', 'e8_4bit', 'h4', 'binary']) m,
+     unnest(ARRAY['[3e38,-3e38,1,2,3,4,5,6]', '[3.4e38,3.4e38,3.4e38,3.4e38,3.4e38,3.4e38,3.4e38,3.4e38]',
+                  '[1e-40,-1e-40,1e-45,0,0,0,0,1e-39]', '[3e38,1e-40,-1,0,2e38,-1e-45,5,6,7]']) v
+ORDER BY v, m;
+SELECT vecdb_quantize('none', '[3.4e38,-1e-45]') AS none_keeps_extremes;
+DROP FUNCTION quantize_outcome(text);
+
 -- subvector and concatenation must leave 1 .. 16000 dimensions
 SELECT statement, sqlstate_of(statement) FROM (VALUES
     ($$SELECT subvector('[1,2,3]', 1, 0)$$),

@@ -31,6 +31,68 @@ SELECT count(*) AS dims_checked,
        max(abs((va <+> vb) - l1)) < 1e-4 AS l1_ok
 FROM expected;
 
+-- Extreme but valid elements: up to 3.4e38 (float's largest is 3.4028235e38),
+-- subnormal (1e-40, 1e-45), mixed signs and magnitudes, 16000 dimensions.
+-- Float sums of these overflow to Infinity or underflow to 0; the distances
+-- must still be finite (NaN only for cosine with a zero vector) and agree with
+-- the definitions computed here in float8 from the same float elements.
+CREATE TABLE extreme (id int, a vector, b vector);
+INSERT INTO extreme VALUES
+    (1, '[3e38,-3e38]', '[-3e38,3e38]'),
+    (2, '[3.4e38,3.4e38,-3.4e38]', '[3.4e38,3.4e38,-3.4e38]'),
+    (3, '[3.4028235e38,1]', '[-3.4028235e38,-1]'),
+    (4, '[1e-40,2e-40]', '[-1e-40,3e-40]'),
+    (5, '[1e-40,0]', '[0,1e-40]'),
+    (6, '[1e-45]', '[-1e-45]'),
+    (7, '[3e-21,-7e-22,5e-21]', '[-2e-21,4e-21,1e-21]'),
+    (8, '[1e20,1e20]', '[-1e20,3e20]'),
+    (9, '[3e38,1e-40,-1,0]', '[-1e-40,-3e38,2,5e-39]'),
+    (10, '[1,2,3]', '[4,-5,6]');
+INSERT INTO extreme SELECT 10 + k,
+    array_agg((CASE k WHEN 1 THEN 3.4e38 * sin(i) WHEN 2 THEN 1e-40 * (1.5 + sin(i)) ELSE 3e38 * sin(i) END)::real ORDER BY i)::vector,
+    array_agg((CASE k WHEN 1 THEN -3.4e38 * cos(i) WHEN 2 THEN -1e-40 * (1.5 + cos(i)) ELSE 1e-40 * (1.5 + cos(i)) END)::real ORDER BY i)::vector
+    FROM generate_series(1, 3) k, generate_series(1, 16000) i GROUP BY k;
+CREATE TEMP TABLE extreme_expected AS
+SELECT id, vector_dims(a) AS dims, s.*
+FROM extreme, LATERAL (
+    SELECT sum((x - y) * (x - y)) AS l2sq, sum(x * y) AS ip, sum(abs(x * y)) AS abs_ip, sum(x * x) AS na, sum(y * y) AS nb,
+           sum(abs(x - y)) AS l1
+    FROM unnest(a::real[]::float8[], b::real[]::float8[]) u(x, y)) s;
+-- Relative tolerance 1e-6: float sums where they can be trusted, double sums
+-- elsewhere.  Infinity, NaN or a lost term fails.
+SELECT id, dims,
+       abs((a <-> b) - sqrt(l2sq)) <= 1e-6 * sqrt(l2sq) AS l2,
+       abs(vector_l2_squared_distance(a, b) - l2sq) <= 1e-6 * l2sq AS l2_squared,
+       abs(inner_product(a, b) - ip) <= 1e-6 * abs_ip AND (a <#> b) = -inner_product(a, b) AS ip,
+       abs((a <=> b) - (1 - ip / sqrt(na * nb))) <= 1e-6 AS cosine,
+       abs((a <+> b) - l1) <= 1e-6 * l1 AS l1,
+       abs(vector_norm(a) - sqrt(na)) <= 1e-12 * sqrt(na) AS norm,
+       abs(vector_norm(l2_normalize(a)) - 1) <= 1e-6 AS normalize
+FROM extreme JOIN extreme_expected USING (id) ORDER BY id;
+-- Exactly representable cases: parallel, opposite and orthogonal directions
+-- at both ends of float's range; a zero vector still gives NaN cosine.
+SELECT '[3e38,3e38]'::vector <=> '[3e38,3e38]' AS same, '[3e38,-3e38]'::vector <=> '[-3e38,3e38]' AS opposite,
+       '[1e-40,0]'::vector <=> '[0,1e-40]' AS orthogonal, '[1e-45]'::vector <=> '[1e-45]' AS tiny_same,
+       '[0,0]'::vector <=> '[1e-40,0]' AS zero, '[0,0]'::vector <-> '[0,0]' AS zero_l2,
+       vector_spherical_distance('[3e38,0]', '[-3e38,0]') AS spherical_clamped;
+
+-- COPY to a file and back, text and binary: every stored vector, extremes
+-- included, reads back bit for bit (no stored vector is ever non-finite).
+SELECT '/tmp/vecdb_regress_copy_' || pg_backend_pid() AS copy_file,
+       'rm -f /tmp/vecdb_regress_copy_' || pg_backend_pid() AS remove_copy_file \gset
+CREATE TABLE extreme_text (LIKE extreme);
+CREATE TABLE extreme_binary (LIKE extreme);
+COPY extreme TO :'copy_file';
+COPY extreme_text FROM :'copy_file';
+COPY extreme TO :'copy_file' (FORMAT binary);
+COPY extreme_binary FROM :'copy_file' (FORMAT binary);
+COPY (SELECT WHERE false) TO PROGRAM :'remove_copy_file';
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE vector_send(e.a) = vector_send(t.a) AND vector_send(e.b) = vector_send(t.b)) AS text_same,
+       count(*) FILTER (WHERE vector_send(e.a) = vector_send(b.a) AND vector_send(e.b) = vector_send(b.b)) AS binary_same
+FROM extreme e JOIN extreme_text t USING (id) JOIN extreme_binary b USING (id);
+DROP TABLE extreme, extreme_text, extreme_binary, extreme_expected;
+
 -- Nearest neighbours by each operator (exact scan)
 CREATE TABLE items (id int, category int, embedding vector(3));
 INSERT INTO items VALUES (1, 1, '[1,1,1]'), (2, 1, '[2,2,2]'), (3, 2, '[1,1,2]'), (4, 2, '[-1,-1,-1]'), (5, 1, '[0,0,5]');

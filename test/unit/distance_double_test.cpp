@@ -1,7 +1,8 @@
 /*
  * distance_double_test.cpp -- the double-precision sums of simd/distance.h
  * against long double references, at float magnitudes from subnormal (1e-40)
- * to FLT_MAX, with mixed signs, at 1, 17 and 16000 dimensions.
+ * to FLT_MAX, with mixed signs, at 1, 3, 17, 18 and 16000 dimensions (every
+ * tail of the four-lane loops).
  *
  * A double sum of n terms is off by at most about n * DBL_EPSILON / 2 of the
  * sum of |terms| (plus one rounding per difference or product), so results
@@ -29,7 +30,7 @@ namespace vecdb {
 
 namespace {
 
-constexpr std::size_t kDims[] = {1, 17, 16000};
+constexpr std::size_t kDims[] = {1, 3, 17, 18, 16000};
 // Subnormal, tiny, ordinary, huge and the largest float.
 constexpr float kScales[] = {1e-40f, 1e-30f, 1.0f, 1e30f, FLT_MAX};
 

@@ -66,14 +66,14 @@ const DistanceKernels &distance_kernels();
 
 // --- Sums in double, exact at any float magnitude -------------------------
 //
-// For finite float inputs every difference, product and sum below is finite
-// and non-zero when its exact value is: |a[i]| <= FLT_MAX = 3.4e38, so a
-// square is at most (6.8e38)^2 = 4.6e77 and 16000 of them 7.4e81, far below
-// DBL_MAX = 1.8e308; the smallest subnormal float squared, 2e-90, is far above
-// DBL_MIN = 2.2e-308.  They are the fallback when a float kernel's result
-// cannot be trusted (overflow to infinity, underflow to 0); the results carry
-// only double rounding.  Plain loops, in order, in distance_double.cpp (no ISA
-// flags: every CPU runs them).
+// For finite float inputs every difference, product and sum below is finite,
+// and no difference or product of non-zero values is 0: |a[i]| <= FLT_MAX =
+// 3.4e38, so a square is at most (6.8e38)^2 = 4.6e77 and 16000 of them 7.4e81,
+// far below DBL_MAX = 1.8e308; the smallest subnormal float squared, 2e-90, is
+// far above DBL_MIN = 2.2e-308.  They are the fallback when a float kernel's
+// result cannot be trusted (overflow to infinity, underflow to 0); the results
+// carry only double rounding.  Scalar loops with independent accumulators in
+// distance_double.cpp (no ISA flags: every CPU runs them).
 
 /// cosine_sums in double.
 struct CosineSumsDouble {

@@ -59,6 +59,16 @@ void RoundTrip(Quantization q, const Vector *v, float *out)
     auto *work = static_cast<float *>(palloc(sizeof(float) * std::max<std::size_t>(quantizer->work_floats(), 1)));
     quantizer->encode(v->x, code, work);
     quantizer->decode(code, out, work);
+
+    /* The quantizers scale and rotate in float: elements near float's limits
+     * (3e38) can come back Infinity or NaN.  Such a result is an error, never
+     * a returned vector or error ratio. */
+    for (std::size_t i = 0; i < dims; i++)
+        if (!std::isfinite(out[i]))
+            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                            errmsg("value out of range for quantization \"%s\"", vecdb::quantization_name(q)),
+                            errdetail("Decoding the code of this vector gives a non-finite element; its elements are "
+                                      "too large for this quantization.")));
 }
 
 }  // namespace

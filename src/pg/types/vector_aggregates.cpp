@@ -8,17 +8,25 @@
  * makes avg parallel-safe.  sum(vector) needs no state of its own: it is
  * vector_add folded over the rows.
  */
+#include <cmath>
+
 #include "vector.h"
 
 namespace {
 
-/* The sums of a state array; *length counts the array's elements. */
+/* The sums of a state array; *length counts the array's elements.  The row
+ * count must be a whole number >= 0 (states are SQL values: anyone can call
+ * the state functions with any float8[]). */
 float8 *StateValues(ArrayType *state, int *length)
 {
     if (ARR_NDIM(state) != 1 || ARR_ELEMTYPE(state) != FLOAT8OID || ARR_HASNULL(state) || ARR_DIMS(state)[0] < 1)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected a float8[] vector aggregate state")));
     *length = ARR_DIMS(state)[0];
-    return (float8 *) ARR_DATA_PTR(state);
+    float8 *values = (float8 *) ARR_DATA_PTR(state);
+    if (!(std::isfinite(values[0]) && values[0] >= 0 && values[0] == std::floor(values[0])))
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected a float8[] vector aggregate state"),
+                        errdetail("The row count %g is not a whole number >= 0.", values[0])));
+    return values;
 }
 
 ArrayType *NewState(int length, const float8 *values)
@@ -99,6 +107,14 @@ VECDB_FUNCTION(vector_combine)
 
 /*
  * vector_avg(float8[]) -- the final function: sums / count, NULL for no rows.
+ *
+ * Sums of real rows are finite (floats <= 3.4e38 would need 5e269 rows to
+ * reach double's 1.8e308) and so are their averages as floats: the average of
+ * values up to FLT_MAX is at most FLT_MAX.  Only a state written by hand can
+ * hold Infinity or NaN (the transition and combine functions pass them on;
+ * this is the one place they would become a vector) or sums whose average
+ * leaves float's range: the first is rejected as a malformed state, the
+ * second is an overflow, as in float arithmetic.
  */
 VECDB_FUNCTION(vector_avg)
 {
@@ -109,8 +125,15 @@ VECDB_FUNCTION(vector_avg)
     if (values[0] == 0)
         PG_RETURN_NULL();
     CheckDim(length - 1);
-    Vector *result = InitVector(length - 1);
     for (int i = 1; i < length; i++)
+        if (!std::isfinite(values[i]))
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected a float8[] vector aggregate state"),
+                            errdetail("Element %d is %g; a state holds finite sums.", i + 1, values[i])));
+    Vector *result = InitVector(length - 1);
+    for (int i = 1; i < length; i++) {
         result->x[i - 1] = (float) (values[i] / values[0]);
+        if (std::isinf(result->x[i - 1]))
+            float_overflow_error();
+    }
     PG_RETURN_VECTOR_P(result);
 }
