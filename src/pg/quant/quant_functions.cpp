@@ -60,6 +60,17 @@ void RoundTrip(Quantization q, const Vector *v, float *out)
     quantizer->encode(v->x, code, work);
     quantizer->decode(code, out, work);
 
+    /* A vector outside the magnitudes codes describe gets a code of a
+     * rescaled copy that bounds nothing (r = +inf, quantizer.h): an index
+     * re-ranks such a row exactly, but its decoded vector is not v's. */
+    float r;
+    std::memcpy(&r, code + quantizer->residual_offset(), sizeof(r));
+    if (!(r <= FLT_MAX))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                        errmsg("value out of range for quantization \"%s\"", vecdb::quantization_name(q)),
+                        errdetail("Codes describe vectors with norms from %g to %g.",
+                                  vecdb::kCodeNormMin, vecdb::kCodeNormMax)));
+
     /* The quantizers scale and rotate in float: elements near float's limits
      * (3e38) can come back Infinity or NaN.  Such a result is an error, never
      * a returned vector or error ratio. */
