@@ -11,8 +11,10 @@
  * Every scored element's heap TID is remembered (NodeInfo); a returned
  * row's lower bound is computed when the scan needs it (bound()), from a
  * page the reader usually still has pinned.  Elements marked
- * deleted are walked through but are not results; freed slots (VACUUM) and
- * anything that is not an element score +inf and have no neighbours.
+ * deleted are walked through but are not results; freed slots (VACUUM)
+ * score +inf and have no neighbours.  Ids come from checked slots or the
+ * checked entry point (their blocks exist), and every tuple is checked as
+ * it is read (PageElement()); a corrupt one raises an ERROR.
  *
  * Everything is palloc'd and trivially destructible (see hnsw_search.h).
  */
@@ -108,6 +110,7 @@ public:
     void init(Relation index, const IndexInfoCache *info, Codec *codec)
     {
         index_ = index;
+        info_ = info;
         layout_ = &info->layout;
         codec_ = codec;
         nodes_.init();
@@ -132,7 +135,7 @@ public:
     {
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        const std::size_t n = PageNeighbors(BufferGetPage(buffer), *layout_, id, lc, out);
+        const std::size_t n = PageNeighbors(index_, info_, BufferGetPage(buffer), id, lc, out);
         LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
         return n;
     }
@@ -150,7 +153,9 @@ public:
      * distinct page once (ids sorted by block) and prefetch the line
      * pointers; prefetch the tuples; then lock each page and score.  The
      * prefetches read line pointers without the content lock: an element
-     * never moves once written, and a stale value only wastes a prefetch.
+     * never moves once written, and a stale value only wastes a prefetch
+     * (a prefetch of a bad address does not fault; tuples are checked
+     * under the lock, in score()).
      */
     void distances(const Id *ids, std::size_t n, float *out)
     {
@@ -200,7 +205,7 @@ public:
     {
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        const char *tuple = LiveElement(BufferGetPage(buffer), NodeOffset(id));
+        const char *tuple = LiveElement(index_, info_, BufferGetPage(buffer), NodeBlock(id), NodeOffset(id));
         bool same = false;
         if (tuple != nullptr) {
             ElementView e{tuple, layout_};
@@ -256,7 +261,7 @@ private:
     {
         NodeInfo *info = nodes_.insert(id);
         info->result = false;
-        const char *tuple = LiveElement(page, NodeOffset(id));
+        const char *tuple = LiveElement(index_, info_, page, NodeBlock(id), NodeOffset(id));
         if (tuple == nullptr)
             return FLT_MAX;
         ElementView e{tuple, layout_};
@@ -266,6 +271,7 @@ private:
     }
 
     Relation index_;
+    const IndexInfoCache *info_;
     const ElementLayout *layout_;
     Codec *codec_;
     NodeInfoMap nodes_;
