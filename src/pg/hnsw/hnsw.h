@@ -105,7 +105,7 @@ struct MetaPageData {
     uint8 metric;       /* Metric */
     uint8 quantization; /* Quantization */
     uint8 max_level;    /* levels are capped so every tuple fits a page */
-    uint8 unused;
+    uint8 check;        /* MetaCheck() of the fields that never change (0: written before it existed) */
     uint32 code_size;
     uint32 aux_pages; /* blocks 1 .. aux_pages hold codec parameters */
     uint32 aux_bytes;
@@ -219,6 +219,10 @@ inline void CheckElementBlock(Relation index, const IndexInfoCache *info, BlockN
 }
 
 MetaPageData *PageGetMeta(Page page);
+/* A check byte (1 .. 255) of the metapage fields a build fixes, so that a
+ * changed field that is consistent with the others (e8 and h4 codes have
+ * the same size) is still caught.  Written with the metapage. */
+uint8 MetaCheck(const MetaPageData &meta);
 /* The cached fixed part of the index's metapage (reads and checks it the
  * first time). */
 const IndexInfoCache *GetIndexInfo(Relation index);

@@ -23,6 +23,31 @@ MetaPageData *PageGetMeta(Page page)
     return reinterpret_cast<MetaPageData *>(PageGetContents(page));
 }
 
+uint8 MetaCheck(const MetaPageData &meta)
+{
+    uint32 hash = 2166136261u; /* FNV-1a over each field's bytes (not the struct's padding) */
+    auto mix = [&hash](uint64 value, int bytes) {
+        for (int i = 0; i < bytes; i++) {
+            hash ^= uint8(value >> (8 * i));
+            hash *= 16777619u;
+        }
+    };
+    mix(meta.magic, 4);
+    mix(meta.version, 4);
+    mix(meta.dims, 4);
+    mix(meta.m, 2);
+    mix(meta.ef_construction, 2);
+    mix(meta.metric, 1);
+    mix(meta.quantization, 1);
+    mix(meta.max_level, 1);
+    mix(meta.code_size, 4);
+    mix(meta.aux_pages, 4);
+    mix(meta.aux_bytes, 4);
+    mix(meta.seed, 8);
+    mix(meta.rotation_seed, 8);
+    return uint8(1 + hash % 255);
+}
+
 void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
 {
     char text[256];
@@ -43,7 +68,7 @@ void CheckElementBlockSlow(Relation index, const IndexInfoCache *info, BlockNumb
         if (block < info->known_blocks)
             return;
     }
-    ReportCorruption(index, from, "It names block %u; elements are in blocks %u to %u.", block,
+    ReportCorruption(index, from, "Block %u is named; elements are in blocks %u to %u.", block,
                      info->first_element_block, info->known_blocks - 1);
 }
 
@@ -100,6 +125,9 @@ void CheckMeta(Relation index, const MetaPageData *meta, Size contents_end, Bloc
     if (nblocks < 1 + meta->aux_pages)
         ReportCorruption(index, block, "The index has %u blocks; its codec parameters take blocks 1 to %u.",
                          nblocks, meta->aux_pages);
+    /* Last: the fields one by one give the better message. */
+    if (meta->check != 0 && meta->check != MetaCheck(*meta))
+        ReportCorruption(index, block, "The metapage's fixed fields do not match their check byte.");
 }
 
 /* SQ8's ranges: a finite minimum and a non-negative finite step per
@@ -262,6 +290,7 @@ void WriteMetaPages(Relation index, ForkNumber fork, const MetaPageData &meta, c
         char *contents = PageGetContents(page);
         if (block == 0) {
             memcpy(contents, &meta, sizeof(meta));
+            PageGetMeta(page)->check = MetaCheck(meta);
             SetLower(page, contents + sizeof(meta));
         } else {
             Size offset = (block - 1) * per_page;
@@ -282,6 +311,7 @@ void OverwriteMetaPage(Relation index, const MetaPageData &meta)
     Buffer buffer = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
     memcpy(PageGetMeta(BufferGetPage(buffer)), &meta, sizeof(meta));
+    PageGetMeta(BufferGetPage(buffer))->check = MetaCheck(meta);
     MarkBufferDirty(buffer);
     UnlockReleaseBuffer(buffer);
 }
@@ -332,6 +362,8 @@ uint32 ReadNeighbors(Relation index, const IndexInfoCache *info, NodeId id, int 
 
 namespace {
 
+constexpr uint8 kElementFlags = HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE;
+
 [[noreturn]] pg_noinline void BadElement(Relation index, Page page, BlockNumber block, OffsetNumber offset)
 {
     if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
@@ -357,8 +389,8 @@ char *PageElement(Relation index, const IndexInfoCache *info, Page page, BlockNu
         BadElement(index, page, block, offset);
     char *tuple = page + start;
     const auto *element = reinterpret_cast<const ElementHeader *>(tuple);
-    if (unlikely(element->kind != HNSW_ELEMENT_KIND || element->level > info->meta.max_level ||
-                 length != info->layout.tuple_size(element->level)))
+    if (unlikely(element->kind != HNSW_ELEMENT_KIND || (element->flags & ~kElementFlags) != 0 ||
+                 element->level > info->meta.max_level || length != info->layout.tuple_size(element->level)))
         BadElement(index, page, block, offset);
     return tuple;
 }
