@@ -137,7 +137,13 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     NodeId best = kNoNode;
     int best_level = -1;
     BlockNumber first_free = InvalidBlockNumber;
+    /* Items per page (no insert extends the index under the update lock),
+     * so that the walk over every list below checks slot offsets too. */
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    auto *items = static_cast<uint16 *>(palloc0(sizeof(uint16) * Max(nblocks, 1u)));
     ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
+        if (NodeBlock(id) < nblocks)
+            items[NodeBlock(id)] = NodeOffset(id);
         if (header->flags & HNSW_ELEMENT_FREE) {
             if (!BlockNumberIsValid(first_free))
                 first_free = NodeBlock(id);
@@ -160,6 +166,10 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         const ElementView e{reinterpret_cast<const char *>(header), &layout};
         for (int lc = 0; lc <= e.level(); lc++) {
             const uint32 n = ElementNeighbors(index, info, NodeBlock(id), e, lc, list);
+            for (uint32 i = 0; i < n; i++)
+                if (NodeBlock(list[i]) < nblocks && NodeOffset(list[i]) > items[NodeBlock(list[i])])
+                    ReportCorruption(index, NodeBlock(id), "A neighbour slot names offset %u of block %u, which has %u items.",
+                                     NodeOffset(list[i]), NodeBlock(list[i]), items[NodeBlock(list[i])]);
             for (uint32 i = 0; i < n; i++)
                 if (InSortedIds(deleted.ids, deleted.count, list[i])) {
                     todo.push((id << 5) | uint32(lc));
