@@ -120,11 +120,15 @@ public:
             slots *= 2;
         pinned_mask_ = slots - 1;
         pinned_ = static_cast<PinnedPage *>(palloc(sizeof(PinnedPage) * slots));
-        for (std::uint32_t i = 0; i < slots; i++)
+        for (std::uint32_t i = 0; i < slots; i++) {
             pinned_[i].buffer = InvalidBuffer;
+            pinned_[i].call = 0;
+        }
         order_ = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * max_degree()));
         blocks_ = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * max_degree()));
         buffers_ = static_cast<Buffer *>(palloc(sizeof(Buffer) * max_degree()));
+        own_pin_ = static_cast<bool *>(palloc(sizeof(bool) * max_degree()));
+        call_ = 0;
         /* Scoring reads the header and the code right after it. */
         code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
@@ -150,8 +154,9 @@ public:
     /*
      * Scores ids[0 .. n) in three passes, so the cache misses of a whole
      * neighbour list overlap instead of coming one after another: pin each
-     * distinct page once (ids sorted by block) and prefetch the line
-     * pointers; prefetch the tuples; then lock each page and score.  The
+     * distinct page once (ids sorted by block; all stay pinned until
+     * scored, PinForCall()) and prefetch the line pointers; prefetch the
+     * tuples; then lock each page and score.  The
      * prefetches read line pointers without the content lock: an element
      * never moves once written, and a stale value only wastes a prefetch
      * (a prefetch of a bad address does not fault; tuples are checked
@@ -163,11 +168,13 @@ public:
             order_[i] = i;
         std::sort(order_, order_ + n, [ids](std::uint32_t a, std::uint32_t b) { return ids[a] < ids[b]; });
         std::uint32_t pages = 0;
+        call_++;
         for (std::size_t j = 0; j < n; j++) {
             const Id id = ids[order_[j]];
             if (pages == 0 || blocks_[pages - 1] != NodeBlock(id)) {
                 blocks_[pages] = NodeBlock(id);
-                buffers_[pages++] = Pin(NodeBlock(id));
+                buffers_[pages] = PinForCall(NodeBlock(id), &own_pin_[pages]);
+                pages++;
             }
             __builtin_prefetch(PageGetItemId(BufferGetPage(buffers_[pages - 1]), NodeOffset(id)));
         }
@@ -188,6 +195,9 @@ public:
                 out[order_[j]] = score(page, ids[order_[j]]);
             LockBuffer(buffers_[p], BUFFER_LOCK_UNLOCK);
         }
+        for (std::uint32_t p = 0; p < pages; p++)
+            if (own_pin_[p])
+                ReleaseBuffer(buffers_[p]);
     }
 
     bool is_result(Id id) const
@@ -241,7 +251,25 @@ private:
     struct PinnedPage {
         BlockNumber block;
         Buffer buffer;
+        std::uint64_t call; /* the distances() call that last used it */
     };
+
+    /* Pin() for distances(), whose pages must all stay pinned until it has
+     * scored them: a page whose cache slot another page of the same call
+     * holds gets a pin of its own (*own: the caller releases it), instead
+     * of taking the slot and unpinning that page while it is in use. */
+    Buffer PinForCall(BlockNumber block, bool *own)
+    {
+        PinnedPage &slot = pinned_[block & pinned_mask_];
+        *own = BufferIsValid(slot.buffer) && slot.block != block && slot.call == call_;
+        if (*own) {
+            buffer_accesses_++;
+            return ReadBuffer(index_, block);
+        }
+        const Buffer buffer = Pin(block);
+        slot.call = call_;
+        return buffer;
+    }
 
     Buffer Pin(BlockNumber block)
     {
@@ -280,6 +308,8 @@ private:
     std::uint32_t *order_;
     BlockNumber *blocks_;
     Buffer *buffers_;
+    bool *own_pin_; /* per page of a distances() call: pinned outside the cache */
+    std::uint64_t call_;
     std::uint32_t code_end_;
     std::uint64_t buffer_accesses_;
 };
