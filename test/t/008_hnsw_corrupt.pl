@@ -70,7 +70,9 @@ create_data(
 	EXCEPTION WHEN OTHERS THEN
 	  RETURN 'error:' || SQLSTATE || ':' || SQLERRM;
 	END $$;
-} . join('', map { "CREATE TABLE base_$_ AS SELECT i AS id, point(i, 16)::vector(16) AS v FROM generate_series(1, $base{$_}{rows}) i;\n" } sort keys %base));
+} . join('', map {
+	"CREATE TABLE base_$_ AS SELECT i AS id, point(i, 16)::vector(16) AS v"
+	  . " FROM generate_series(1, $base{$_}{rows}) i;\n" } sort keys %base));
 
 # ---------------------------------------------------------------------------
 # Page format (src/pg/hnsw/hnsw.h): the metapage's fields at their byte
@@ -265,7 +267,8 @@ my @element_kinds = (
 	[ 'entry point count above its top layer\'s room', 1, sub {
 		my $room = $_[1]{level} == 0 ? 2 * $_[0]{m} : $_[0]{m};
 		[ $_[1]{counts_at} + $_[1]{level}, pack('C', $room + 1 + int(rand(254 - $room))) ] } ],
-	[ 'level above max_level', 0, sub { [ $_[1]{at} + 1, pack('C', $_[0]{max_level} + 1 + int(rand(254 - $_[0]{max_level}))) ] } ],
+	[ 'level above max_level', 0,
+		sub { [ $_[1]{at} + 1, pack('C', $_[0]{max_level} + 1 + int(rand(254 - $_[0]{max_level}))) ] } ],
 	[ 'level one up', 0, sub { [ $_[1]{at} + 1, pack('C', $_[1]{level} + 1) ] } ],
 	[ 'entry point level one down', 1, sub { [ $_[1]{at} + 1, pack('C', $_[1]{level} - 1) ] } ],
 	[ 'kind', 0, sub { [ $_[1]{at}, pack('C', (0x45 + 1 + int(rand(255))) % 256) ] } ],
@@ -343,6 +346,8 @@ for my $i (0 .. $#cases)
 	my $op = $base{ $c->{base} }{op};
 	my $rows = $base{ $c->{base} }{rows};
 	my $keep = $c->{keep} ? "AND ctid <> '$c->{keep}'" : '';
+	my $walk_sql = "SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM c$i"
+	  . " ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 1000000) s";
 	my $quote = sub { my $s = shift; $s =~ s/'/''/g; "'$s'" };
 	my ($out, $err) = ('', '');
 	$node->psql(
@@ -352,7 +357,7 @@ for my $i (0 .. $#cases)
 		SELECT try('INSERT INTO c$i VALUES (100000, point(100000, 16)) RETURNING id');
 		SET hnsw.iterative_scan = relaxed_order;
 		SET hnsw.max_scan_tuples = 100000;
-		SELECT try(${\ $quote->("SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM c$i ORDER BY v $op (SELECT v FROM queries WHERE qid = 1) LIMIT 1000000) s") });
+		SELECT try(${\ $quote->($walk_sql) });
 		DELETE FROM c$i WHERE id % 7 = 0 $keep;
 		},
 		stdout => \$out,

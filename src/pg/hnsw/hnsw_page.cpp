@@ -120,7 +120,8 @@ void CheckMeta(Relation index, const MetaPageData *meta, Size contents_end, Bloc
     const Size per_page = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
     const Size aux_bytes = AuxBytes(q, meta->dims);
     if (meta->aux_bytes != aux_bytes || meta->aux_pages != (aux_bytes + per_page - 1) / per_page)
-        ReportCorruption(index, block, "The metapage says %u pages of %u bytes of codec parameters; %s needs %zu bytes.",
+        ReportCorruption(index, block,
+                         "The metapage says %u pages of %u bytes of codec parameters; %s needs %zu bytes.",
                          meta->aux_pages, meta->aux_bytes, quantization_name(q), aux_bytes);
     if (nblocks < 1 + meta->aux_pages)
         ReportCorruption(index, block, "The index has %u blocks; its codec parameters take blocks 1 to %u.",

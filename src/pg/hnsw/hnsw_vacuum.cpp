@@ -168,7 +168,8 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             const uint32 n = ElementNeighbors(index, info, NodeBlock(id), e, lc, list);
             for (uint32 i = 0; i < n; i++)
                 if (NodeBlock(list[i]) < nblocks && NodeOffset(list[i]) > items[NodeBlock(list[i])])
-                    ReportCorruption(index, NodeBlock(id), "A neighbour slot names offset %u of block %u, which has %u items.",
+                    ReportCorruption(index, NodeBlock(id),
+                                     "A neighbour slot names offset %u of block %u, which has %u items.",
                                      NodeOffset(list[i]), NodeBlock(list[i]), items[NodeBlock(list[i])]);
             for (uint32 i = 0; i < n; i++)
                 if (InSortedIds(deleted.ids, deleted.count, list[i])) {
