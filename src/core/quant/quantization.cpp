@@ -42,6 +42,14 @@ const char *quantization_name(Quantization q)
     return "unknown";
 }
 
+bool known_quantization(std::uint8_t value)
+{
+    for (const NamedQuantization &n : kNames)
+        if (std::uint8_t(n.q) == value)
+            return true;
+    return false;
+}
+
 bool parse_quantization(const char *name, Quantization *q)
 {
     for (const NamedQuantization &n : kNames)

@@ -32,6 +32,9 @@ inline constexpr std::uint64_t kDefaultRotationSeed = 0x76656364625f7238ull;
 
 /* The user-facing name of q ("none", "sq8", "e8", ...). */
 const char *quantization_name(Quantization q);
+/* True when `value` is the stored number of a quantization (metapages are
+ * read as untrusted input). */
+bool known_quantization(std::uint8_t value);
 /* Parses a name; false when it names no quantization. */
 bool parse_quantization(const char *name, Quantization *q);
 /* "\"none\", \"sq8\", ..." for error details. */

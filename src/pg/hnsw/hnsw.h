@@ -105,7 +105,7 @@ struct MetaPageData {
     uint8 metric;       /* Metric */
     uint8 quantization; /* Quantization */
     uint8 max_level;    /* levels are capped so every tuple fits a page */
-    uint8 unused;
+    uint8 check;        /* MetaCheck() of the fields that never change (0: written before it existed) */
     uint32 code_size;
     uint32 aux_pages; /* blocks 1 .. aux_pages hold codec parameters */
     uint32 aux_bytes;
@@ -180,19 +180,55 @@ struct ElementView {
 };
 
 /* What every backend caches per index (rd_amcache): the metapage's fixed
- * fields and the codec parameters, both immutable after the build. */
+ * fields and the codec parameters, both immutable after the build, checked
+ * when read (GetIndexInfo). */
 struct IndexInfoCache {
     MetaPageData meta;
     ElementLayout layout;
     float *aux; /* aux_bytes / sizeof(float) floats (SQ8 ranges), or null */
+    BlockNumber first_element_block; /* 1 + aux_pages */
+    /* The relation had this many blocks (it never shrinks while the cache
+     * lives: REINDEX and TRUNCATE make a new relfilenode and so a new
+     * cache), so a slot below it needs no size lookup (CheckElementBlock). */
+    mutable BlockNumber known_blocks;
 };
 
 /* --- hnsw_page.cpp ---------------------------------------------------------- */
 
+/*
+ * Pages are untrusted input: every size, count, offset and block number
+ * read from one is checked before it is used, and a bad one raises
+ * ERRCODE_INDEX_CORRUPTED naming the index and the block (never a crash or
+ * silently wrong rows).  The metapage's fixed fields are checked once per
+ * cache load (GetIndexInfo), the entry point at every read
+ * (ReadEntryPoint), element tuples and neighbour slots where they are read.
+ */
+[[noreturn]] void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
+    pg_attribute_printf(3, 4);
+/* Cold path of CheckElementBlock(): looks up the relation's size again. */
+void CheckElementBlockSlow(Relation index, const IndexInfoCache *info, BlockNumber block, BlockNumber from);
+/* Raises unless `block`, named by block `from`, is an element page of the
+ * relation (past the metapage and the aux pages, below its size).  The
+ * relation grows under concurrent inserts: a block past the size cached in
+ * info is looked up again before it counts as corrupt. */
+inline void CheckElementBlock(Relation index, const IndexInfoCache *info, BlockNumber block, BlockNumber from)
+{
+    if (likely(block >= info->first_element_block && block < info->known_blocks))
+        return;
+    CheckElementBlockSlow(index, info, block, from);
+}
+
 MetaPageData *PageGetMeta(Page page);
-/* The cached fixed part of the index's metapage (reads it the first time). */
+/* A check byte (1 .. 255) of the metapage fields a build fixes, so that a
+ * changed field that is consistent with the others (e8 and h4 codes have
+ * the same size) is still caught.  Written with the metapage. */
+uint8 MetaCheck(const MetaPageData &meta);
+/* The cached fixed part of the index's metapage (reads and checks it the
+ * first time). */
 const IndexInfoCache *GetIndexInfo(Relation index);
-/* The metapage's current entry point and insert hint (one buffer read). */
+/* The metapage's current entry point (checked: its element is there with
+ * that level) and insert hint (a hint only: PlaceElement() ignores one
+ * outside the element pages); one metapage read, and one of the entry's page. */
 void ReadEntryPoint(Relation index, NodeId *entry, int *entry_level, BlockNumber *insert_page);
 /* Writes the initial metapage (and aux pages) into fresh pages of fork `fork`;
  * WAL-logged as full pages when `wal`. */
@@ -204,16 +240,30 @@ void OverwriteMetaPage(Relation index, const MetaPageData &meta);
 void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const uint8 *code, char *out);
 /* The largest level whose tuple fits on a page. */
 int MaxLevelForPage(const ElementLayout &layout);
+/* The element tuple at `offset` of element page `block` (locked by the
+ * caller), checked: its line pointer lies inside the page, it is an element
+ * of a level up to max_level, of that level's size.  Anything else is
+ * corruption (element pages hold element tuples only, and line pointers are
+ * never removed).  LiveElement(): null for a slot VACUUM freed. */
+char *PageElement(Relation index, const IndexInfoCache *info, Page page, BlockNumber block, OffsetNumber offset);
+char *LiveElement(Relation index, const IndexInfoCache *info, Page page, BlockNumber block, OffsetNumber offset);
+/* The element at `offset` of a page copy (GenericXLogRegisterBuffer) whose
+ * original the caller checked with PageElement() under the same lock. */
+inline char *CheckedElement(Page page, OffsetNumber offset)
+{
+    return static_cast<char *>(PageGetItem(page, PageGetItemId(page, offset)));
+}
+/* Copies the layer-lc neighbours of checked element e (of block `block`)
+ * into out, checking the count (at most max_links) and every slot's block
+ * and offset; returns the count. */
+uint32 ElementNeighbors(Relation index, const IndexInfoCache *info, BlockNumber block, const ElementView &e, int lc,
+                        NodeId *out);
 /* Copies node id's layer-lc neighbours (buffer lock taken and released
- * inside) into out; returns the count.  A freed or changed slot reads as
- * no neighbours. */
-uint32 ReadNeighbors(Relation index, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
-/* The element tuple at `offset` of a locked page, or null; LiveElement()
- * also null for a slot VACUUM freed. */
-char *PageElement(Page page, OffsetNumber offset);
-char *LiveElement(Page page, OffsetNumber offset);
+ * inside) into out; returns the count.  A freed slot reads as no
+ * neighbours. */
+uint32 ReadNeighbors(Relation index, const IndexInfoCache *info, NodeId id, int lc, NodeId *out);
 /* ReadNeighbors() on a page the caller has locked. */
-uint32 PageNeighbors(Page page, const ElementLayout &layout, NodeId id, int lc, NodeId *out);
+uint32 PageNeighbors(Relation index, const IndexInfoCache *info, Page page, NodeId id, int lc, NodeId *out);
 void SlotsToIds(const Slot *slots, uint32 n, NodeId *out);
 void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 

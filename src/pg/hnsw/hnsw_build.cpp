@@ -327,15 +327,14 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     Buffer buffer = InvalidBuffer;
     for (uint32 j = 0; j < n; j++) {
         const uint32 i = order[j];
-        if (j % 1024 == 0) {
-            CHECK_FOR_INTERRUPTS();
+        if (j % 1024 == 0)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, j);
-        }
         if (!BufferIsValid(buffer) || NodeBlock(ids[i]) != BufferGetBlockNumber(buffer)) {
             if (BufferIsValid(buffer)) {
                 MarkBufferDirty(buffer);
                 UnlockReleaseBuffer(buffer);
             }
+            CHECK_FOR_INTERRUPTS(); /* per page, with no buffer locked */
             buffer = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
             Assert(BufferGetBlockNumber(buffer) == NodeBlock(ids[i]));
             LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);

@@ -53,27 +53,30 @@ int RandomLevel(const MetaPageData &meta)
 }
 
 /* Copies node id's code into `code`; false if it is not a live element. */
-bool ReadCode(Relation index, const ElementLayout &layout, NodeId id, uint8 *code)
+bool ReadCode(Relation index, const IndexInfoCache *info, NodeId id, uint8 *code)
 {
     Buffer buffer = ReadBuffer(index, NodeBlock(id));
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
-    const char *tuple = LiveElement(BufferGetPage(buffer), NodeOffset(id));
+    const char *tuple = LiveElement(index, info, BufferGetPage(buffer), NodeBlock(id), NodeOffset(id));
     if (tuple != nullptr)
-        memcpy(code, ElementView{tuple, &layout}.code(), layout.code_size);
+        memcpy(code, ElementView{tuple, &info->layout}.code(), info->layout.code_size);
     UnlockReleaseBuffer(buffer);
     return tuple != nullptr;
 }
 
 /* Writes `tuple` into a freed slot of its level or free space, from the
  * insert hint on; extends the index when the pages tried are full.  *hint
- * moves past the pages found full, so freed slots are found page by page. */
+ * moves past the pages found full, so freed slots are found page by page.
+ * A hint outside the element pages (a corrupt metapage) counts as the
+ * first element page: any page is a correct place to look, and this
+ * insert's hint replaces it. */
 NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tuple, int level, BlockNumber *hint)
 {
     const ElementLayout &layout = info->layout;
     const Size size = layout.tuple_size(level);
     const BlockNumber first = 1 + info->meta.aux_pages;
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-    BlockNumber block = std::max(*hint, first);
+    BlockNumber block = *hint >= first && *hint < nblocks ? *hint : first;
     for (int tries = 0; block < nblocks && tries < kPlacementTries; block++, tries++) {
         Buffer buffer = ReadBuffer(index, block);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -84,8 +87,8 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
         OffsetNumber reuse = InvalidOffsetNumber;
         const Size free_space = PageGetExactFreeSpace(page);
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            const char *e = PageElement(page, off);
-            if (e == nullptr || !(reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE))
+            const char *e = PageElement(index, info, page, block, off);
+            if (!(reinterpret_cast<const ElementHeader *>(e)->flags & HNSW_ELEMENT_FREE))
                 continue;
             const Size old_size = ItemIdGetLength(PageGetItemId(page, off));
             if (old_size == size) {
@@ -229,7 +232,7 @@ const float *CachedVector(VectorCache *c, NodeId id)
     c->keys[i] = id;
     c->count++;
     c->vectors[i] = nullptr;
-    if (ReadCode(c->index, c->info->layout, id, c->code)) {
+    if (ReadCode(c->index, c->info, id, c->code)) {
         c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * SelectionDims(c->codec)));
         DecodeForSelection(c->codec, c->code, c->vectors[i]);
     }
@@ -238,7 +241,7 @@ const float *CachedVector(VectorCache *c, NodeId id)
 
 bool NodeVector(VectorCache *c, NodeId id, float *out)
 {
-    if (!ReadCode(c->index, c->info->layout, id, c->code))
+    if (!ReadCode(c->index, c->info, id, c->code))
         return false;
     Decode(c->codec, c->code, out);
     return true;
@@ -265,9 +268,10 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     Codec *codec = cache->codec;
 
     /* Fast path: room for every new link. */
-    Buffer buffer = ReadBuffer(index, NodeBlock(base));
+    const BlockNumber block = NodeBlock(base);
+    Buffer buffer = ReadBuffer(index, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    char *e = LiveElement(BufferGetPage(buffer), NodeOffset(base));
+    char *e = LiveElement(index, info, BufferGetPage(buffer), block, NodeOffset(base));
     if (e == nullptr || reinterpret_cast<ElementHeader *>(e)->level < lc) {
         UnlockReleaseBuffer(buffer);
         return;
@@ -277,7 +281,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     if (n_deleted == 0 && count + n_added <= max_links) {
         GenericXLogState *state = GenericXLogStart(index);
         Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
-        char *ce = PageElement(copy, NodeOffset(base));
+        char *ce = CheckedElement(copy, NodeOffset(base));
         auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(view.level(), lc));
         IdsToSlots(added, n_added, slots + count);
         reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(count + n_added);
@@ -285,12 +289,12 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         UnlockReleaseBuffer(buffer);
         return;
     }
-    /* Full: copy the list, decide unlocked. */
+    /* Full: copy the list (checked), decide unlocked. */
+    NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * (max_links + n_added)));
+    ElementNeighbors(index, info, block, view, lc, ids);
     const uint32 total = count + n_added;
-    NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * total));
     Slot *old_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));
     memcpy(old_slots, view.slots(lc), sizeof(Slot) * count);
-    SlotsToIds(old_slots, count, ids);
     memcpy(ids + count, added, sizeof(NodeId) * n_added);
     const int base_level = view.level();
     UnlockReleaseBuffer(buffer);
@@ -347,15 +351,15 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         new_ids[victim] = added[0];
     }
 
-    buffer = ReadBuffer(index, NodeBlock(base));
+    buffer = ReadBuffer(index, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    e = LiveElement(BufferGetPage(buffer), NodeOffset(base));
+    e = LiveElement(index, info, BufferGetPage(buffer), block, NodeOffset(base));
     if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level) {
         ElementView now{e, &layout};
         if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(Slot) * count) == 0) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
-            char *ce = PageElement(copy, NodeOffset(base));
+            char *ce = CheckedElement(copy, NodeOffset(base));
             auto *slots = reinterpret_cast<Slot *>(ce + layout.layer_offset(base_level, lc));
             IdsToSlots(new_ids, uint32(k), slots);
             reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(k);

@@ -11,8 +11,10 @@
  * Every scored element's heap TID is remembered (NodeInfo); a returned
  * row's lower bound is computed when the scan needs it (bound()), from a
  * page the reader usually still has pinned.  Elements marked
- * deleted are walked through but are not results; freed slots (VACUUM) and
- * anything that is not an element score +inf and have no neighbours.
+ * deleted are walked through but are not results; freed slots (VACUUM)
+ * score +inf and have no neighbours.  Ids come from checked slots or the
+ * checked entry point (their blocks exist), and every tuple is checked as
+ * it is read (PageElement()); a corrupt one raises an ERROR.
  *
  * Everything is palloc'd and trivially destructible (see hnsw_search.h).
  */
@@ -110,6 +112,7 @@ public:
     void init(Relation index, const IndexInfoCache *info, Codec *codec)
     {
         index_ = index;
+        info_ = info;
         layout_ = &info->layout;
         codec_ = codec;
         nodes_.init();
@@ -119,11 +122,15 @@ public:
             slots *= 2;
         pinned_mask_ = slots - 1;
         pinned_ = static_cast<PinnedPage *>(palloc(sizeof(PinnedPage) * slots));
-        for (std::uint32_t i = 0; i < slots; i++)
+        for (std::uint32_t i = 0; i < slots; i++) {
             pinned_[i].buffer = InvalidBuffer;
+            pinned_[i].call = 0;
+        }
         order_ = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * max_degree()));
         blocks_ = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * max_degree()));
         buffers_ = static_cast<Buffer *>(palloc(sizeof(Buffer) * max_degree()));
+        own_pin_ = static_cast<bool *>(palloc(sizeof(bool) * max_degree()));
+        call_ = 0;
         /* Scoring reads the header and the code right after it. */
         code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
@@ -137,7 +144,7 @@ public:
         CHECK_FOR_INTERRUPTS();
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        const std::size_t n = PageNeighbors(BufferGetPage(buffer), *layout_, id, lc, out);
+        const std::size_t n = PageNeighbors(index_, info_, BufferGetPage(buffer), id, lc, out);
         LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
         return n;
     }
@@ -152,10 +159,13 @@ public:
     /*
      * Scores ids[0 .. n) in three passes, so the cache misses of a whole
      * neighbour list overlap instead of coming one after another: pin each
-     * distinct page once (ids sorted by block) and prefetch the line
-     * pointers; prefetch the tuples; then lock each page and score.  The
+     * distinct page once (ids sorted by block; all stay pinned until
+     * scored, PinForCall()) and prefetch the line pointers; prefetch the
+     * tuples; then lock each page and score.  The
      * prefetches read line pointers without the content lock: an element
-     * never moves once written, and a stale value only wastes a prefetch.
+     * never moves once written, and a stale value only wastes a prefetch
+     * (a prefetch of a bad address does not fault; tuples are checked
+     * under the lock, in score()).
      */
     void distances(const Id *ids, std::size_t n, float *out)
     {
@@ -163,11 +173,13 @@ public:
             order_[i] = i;
         std::sort(order_, order_ + n, [ids](std::uint32_t a, std::uint32_t b) { return ids[a] < ids[b]; });
         std::uint32_t pages = 0;
+        call_++;
         for (std::size_t j = 0; j < n; j++) {
             const Id id = ids[order_[j]];
             if (pages == 0 || blocks_[pages - 1] != NodeBlock(id)) {
                 blocks_[pages] = NodeBlock(id);
-                buffers_[pages++] = Pin(NodeBlock(id));
+                buffers_[pages] = PinForCall(NodeBlock(id), &own_pin_[pages]);
+                pages++;
             }
             __builtin_prefetch(PageGetItemId(BufferGetPage(buffers_[pages - 1]), NodeOffset(id)));
         }
@@ -188,6 +200,9 @@ public:
                 out[order_[j]] = score(page, ids[order_[j]]);
             LockBuffer(buffers_[p], BUFFER_LOCK_UNLOCK);
         }
+        for (std::uint32_t p = 0; p < pages; p++)
+            if (own_pin_[p])
+                ReleaseBuffer(buffers_[p]);
     }
 
     bool is_result(Id id) const
@@ -205,7 +220,7 @@ public:
     {
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        const char *tuple = LiveElement(BufferGetPage(buffer), NodeOffset(id));
+        const char *tuple = LiveElement(index_, info_, BufferGetPage(buffer), NodeBlock(id), NodeOffset(id));
         bool same = false;
         if (tuple != nullptr) {
             ElementView e{tuple, layout_};
@@ -241,7 +256,25 @@ private:
     struct PinnedPage {
         BlockNumber block;
         Buffer buffer;
+        std::uint64_t call; /* the distances() call that last used it */
     };
+
+    /* Pin() for distances(), whose pages must all stay pinned until it has
+     * scored them: a page whose cache slot another page of the same call
+     * holds gets a pin of its own (*own: the caller releases it), instead
+     * of taking the slot and unpinning that page while it is in use. */
+    Buffer PinForCall(BlockNumber block, bool *own)
+    {
+        PinnedPage &slot = pinned_[block & pinned_mask_];
+        *own = BufferIsValid(slot.buffer) && slot.block != block && slot.call == call_;
+        if (*own) {
+            buffer_accesses_++;
+            return ReadBuffer(index_, block);
+        }
+        const Buffer buffer = Pin(block);
+        slot.call = call_;
+        return buffer;
+    }
 
     Buffer Pin(BlockNumber block)
     {
@@ -261,7 +294,7 @@ private:
     {
         NodeInfo *info = nodes_.insert(id);
         info->result = false;
-        const char *tuple = LiveElement(page, NodeOffset(id));
+        const char *tuple = LiveElement(index_, info_, page, NodeBlock(id), NodeOffset(id));
         if (tuple == nullptr)
             return FLT_MAX;
         ElementView e{tuple, layout_};
@@ -272,6 +305,7 @@ private:
     }
 
     Relation index_;
+    const IndexInfoCache *info_;
     const ElementLayout *layout_;
     Codec *codec_;
     NodeInfoMap nodes_;
@@ -280,6 +314,8 @@ private:
     std::uint32_t *order_;
     BlockNumber *blocks_;
     Buffer *buffers_;
+    bool *own_pin_; /* per page of a distances() call: pinned outside the cache */
+    std::uint64_t call_;
     std::uint32_t code_end_;
     std::uint64_t buffer_accesses_;
 };

@@ -58,6 +58,18 @@ struct IdList {
     }
 };
 
+/* Changes the metapage with change(meta), WAL-logged. */
+template <class Change>
+void UpdateMeta(Relation index, Change &&change)
+{
+    Buffer buffer = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState *state = GenericXLogStart(index);
+    change(PageGetMeta(GenericXLogRegisterBuffer(state, buffer, 0)));
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(buffer);
+}
+
 /* Calls visit(id, header) for every element tuple, each page share-locked
  * while its elements are visited (visit must not read other pages). */
 template <class Visit>
@@ -70,8 +82,8 @@ void ForEachElement(IndexVacuumInfo *vinfo, const IndexInfoCache *info, Visit &&
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-            if (const char *tuple = PageElement(page, off))
-                visit(MakeNodeId(block, off), reinterpret_cast<const ElementHeader *>(tuple));
+            visit(MakeNodeId(block, off),
+                  reinterpret_cast<const ElementHeader *>(PageElement(vinfo->index, info, page, block, off)));
         UnlockReleaseBuffer(buffer);
     }
 }
@@ -92,8 +104,8 @@ double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulk
         Page page = BufferGetPage(buffer);
         int n_dead = 0;
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            auto *header = reinterpret_cast<ElementHeader *>(PageElement(page, off));
-            if (header == nullptr || (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE)))
+            auto *header = reinterpret_cast<ElementHeader *>(PageElement(index, info, page, block, off));
+            if (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE))
                 continue;
             if (callback(&header->heap_tid, callback_state))
                 dead[n_dead++] = off;
@@ -104,7 +116,7 @@ double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulk
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             for (int i = 0; i < n_dead; i++)
-                reinterpret_cast<ElementHeader *>(PageElement(copy, dead[i]))->flags |=
+                reinterpret_cast<ElementHeader *>(CheckedElement(copy, dead[i]))->flags |=
                     HNSW_ELEMENT_DELETED;
             GenericXLogFinish(state);
             marked += n_dead;
@@ -125,7 +137,13 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     NodeId best = kNoNode;
     int best_level = -1;
     BlockNumber first_free = InvalidBlockNumber;
+    /* Items per page (no insert extends the index under the update lock),
+     * so that the walk over every list below checks slot offsets too. */
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    auto *items = static_cast<uint16 *>(palloc0(sizeof(uint16) * Max(nblocks, 1u)));
     ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
+        if (NodeBlock(id) < nblocks)
+            items[NodeBlock(id)] = NodeOffset(id);
         if (header->flags & HNSW_ELEMENT_FREE) {
             if (!BlockNumberIsValid(first_free))
                 first_free = NodeBlock(id);
@@ -147,8 +165,12 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             return;
         const ElementView e{reinterpret_cast<const char *>(header), &layout};
         for (int lc = 0; lc <= e.level(); lc++) {
-            const uint32 n = std::min<uint32>(e.count(lc), layout.max_links(lc));
-            SlotsToIds(e.slots(lc), n, list);
+            const uint32 n = ElementNeighbors(index, info, NodeBlock(id), e, lc, list);
+            for (uint32 i = 0; i < n; i++)
+                if (NodeBlock(list[i]) < nblocks && NodeOffset(list[i]) > items[NodeBlock(list[i])])
+                    ReportCorruption(index, NodeBlock(id),
+                                     "A neighbour slot names offset %u of block %u, which has %u items.",
+                                     NodeOffset(list[i]), NodeBlock(list[i]), items[NodeBlock(list[i])]);
             for (uint32 i = 0; i < n; i++)
                 if (InSortedIds(deleted.ids, deleted.count, list[i])) {
                     todo.push((id << 5) | uint32(lc));
@@ -175,12 +197,12 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         }
         const NodeId base = todo.ids[t] >> 5;
         const int lc = int(todo.ids[t] & 31);
-        const uint32 n = ReadNeighbors(index, layout, base, lc, list);
+        const uint32 n = ReadNeighbors(index, info, base, lc, list);
         added.count = 0;
         for (uint32 i = 0; i < n; i++) {
             if (!InSortedIds(deleted.ids, deleted.count, list[i]))
                 continue;
-            const uint32 h = ReadNeighbors(index, layout, list[i], lc, hop);
+            const uint32 h = ReadNeighbors(index, info, list[i], lc, hop);
             for (uint32 j = 0; j < h; j++)
                 added.push(hop[j]);
         }
@@ -190,15 +212,33 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     }
     MemoryContextDelete(run_context);
 
-    /* Free the deleted slots. */
+    /* A deleted entry point moves to a live element of the top level before
+     * any slot is freed, so the metapage never names a freed element
+     * (ReadEntryPoint() counts that as corruption). */
+    NodeId entry;
+    int entry_level;
+    ReadEntryPoint(index, &entry, &entry_level, nullptr);
+    if (entry != kNoNode && InSortedIds(deleted.ids, deleted.count, entry))
+        UpdateMeta(index, [&](MetaPageData *meta) {
+            meta->entry_block = best == kNoNode ? InvalidBlockNumber : NodeBlock(best);
+            meta->entry_offset = best == kNoNode ? InvalidOffsetNumber : NodeOffset(best);
+            meta->entry_level = int16(best_level);
+        });
+
+    /* Free the deleted slots (each checked on the page before its copy is
+     * changed). */
     for (uint32 i = 0; i < deleted.count;) {
+        vacuum_delay_point();
         const BlockNumber block = NodeBlock(deleted.ids[i]);
         Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        uint32 end = i;
+        for (; end < deleted.count && NodeBlock(deleted.ids[end]) == block; end++)
+            PageElement(index, info, BufferGetPage(buffer), block, NodeOffset(deleted.ids[end]));
         GenericXLogState *state = GenericXLogStart(index);
         Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
-        for (; i < deleted.count && NodeBlock(deleted.ids[i]) == block; i++) {
-            auto *header = reinterpret_cast<ElementHeader *>(PageElement(copy, NodeOffset(deleted.ids[i])));
+        for (; i < end; i++) {
+            auto *header = reinterpret_cast<ElementHeader *>(CheckedElement(copy, NodeOffset(deleted.ids[i])));
             header->flags |= HNSW_ELEMENT_FREE;
             ItemPointerSetInvalid(&header->heap_tid);
             memset(reinterpret_cast<uint8 *>(header) + layout.counts_offset(), 0, header->level + 1);
@@ -209,24 +249,12 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             first_free = block;
     }
 
-    /* Entry point and insert hint. */
-    NodeId entry;
-    int entry_level;
-    BlockNumber hint;
-    ReadEntryPoint(index, &entry, &entry_level, &hint);
-    Buffer buffer = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    GenericXLogState *state = GenericXLogStart(index);
-    MetaPageData *meta = PageGetMeta(GenericXLogRegisterBuffer(state, buffer, 0));
-    if (entry != kNoNode && InSortedIds(deleted.ids, deleted.count, entry)) {
-        meta->entry_block = best == kNoNode ? InvalidBlockNumber : NodeBlock(best);
-        meta->entry_offset = best == kNoNode ? InvalidOffsetNumber : NodeOffset(best);
-        meta->entry_level = int16(best_level);
-    }
-    if (BlockNumberIsValid(first_free) && first_free < meta->insert_page)
-        meta->insert_page = first_free;
-    GenericXLogFinish(state);
-    UnlockReleaseBuffer(buffer);
+    /* The insert hint: the first page with a free slot. */
+    if (BlockNumberIsValid(first_free))
+        UpdateMeta(index, [&](MetaPageData *meta) {
+            if (first_free < meta->insert_page)
+                meta->insert_page = first_free;
+        });
 }
 
 /* Phase 4, under the exclusive update lock; returns elements reconnected. */
@@ -248,9 +276,8 @@ uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     reached.insert(entry);
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     for (uint32 head = 0; head < queue.count; head++) {
-        if (head % 1024 == 0)
-            vacuum_delay_point();
-        const uint32 n = ReadNeighbors(index, layout, queue.ids[head], 0, list);
+        vacuum_delay_point(); /* a page read per list */
+        const uint32 n = ReadNeighbors(index, info, queue.ids[head], 0, list);
         for (uint32 i = 0; i < n; i++)
             if (reached.insert(list[i]))
                 queue.push(list[i]);
