@@ -46,9 +46,10 @@ SHLIB_LINK += -lstdc++
 # `make SANITIZE=undefined` builds vecdb.so with UndefinedBehaviorSanitizer
 # (scripts/sanitize.sh): any report ends the backend.  Linking with
 # -fsanitize=undefined makes vecdb.so depend on libubsan, so the server needs
-# no LD_PRELOAD.  Build it in a tree of its own: objects are not rebuilt when
-# SANITIZE changes.
+# no LD_PRELOAD; ubsan_options.cpp gives the runtime its options.  Build it in
+# a tree of its own: objects are not rebuilt when SANITIZE changes.
 ifeq ($(SANITIZE),undefined)
+PG_OBJS += src/pg/ubsan_options.o
 PG_CXXFLAGS += -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 SHLIB_LINK += -fsanitize=undefined
 else ifneq ($(SANITIZE),)
