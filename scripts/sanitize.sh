@@ -64,14 +64,17 @@ sanitize_ubsan() {
     tar -C "$WORK" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=./build -cf - . | tar -C "$build" -xf -
     [ "$(id -u)" = 0 ] && chown -R postgres: "$build"
     "${RUN[@]}" make -C "$build" -s -j"$(nproc)" SANITIZE=undefined || { rm -rf "$build"; return 1; }
-    if ! ldd "$build/vecdb.so" | grep -q libubsan; then
-        echo "vecdb: $build/vecdb.so is not linked with libubsan"
+    if ! nm -D --undefined-only "$build/vecdb.so" | grep -q __ubsan_handle_; then
+        echo "vecdb: $build/vecdb.so has no UBSan checks"
         rm -rf "$build"
         return 1
     fi
     as_root make -C "$build" -s install SANITIZE=undefined >/dev/null || { rm -rf "$build"; return 1; }
 
     dir=$(sanitize_scratch ubsan)
+    # The postmaster gets UBSAN_OPTIONS; a backend has written its process
+    # title over its copy of the environment by the time UBSan reads it, so
+    # the sanitized vecdb.so also carries these options (ubsan_options.cpp).
     if start_cluster "$dir" "$dir/server.log" env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; then
         "${RUN[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" make -C "$build" -s installcheck-regress || {
             rc=1
