@@ -2,8 +2,8 @@
 # after common.sh and prepare_workdir (uses WORK, RUN, PG_BIN).
 #
 #   sanitize_unit      GoogleTest built with ASan + UBSan (test/unit/vecdb_unit_asan)
-#   sanitize_ubsan     vecdb.so built with UBSan, installed; pg_regress and
-#                      pgTAP against it; the normal build installed again after
+#   sanitize_ubsan     vecdb.so built with UBSan, installed; pg_regress, pgTAP
+#                      and TAP against it; the normal build installed again after
 #   sanitize_valgrind  pg_regress against a server running under Valgrind
 #                      memcheck; errors with a vecdb frame on their stack fail
 #
@@ -54,8 +54,8 @@ stop_cluster() {
 }
 
 # Builds vecdb.so with UBSan in a copy of WORK (the normal objects stay),
-# installs it, runs pg_regress and pgTAP against it, and installs the normal
-# build again.  Fails on a failed suite or a UBSan report in the server log
+# installs it, runs pg_regress, pgTAP and the TAP tests against it, and
+# installs the normal build again.  Fails on a failed suite or a UBSan report in the server log
 # (-fno-sanitize-recover ends the backend that hits it, so the suite fails
 # too; the log has the report).
 sanitize_ubsan() {
@@ -85,11 +85,16 @@ sanitize_ubsan() {
     else
         rc=1
     fi
-    if grep -q "runtime error" "$dir/server.log"; then
-        echo "vecdb: UndefinedBehaviorSanitizer reports in the server log:"
-        grep -A 30 "runtime error" "$dir/server.log"
+    # The TAP tests (crashes, replicas, concurrent inserts, vacuum) start
+    # their own servers; their logs land in tmp_check/log.
+    "${RUN[@]}" make -C "$build" -s installcheck-tap || rc=1
+    local log
+    for log in "$dir/server.log" "$build"/tmp_check/log/*.log; do
+        [ -f "$log" ] && grep -q "runtime error" "$log" || continue
+        echo "vecdb: UndefinedBehaviorSanitizer reports in $log:"
+        grep -A 30 "runtime error" "$log" | head -200
         rc=1
-    fi
+    done
     as_root make -C "$WORK" -s install >/dev/null || rc=1
     rm -rf "$build" "$dir"
     return $rc
