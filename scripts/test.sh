@@ -5,9 +5,9 @@
 #   regress  pg_regress over the SQL surface (sql/, expected/)
 #   pgtap    catalog checks (test/pgtap)
 #   tap      crash recovery and binary I/O in their own clusters (test/t)
-#   unit-asan  the unit tests built with ASan + UBSan        (scripts/sanitize.sh,
-#   ubsan      regress + pgTAP against vecdb.so built with UBSan   also run alone
-#   valgrind   regress against a server under Valgrind memcheck    by make test-sanitize)
+#   unit-asan  the unit tests built with ASan + UBSan          (scripts/sanitize.sh;
+#   ubsan      regress, pgTAP and TAP against a UBSan vecdb.so    make test-sanitize
+#   valgrind   regress against a server under Valgrind memcheck   runs them alone)
 #
 # Clusters are throwaway (pg_virtualenv, PostgreSQL::Test::Cluster, or one of
 # sanitize.sh's own); the system cluster is never used.  The normal build is

@@ -3,7 +3,7 @@
 # checks, on a fresh Debian bookworm machine (see scripts/sanitize.sh).
 #
 #   unit-asan  GoogleTest over src/core built with ASan + UBSan
-#   ubsan      pg_regress and pgTAP against vecdb.so built with UBSan
+#   ubsan      pg_regress, pgTAP and TAP against vecdb.so built with UBSan
 #   valgrind   pg_regress against a server under Valgrind memcheck
 #
 # `make test` runs them too, after its other suites.
