@@ -111,9 +111,10 @@ build/asan/test/unit/%.o: test/unit/%.cpp $(HEADERS) $(wildcard test/unit/*.h)
 test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
 	$(CXX) $(SANITIZE_CXXFLAGS) $(SANITIZE_FLAGS) -o $@ $^ -lgtest -lgtest_main
 
-# Any report fails: halt_on_error, and leaks count (detect_leaks is on by
-# default with ASan on x86-64 Linux).
-ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
+# Any report fails: halt_on_error, and leaks count.  Also checked: stack
+# memory used after its function returned, and globals' constructors that
+# read other translation units' globals before those are constructed.
+ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann
