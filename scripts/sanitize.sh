@@ -55,9 +55,9 @@ stop_cluster() {
 
 # Builds vecdb.so with UBSan in a copy of WORK (the normal objects stay),
 # installs it, runs pg_regress, pgTAP and the TAP tests against it, and
-# installs the normal build again.  Fails on a failed suite or a UBSan report in the server log
-# (-fno-sanitize-recover ends the backend that hits it, so the suite fails
-# too; the log has the report).
+# installs the normal build again.  Fails on a failed suite or a UBSan report
+# in a server log (-fno-sanitize-recover ends the backend that hits it, so
+# the suite fails too; the log has the report and its stack).
 sanitize_ubsan() {
     local build dir rc=0
     build=$(sanitize_scratch ubsan-build)
@@ -84,6 +84,7 @@ sanitize_ubsan() {
         stop_cluster "$dir"
     else
         rc=1
+        unset PGHOST PGPORT PGUSER PGDATABASE
     fi
     # The TAP tests (crashes, replicas, concurrent inserts, vacuum) start
     # their own servers; their logs land in tmp_check/log.
@@ -106,6 +107,9 @@ sanitize_ubsan() {
 # uses of undefined values are seen, and PostgreSQL's own (it writes
 # uninitialised padding to disk, for one) are not ours to judge.  The run
 # fails on any error whose stack has a vecdb.so frame.
+#   VALGRIND_REGRESS="vector_type hnsw_index"  runs only these regress tests
+#   VALGRIND_OPTS=--track-origins=yes          Valgrind's own variable: more options
+#   SANITIZE_KEEP=1                            keeps the logs (one per process)
 VALGRIND_REGRESS=${VALGRIND_REGRESS:-}
 sanitize_valgrind() {
     local dir rc=0 found
@@ -121,6 +125,7 @@ sanitize_valgrind() {
         stop_cluster "$dir"
     else
         rc=1
+        unset PGHOST PGPORT PGUSER PGDATABASE
     fi
     # One error is a block of "==pid== " lines ended by a blank one; keep the
     # blocks that name vecdb.so or one of its source files.
