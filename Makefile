@@ -43,7 +43,20 @@ PROVE_TESTS = test/t/*.pl
 PG_CXXFLAGS = -std=c++17 -O3 -Wno-register
 SHLIB_LINK += -lstdc++
 
-EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/quant_bench bench/hnsw_eval bench/layout_eval bench/ann_client bench/fvecs_copy
+# `make SANITIZE=undefined` builds vecdb.so with UndefinedBehaviorSanitizer
+# (scripts/sanitize.sh): any report ends the backend.  Linking with
+# -fsanitize=undefined makes vecdb.so depend on libubsan, so the server needs
+# no LD_PRELOAD; ubsan_options.cpp gives the runtime its options.  Build it in
+# a tree of its own: objects are not rebuilt when SANITIZE changes.
+ifeq ($(SANITIZE),undefined)
+PG_OBJS += src/pg/ubsan_options.o
+PG_CXXFLAGS += -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=undefined
+else ifneq ($(SANITIZE),)
+$(error SANITIZE=$(SANITIZE): only SANITIZE=undefined is supported for the extension)
+endif
+
+EXTRA_CLEAN = $(DATA_built) test/unit/vecdb_unit test/unit/vecdb_unit_asan build/asan bench/vecdb_bench bench/plain_loops.o bench/quant_eval bench/quant_bench bench/hnsw_eval bench/layout_eval bench/ann_client bench/fvecs_copy
 
 # Debian's PostgreSQL is built with LLVM; PGXS would then also compile every
 # file to bitcode with clang, without PG_CXXFLAGS.  vecdb has no JIT use.
@@ -58,6 +71,8 @@ include $(PGXS)
 ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
 src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma -mpopcnt
 src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma -mpopcnt
+build/asan/src/core/simd/distance_avx2.o: ISA_FLAGS = -mavx2 -mfma -mpopcnt
+build/asan/src/core/simd/distance_avx512.o: ISA_FLAGS = -mavx512f -mfma -mpopcnt
 endif
 
 $(DATA_built): $(SQL_SOURCES)
@@ -75,9 +90,39 @@ TEST_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread
 test/unit/vecdb_unit: $(UNIT_SOURCES) $(CORE_OBJS) $(HEADERS)
 	$(CXX) $(TEST_CXXFLAGS) -o $@ $(UNIT_SOURCES) $(CORE_OBJS) -lgtest -lgtest_main
 
-.PHONY: unit test demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann
+# The same tests and core built with AddressSanitizer and UBSan (and UBSan's
+# float-to-integer overflow check, which -fsanitize=undefined leaves out), at
+# -O1 (compiles faster; as fast to run here), objects in build/asan so the
+# normal build is untouched.  Core files keep PostgreSQL's code-generation
+# flags (-fwrapv, -fno-strict-aliasing), as in vecdb.so.
+SANITIZE_FLAGS = -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANITIZE_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -pthread
+ASAN_CORE_OBJS = $(addprefix build/asan/,$(CORE_OBJS))
+ASAN_UNIT_OBJS = $(addprefix build/asan/,$(UNIT_SOURCES:.cpp=.o))
+
+build/asan/src/core/%.o: src/core/%.cpp $(HEADERS)
+	@mkdir -p $(@D)
+	$(CXX) $(SANITIZE_CXXFLAGS) -fwrapv -fno-strict-aliasing $(SANITIZE_FLAGS) $(ISA_FLAGS) -c -o $@ $<
+
+build/asan/test/unit/%.o: test/unit/%.cpp $(HEADERS) $(wildcard test/unit/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(SANITIZE_CXXFLAGS) $(SANITIZE_FLAGS) -c -o $@ $<
+
+test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
+	$(CXX) $(SANITIZE_CXXFLAGS) $(SANITIZE_FLAGS) -o $@ $^ -lgtest -lgtest_main
+
+# Any report fails: halt_on_error, and leaks count.  Also checked: stack
+# memory used after its function returned, and globals' constructors that
+# read other translation units' globals before those are constructed.
+ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
+
+unit-asan: test/unit/vecdb_unit_asan
+	$(ASAN_ENV) ./test/unit/vecdb_unit_asan $(ASAN_ARGS)
 
 # --- Google Benchmark ---------------------------------------------------------
 # plain_loops.cpp is the baseline: the loops pgvector compiles, with
@@ -148,6 +193,10 @@ bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-
 # --- The two commands of the README ----------------------------------------
 test:
 	bash scripts/test.sh
+
+# The sanitizer and Valgrind suites alone (`make test` ends with them).
+test-sanitize:
+	bash scripts/test_sanitize.sh
 
 demo:
 	bash scripts/demo.sh
