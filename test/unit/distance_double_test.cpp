@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "../../src/core/simd/distance.h"
+#include "kernel_test_util.h"
 
 namespace vecdb {
 
@@ -201,20 +202,7 @@ TEST(DistanceDoubleTest, FloatKernelsFailOnTheSameData)
 
 // --- Checked distances ---------------------------------------------------
 
-/// Whether this CPU can execute the kernel set (SIMDe emulates the others).
-bool cpu_can_run(const DistanceKernels *k)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (k == &kAvx512Kernels)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
-    if (k == &kAvx2Kernels)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
-#else
-    (void)k;
-#endif
-    return true;
-}
+using kernel_test::cpu_can_run;
 
 /// The policy of distance.h, restated: a float sum is kept when finite and
 /// (except l1) at least kMinTrustedFloatSum in magnitude.

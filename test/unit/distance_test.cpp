@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../src/core/simd/distance.h"
+#include "kernel_test_util.h"
 
 namespace vecdb {
 
@@ -188,20 +189,7 @@ double abs_dot_u8(const float *a, const std::uint8_t *b, std::size_t n)
     return check;
 }
 
-/// Whether this CPU can execute the kernel set (SIMDe emulates the others).
-bool cpu_can_run(const DistanceKernels *k)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (k == &kAvx512Kernels)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
-    if (k == &kAvx2Kernels)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
-#else
-    (void)k;
-#endif
-    return true;
-}
+using kernel_test::cpu_can_run;
 
 std::string kernel_set_name(const ::testing::TestParamInfo<const DistanceKernels *> &info)
 {
