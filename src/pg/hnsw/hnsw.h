@@ -264,7 +264,6 @@ uint32 ElementNeighbors(Relation index, const IndexInfoCache *info, BlockNumber 
 uint32 ReadNeighbors(Relation index, const IndexInfoCache *info, NodeId id, int lc, NodeId *out);
 /* ReadNeighbors() on a page the caller has locked. */
 uint32 PageNeighbors(Relation index, const IndexInfoCache *info, Page page, NodeId id, int lc, NodeId *out);
-void SlotsToIds(const Slot *slots, uint32 n, NodeId *out);
 void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 
 /* --- hnsw_codec.cpp --------------------------------------------------------- */

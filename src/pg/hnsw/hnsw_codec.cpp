@@ -45,7 +45,8 @@ struct Codec {
     Quantization quantization;
     Metric metric;
     uint32 dims;
-    const vecdb::DistanceKernels *kernels;
+    vecdb::hnsw::MetricDistance distance;  /* 'none': query to code, as the graph ranks */
+    vecdb::hnsw::MetricDistance selection; /* SelectionDistance() */
     float *query; /* 'none': the query as given */
     float *work;
     vecdb::Quantizer *quantizer; /* null for 'none' */
@@ -83,11 +84,13 @@ Codec *MakeCodec(const IndexInfoCache *info)
     codec->quantization = Quantization(info->meta.quantization);
     codec->metric = Metric(info->meta.metric);
     codec->dims = info->meta.dims;
-    codec->kernels = &vecdb::distance_kernels();
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
     codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
                                      info->aux, palloc(kQuantizerBytes));
     codec->residual_offset = codec->quantizer != nullptr ? int(codec->quantizer->residual_offset()) : -1;
+    codec->distance = vecdb::hnsw::metric_distance(codec->metric, codec->dims);
+    codec->selection = vecdb::hnsw::metric_distance(
+        codec->metric == Metric::InnerProduct ? Metric::L2 : codec->metric, SelectionDims(codec));
     if (codec->quantizer != nullptr) {
         codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->quantizer->work_floats(), Size(1))));
         codec->computer = codec->quantizer->distance_computer(palloc(codec->quantizer->distance_computer_bytes()));
@@ -164,64 +167,12 @@ void SetQuery(Codec *codec, const float *query)
         codec->computer->set_query(query);
 }
 
-/* The search distance between two prepared vectors of n floats, in float
- * (SIMD); infinite or NaN when a sum leaves float's range. */
-static float VectorDistance(const Codec *codec, const float *a, const float *b, uint32 n)
-{
-    const vecdb::DistanceKernels &k = *codec->kernels;
-    switch (codec->metric) {
-    case Metric::L2:
-        return k.l2_squared(a, b, n);
-    case Metric::InnerProduct:
-        return -k.dot(a, b, n);
-    case Metric::Cosine:
-        return 1.0f - k.dot(a, b, n); /* both prepared: normalized */
-    case Metric::L1:
-        return k.l1(a, b, n);
-    }
-    return 0.0f;
-}
-
-/* The same in double, finite for any float vectors: what the operators also
- * compute when their float sums overflow. */
-static double VectorDistanceDouble(const Codec *codec, const float *a, const float *b, uint32 n)
-{
-    switch (codec->metric) {
-    case Metric::L2:
-        return vecdb::l2_squared_double(a, b, n);
-    case Metric::InnerProduct:
-        return -vecdb::dot_double(a, b, n);
-    case Metric::Cosine:
-        return 1.0 - vecdb::dot_double(a, b, n);
-    case Metric::L1:
-        return vecdb::l1_double(a, b, n);
-    }
-    return 0.0;
-}
-
-/* VectorDistance(), or where float cannot rank it (too large or too small)
- * the double value as a search distance (vecdb::rank_float). */
-static float RankableDistance(const Codec *codec, const float *a, const float *b, uint32 n)
-{
-    float d = VectorDistance(codec, a, b, n);
-    if (vecdb::rank_linear(d))
-        return d;
-    return vecdb::rank_float(VectorDistanceDouble(codec, a, b, n));
-}
-
 uint32 SelectionDims(const Codec *codec)
 {
     return codec->quantizer != nullptr ? uint32(codec->quantizer->native_dim()) : codec->dims;
 }
 
-float SelectionDistance(const Codec *codec, const float *a, const float *b)
-{
-    const uint32 n = SelectionDims(codec);
-    if (codec->metric != Metric::InnerProduct)
-        return RankableDistance(codec, a, b, n);
-    const float d = codec->kernels->l2_squared(a, b, n);
-    return vecdb::rank_linear(d) ? d : vecdb::rank_float(vecdb::l2_squared_double(a, b, n));
-}
+float SelectionDistance(const Codec *codec, const float *a, const float *b) { return codec->selection(a, b); }
 
 /* A lower bound in search units, in the operator's units; -inf (always a
  * lower bound) for anything that is not a number. */
@@ -241,7 +192,7 @@ float CodeDistance(const Codec *codec, const uint8 *code)
         return d == d ? d : INFINITY;
     }
     /* fp32 codes sit at a 4-byte boundary (ElementLayout). */
-    return RankableDistance(codec, codec->query, reinterpret_cast<const float *>(code), codec->dims);
+    return codec->distance(codec->query, reinterpret_cast<const float *>(code));
 }
 
 double CodeBound(const Codec *codec, const uint8 *code)

@@ -340,12 +340,6 @@ int MaxLevelForPage(const ElementLayout &layout)
     return level;
 }
 
-void SlotsToIds(const Slot *slots, uint32 n, NodeId *out)
-{
-    for (uint32 i = 0; i < n; i++)
-        out[i] = MakeNodeId(BlockNumber(slots[i] >> 8), OffsetNumber(slots[i] & 0xFF));
-}
-
 void IdsToSlots(const NodeId *ids, uint32 n, Slot *out)
 {
     for (uint32 i = 0; i < n; i++)
