@@ -5,34 +5,38 @@
  * A scan runs the core's resumable Scan (hnsw_search.h) over PageReader.
  * Its first batch is the ef_search nearest elements, exactly a K-NN-SEARCH;
  * while the executor keeps asking (a WHERE clause rejected rows), later
- * batches continue the same walk (iterative scan), up to
- * hnsw.max_scan_tuples elements scored.
+ * batches continue the same walk (iterative scan), until it has found
+ * hnsw.max_scan_tuples rows; a LIMIT left unfilled there gets a NOTICE
+ * saying so, never a silent short result.
  *
  * Rows are returned in the order of their elements' lower bounds (a heap
  * across batches; see NextBatch), with the bound as the ORDER BY value and
- * xs_recheckorderby set: the executor
- * fetches each heap row, computes the exact distance and holds rows back in
- * its reorder queue until no later index row can be nearer.  So the heap is
- * the re-rank store, rows come out exactly ordered, and the index holds only
- * codes.  A later batch can find an element whose bound is below one
- * already returned.  relaxed_order returns it at once (a row may come
- * after a farther one).  strict_order holds it back and returns the held
- * rows only when the walk ends (exhausted, or hnsw.max_scan_tuples): rows
- * stay in exact order as long as the walk lasts, and a LIMIT still gets
+ * xs_recheckorderby set: the executor fetches each heap row, computes the
+ * exact distance and holds rows back in its reorder queue until no later
+ * index row can be nearer.  So the heap is the re-rank store, rows come out
+ * exactly ordered, and the index holds only codes.  The walk itself gives
+ * no order: a later batch can find an element below one already returned.
+ * The first batch goes out whole; of later ones, rows go only up to the
+ * release rule's limit (release_rule.h), which measures how far below the
+ * walk's frontier rows still turn up and holds that margin back, so such
+ * late rows stay rare.  relaxed_order returns a late row at once (after a
+ * farther one).  strict_order holds it back and returns the held rows when
+ * the walk ends (exhausted, or hnsw.max_scan_tuples): a LIMIT still gets
  * its rows whenever enough match.  (pgvector's strict_order drops them.)
+ * Once the walk has found a quarter of the table, it holds every row until
+ * it ends: a filter that rare is answered best by walking on to the end
+ * and returning what it found in order.
  *
  * Coarse codes (e8, e8_4bit, h4, binary: quantization.h) bound distances
  * too loosely for that: the executor would fetch nearly every candidate
  * before the first row could go.  Their scans re-rank in the index instead:
- * candidates leave the ready heap in the order of their estimated
- * distances, the scan fetches each one's table row (the scan's snapshot;
- * an invisible row is skipped) and computes the ORDER BY operator on it,
- * and returns the exactly nearest of the re-ranked rows once
- * hnsw.rerank_window of them wait (or the releasable candidates run out),
- * with the exact value and no recheck.  Rows of one batch then come out in
- * exact order; a row re-ranked after a nearer one went out is a late row
- * as above.  The index still holds only codes: the table is the re-rank
- * store.
+ * each batch (at least hnsw.rerank_window candidates) is re-ranked whole --
+ * the scan fetches each candidate's table row (the scan's snapshot; an
+ * invisible row is skipped) and computes the ORDER BY operator on it --
+ * and rows go nearest first, with the exact value and no recheck, up to the
+ * release rule's limit on the estimates less their largest error seen
+ * (RerankBatch).  The index still holds only codes: the table is the
+ * re-rank store.
  */
 #include <algorithm>
 #include <cfloat>
@@ -40,6 +44,7 @@
 #include <cstring>
 
 #include "hnsw_reader.h"
+#include "../../core/graph/release_rule.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -103,6 +108,9 @@ struct ScanState {
     bool exhausted;
     uint32 batches;
     uint64 returned; /* rows handed to the executor (each costs a heap fetch) */
+    uint64 found;    /* rows the walk has found: returned, waiting or late */
+    bool capped;     /* the walk stopped at hnsw.max_scan_tuples, not at its end */
+    double deep;     /* rows found past which the walk holds every row until it ends */
     ReturnItem *ready; /* min-heap by key: found, not yet returned */
     uint32 ready_count;
     uint32 ready_capacity;
@@ -112,6 +120,7 @@ struct ScanState {
     uint32 late_capacity;
     bool walk_over; /* no further batch: return everything held */
     double last_key; /* the largest value returned */
+    vecdb::hnsw::ReleaseRule rule; /* how far behind the walk rows may go (release_rule.h) */
     Reranker *rerank; /* coarse codes; else null (the executor rechecks) */
 };
 
@@ -211,19 +220,22 @@ double OperatorUnits(const Reranker *r, double estimate)
 }
 
 /*
- * Coarse codes' batches.  Candidates wait in the ready heap, nearest first
- * by estimate, and are re-ranked lazily: a row goes once hnsw.rerank_window
- * re-ranked rows wait (NextReranked), so a LIMIT 10 re-ranks about
- * window + 9 rows of the first batch.  Once a batch is re-ranked whole, a
- * row may go only if no later candidate is likely nearer: if its exact
- * distance is below the estimate three quarters into the batch (where the
- * walk has got to), less the most any estimate so far has exceeded its
- * row's exact distance.  The other codes follow the same rule on bounds;
- * estimates are no bounds, so the scan measures their error as it goes.
+ * Coarse codes' batches.  A batch is re-ranked whole before any of its rows
+ * goes: estimates are too coarse to say which waiting candidate might be
+ * nearer (those with the largest estimates are re-ranked last and are the
+ * likeliest to have been overestimated), and returning a row before a
+ * nearer one is re-ranked loses the nearer one to a strict order.  The
+ * first batch, a complete K-NN-SEARCH, then goes out whole in exact order
+ * (as the other codes' first batch does), so recall grows with ef_search.
+ * Rows of later batches go up to the release rule's limit on the estimates
+ * (release_rule.h), less the most any estimate so far has exceeded its
+ * row's exact distance (the overshoot): a row not found yet whose exact
+ * distance is below that limit would have an estimate below the rule's.
  */
 void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
 {
     Reranker *r = st->rerank;
+    const bool first = iterative_scan == kScanOff || st->batches == 1;
     const auto *batch = st->graph_scan.batch();
     uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
@@ -233,11 +245,18 @@ void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
         /* A code that bounds nothing has no trustworthy estimate either: its
          * row is re-ranked first (only rows outside the range codes
          * describe, quantizer.h). */
-        PushReady(st, ReturnItem{node->unbounded ? -get_float8_infinity() : batch[i].distance, node->heap_tid});
+        if (node->unbounded) {
+            PushReady(st, ReturnItem{-get_float8_infinity(), node->heap_tid});
+        } else {
+            PushReady(st, ReturnItem{batch[i].distance, node->heap_tid});
+            st->rule.observe(OperatorUnits(r, batch[i].distance), first);
+        }
         added++;
     }
+    st->found += added;
+    st->rule.end_batch();
     st->release_limit = get_float8_infinity();
-    r->next_limit = OperatorUnits(r, batch[n * 3 / 4].distance);
+    r->next_limit = st->found >= st->deep ? -get_float8_infinity() : st->rule.limit();
     pgstat_count_index_tuples(scan->indexRelation, added);
 }
 
@@ -258,17 +277,18 @@ void RerankOne(IndexScanDesc scan, ScanState *st)
 
 /*
  * Runs the walk's next batch into the ready heap; false once the walk is
- * over (then every held row may go: late rows last).  After the first
- * batch, only the nearer three quarters of a batch are released at once:
- * the rest waits for the next batch, which often finds rows nearer than a
- * batch's far end, so fewer rows arrive after a farther one was returned.
+ * over (then every held row may go: late rows last).  Rows of later batches
+ * are released as far as the release rule allows (release_rule.h): later
+ * batches often find rows nearer than an earlier batch's far end, and
+ * holding rows back keeps them from arriving after a farther one.
  */
 bool NextBatch(IndexScanDesc scan, ScanState *st)
 {
     bool more = true;
-    if (st->batches > 0 && (iterative_scan == kScanOff ||
-                            st->graph_scan.stats().distance_computations >= uint64(max_scan_tuples)))
+    if (st->batches > 0 && (iterative_scan == kScanOff || st->found >= uint64(max_scan_tuples))) {
         more = false;
+        st->capped = iterative_scan != kScanOff && !st->graph_scan.exhausted();
+    }
     const uint32 n = more ? st->graph_scan.next_batch(st->reader) : 0;
     if (n == 0) {
         st->walk_over = true;
@@ -299,6 +319,8 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         ReturnItem item{0, node->heap_tid};
         if (!st->reader.bound(batch[i].id, &item.heap_tid, &item.key))
             continue; /* freed by VACUUM since it was scored */
+        st->rule.observe(item.key, first);
+        st->found++;
         if (iterative_scan == kScanStrict && item.key < st->last_key) {
             Append(&st->late, &st->late_count, &st->late_capacity, item);
         } else {
@@ -306,18 +328,13 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
             added++;
         }
     }
-    /* The batch is nearest first by estimate.  The first batch goes out
-     * whole (an unfiltered LIMIT usually needs nothing more, and holding
-     * part of it back would cost a second batch when ef_search is near the
-     * LIMIT); later ones up to their third quarter. */
-    st->release_limit = get_float8_infinity();
-    if (!first) {
-        const NodeId far = batch[n * 3 / 4].id;
-        ItemPointerData tid = st->reader.info(far)->heap_tid;
-        double bound;
-        if (st->reader.bound(far, &tid, &bound))
-            st->release_limit = bound;
-    }
+    /* The first batch goes out whole: it is a complete K-NN-SEARCH, and an
+     * unfiltered LIMIT usually needs nothing more.  Later ones as far as
+     * the release rule allows. */
+    st->rule.end_batch();
+    st->release_limit = first ? get_float8_infinity() : st->rule.limit();
+    if (st->found >= st->deep)
+        st->release_limit = -get_float8_infinity();
     pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
@@ -369,7 +386,11 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     const uint32 dims = st->info->meta.dims;
     st->codec = MakeCodec(st->info);
     st->reader.init(scan->indexRelation, st->info, st->codec);
-    const std::size_t ef = std::max(ef_search, 1);
+    /* Coarse codes re-rank each batch whole: their first batch is at least
+     * hnsw.rerank_window candidates. */
+    std::size_t ef = std::max(ef_search, 1);
+    if (is_coarse(Quantization(st->info->meta.quantization)))
+        ef = std::max<std::size_t>(ef, std::max(rerank_window, 1));
     st->scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, st->reader.max_degree())), ef,
                      st->reader.max_degree());
     st->visited.init(&st->reader);
@@ -380,9 +401,13 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     st->release_limit = -get_float8_infinity();
     st->walk_over = false;
     st->batches = 0;
-    st->returned = 0;
+    st->returned = st->found = 0;
+    st->capped = false;
+    st->deep = scan->indexRelation->rd_rel->reltuples > 0 ? scan->indexRelation->rd_rel->reltuples / 4
+                                                         : get_float8_infinity();
     st->started = st->exhausted = false;
     st->last_key = -get_float8_infinity();
+    new (&st->rule) vecdb::hnsw::ReleaseRule();
     st->query = static_cast<float *>(palloc0(sizeof(float) * dims));
     st->query_null = true;
     st->orderable = true;
@@ -421,29 +446,28 @@ void ReturnRow(IndexScanDesc scan, ScanState *st, const ReturnItem &item, bool e
 }
 
 /*
- * Coarse codes: re-ranks waiting candidates until hnsw.rerank_window rows
- * wait (or no candidate is left), then returns the nearest within the
- * exact limit; false when a new batch is needed.
+ * Coarse codes: re-ranks the batch's waiting candidates, then returns the
+ * nearest re-ranked row within the exact limit (RerankBatch); false when a
+ * new batch is needed.
  */
 bool NextReranked(IndexScanDesc scan, ScanState *st)
 {
     Reranker *r = st->rerank;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
-        const bool more = st->ready_count > 0;
-        if (r->ranked_count > 0 && (st->walk_over || r->ranked[0].key <= r->exact_limit) &&
-            (!more || r->ranked_count >= uint32(rerank_window))) {
-            const ReturnItem item = Pop(r->ranked, &r->ranked_count);
-            if (!st->walk_over && iterative_scan == kScanStrict && item.key < st->last_key) {
-                Append(&st->late, &st->late_count, &st->late_capacity, item);
-                continue;
-            }
-            ReturnRow(scan, st, item, true);
-            return true;
+        if (st->ready_count > 0) {
+            RerankOne(scan, st);
+            continue;
         }
-        if (!more)
+        if (r->ranked_count == 0 || !(st->walk_over || r->ranked[0].key <= r->exact_limit))
             return false;
-        RerankOne(scan, st);
+        const ReturnItem item = Pop(r->ranked, &r->ranked_count);
+        if (!st->walk_over && iterative_scan == kScanStrict && item.key < st->last_key) {
+            Append(&st->late, &st->late_count, &st->late_capacity, item);
+            continue;
+        }
+        ReturnRow(scan, st, item, true);
+        return true;
     }
 }
 
@@ -469,6 +493,17 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
                             (st->rerank == nullptr || st->rerank->ranked_count == 0);
     }
     MemoryContextSwitchTo(old);
+    if (!found && st->capped) {
+        /* The executor wanted another row (a LIMIT not yet filled) and the
+         * walk had more to give: say why there is none. */
+        st->capped = false;
+        ereport(NOTICE,
+                (errmsg("hnsw index scan on \"%s\" stopped at hnsw.max_scan_tuples (%d rows found) before the "
+                        "query had all the rows it asked for",
+                        RelationGetRelationName(scan->indexRelation), max_scan_tuples),
+                 errhint("Raise hnsw.max_scan_tuples to let the scan go further, or give the filter an index of "
+                         "its own.")));
+    }
     return found;
 }
 
@@ -478,10 +513,11 @@ void EndScan(IndexScanDesc scan)
     if (st->started && st->info != nullptr)
         elog(DEBUG1,
              "hnsw scan: %u batches, %lu codes scored, %lu lists read, %lu page reads, %lu rows re-ranked, "
-             "%lu rows returned",
+             "%lu rows found, %lu rows returned%s",
              st->batches, (unsigned long) st->graph_scan.stats().distance_computations,
              (unsigned long) st->graph_scan.stats().hops, (unsigned long) st->reader.buffer_accesses(),
-             (unsigned long) (st->rerank != nullptr ? st->rerank->fetches : 0), (unsigned long) st->returned);
+             (unsigned long) (st->rerank != nullptr ? st->rerank->fetches : 0), (unsigned long) st->found,
+             (unsigned long) st->returned, st->capped ? ", stopped at hnsw.max_scan_tuples" : "");
     st->reader.release();
     FreeReranker(st->rerank);
     MemoryContextDelete(st->context);
