@@ -2,22 +2,42 @@
  * fvecs_copy.cpp -- turns a TEXMEX .fvecs file into COPY text rows for
  * `make bench-ann` (scripts/bench_ann.sh):
  *
- *   id <TAB> category <TAB> [v1,v2,...]
+ *   id <TAB> category <TAB> f10 <TAB> f01 <TAB> c10 <TAB> c1 <TAB> c01 <TAB> [v1,v2,...]
  *
- * id is the 0-based row number (what the ground-truth .ivecs files hold) and
- * category a fixed hash of id into 0..99, so `WHERE category = 0` keeps about
- * 1% of the rows, spread over the whole table rather than in one id range.
- * Floats are printed shortest-round-trip, so every extension parses exactly
- * the fp32 values of the file and all databases get identical data.
+ * id is the 0-based row number (what the ground-truth .ivecs files hold).
+ * The other columns are filters for the filtered k-NN runs, each a plain
+ * equality or boolean predicate:
  *
- * Usage: fvecs_copy [--limit N] base.fvecs > rows.txt   (plain .fvecs; zcat .gz first)
+ *   category  int, a fixed hash of id into 0..99: `category = 0` keeps ~1%
+ *   f10, f01  boolean, true for the 10% / 0.1% of rows with the smallest
+ *             value of an independent fixed hash of id
+ *   c10, c1, c01
+ *             boolean, true for the 10% / 1% / 0.1% of rows farthest from
+ *             the data set's mean vector (with --metric cosine: of the
+ *             normalized vectors), so c01 is within c1, c1 within c10
+ *
+ * category, f10 and f01 are uncorrelated with the vectors and spread over
+ * the whole table.  c10, c1 and c01 are the hard case: typical queries lie
+ * near the mean, their matching rows far from it, so an index walk from the
+ * query meets few of them.  Fractions are of the rows written and exact
+ * (rounded to whole rows); ties go to the smaller id.  The output is
+ * deterministic: every database gets the same rows.  Floats are printed
+ * shortest-round-trip, so every extension parses exactly the fp32 values of
+ * the file.
+ *
+ * Reads the file three times: the mean, the distances to it, the rows.
+ *
+ * Usage: fvecs_copy [--limit N] [--metric l2|cosine] base.fvecs > rows.txt
+ *        (plain .fvecs; zcat .gz first)
  */
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,55 +51,164 @@ unsigned category_of(std::uint32_t id)
     return static_cast<unsigned>((static_cast<std::uint64_t>(h) * 100) >> 32);
 }
 
-}  // namespace
-
-int main(int argc, char **argv)
+/// splitmix64's finalizer over id and a per-column seed: a different seed
+/// gives an unrelated ordering of the ids, so f10 and f01 are independent
+/// of each other and of category.
+std::uint64_t id_hash(std::uint64_t id, std::uint64_t seed)
 {
-    const char *path = nullptr;
-    std::uint64_t limit = UINT64_MAX;
-    for (int i = 1; i < argc; i++) {
-        if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
-            limit = std::strtoull(argv[++i], nullptr, 10);
-        else if (!path && argv[i][0] != '-')
-            path = argv[i];
-        else
-            path = nullptr, i = argc;
-    }
-    if (!path) {
-        std::fprintf(stderr, "usage: %s [--limit N] base.fvecs > rows.txt\n", argv[0]);
-        return 2;
-    }
+    std::uint64_t z = id + seed * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/// The file's vectors one at a time, each checked (same dimension, finite).
+/// Calls visit(id, vector) for up to `limit` vectors; returns how many, or
+/// exits with a message.
+std::uint64_t for_each_vector(const char *path, std::uint64_t limit,
+                              const std::function<void(std::uint64_t, const std::vector<float> &)> &visit)
+{
     FILE *f = std::fopen(path, "rb");
     if (!f) {
         std::fprintf(stderr, "fvecs_copy: cannot open %s\n", path);
-        return 1;
+        std::exit(1);
     }
-
     std::vector<float> v;
-    std::string line;
     std::int32_t dim, first_dim = 0;
     std::uint64_t n = 0;
-    char num[32];
     for (; n < limit && std::fread(&dim, 4, 1, f) == 1; n++) {
         if (dim <= 0 || (first_dim && dim != first_dim) || n > UINT32_MAX) {
             std::fprintf(stderr, "fvecs_copy: %s: vector %llu has dimension %d\n", path, (unsigned long long)n, dim);
-            return 1;
+            std::exit(1);
         }
         first_dim = dim;
         v.resize(static_cast<std::size_t>(dim));
         if (std::fread(v.data(), 4, v.size(), f) != v.size()) {
             std::fprintf(stderr, "fvecs_copy: %s: truncated vector %llu (gzipped? zcat it first)\n", path,
                          (unsigned long long)n);
-            return 1;
+            std::exit(1);
         }
-        line = std::to_string(n) + '\t' + std::to_string(category_of(static_cast<std::uint32_t>(n))) + "\t[";
-        for (std::size_t j = 0; j < v.size(); j++) {
-            // The vector types reject NaN and infinity; say where, not just that COPY failed.
-            if (!std::isfinite(v[j])) {
+        // The vector types reject NaN and infinity; say where, not just that COPY failed.
+        for (float x : v)
+            if (!std::isfinite(x)) {
                 std::fprintf(stderr, "fvecs_copy: %s: vector %llu holds a non-finite value\n", path,
                              (unsigned long long)n);
-                return 1;
+                std::exit(1);
             }
+        visit(n, v);
+    }
+    std::fclose(f);
+    if (n == 0) {
+        std::fprintf(stderr, "fvecs_copy: %s: no vectors\n", path);
+        std::exit(1);
+    }
+    return n;
+}
+
+/// The vector as the metric sees it, in double: cosine compares directions,
+/// so its vectors are normalized (a zero vector stays zero).
+void as_point(const std::vector<float> &v, bool cosine, std::vector<double> &out)
+{
+    out.assign(v.begin(), v.end());
+    if (!cosine)
+        return;
+    double norm = 0;
+    for (double x : out)
+        norm += x * x;
+    if (norm > 0)
+        for (double &x : out)
+            x /= std::sqrt(norm);
+}
+
+/// Marks in `flags` the round(fraction * n) ids with the largest score
+/// (ties: the smaller id).  `order` holds the ids to choose from, best
+/// first after the call for its first round(fraction * n) entries, so a
+/// smaller fraction can be chosen within them next.
+void mark_top(const std::vector<double> &score, double fraction, std::vector<std::uint32_t> &order,
+              std::vector<bool> &flags)
+{
+    std::size_t count = std::min(order.size(), static_cast<std::size_t>(std::llround(fraction * score.size())));
+    auto better = [&](std::uint32_t a, std::uint32_t b) { return score[a] != score[b] ? score[a] > score[b] : a < b; };
+    std::nth_element(order.begin(), order.begin() + count, order.end(), better);
+    order.resize(count);
+    flags.assign(score.size(), false);
+    for (std::uint32_t id : order)
+        flags[id] = true;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    const char *path = nullptr;
+    std::uint64_t limit = UINT64_MAX;
+    bool cosine = false, bad = false;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+            limit = std::strtoull(argv[++i], nullptr, 10);
+        else if (std::strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
+            cosine = std::strcmp(argv[++i], "cosine") == 0;
+            bad = !cosine && std::strcmp(argv[i], "l2") != 0;
+        } else if (!path && argv[i][0] != '-')
+            path = argv[i];
+        else
+            bad = true;
+    }
+    if (!path || bad) {
+        std::fprintf(stderr, "usage: %s [--limit N] [--metric l2|cosine] base.fvecs > rows.txt\n", argv[0]);
+        return 2;
+    }
+
+    // Pass 1: the mean vector.
+    std::vector<double> mean, point;
+    std::uint64_t n = for_each_vector(path, limit, [&](std::uint64_t, const std::vector<float> &v) {
+        as_point(v, cosine, point);
+        mean.resize(point.size());
+        for (std::size_t j = 0; j < point.size(); j++)
+            mean[j] += point[j];
+    });
+    for (double &x : mean)
+        x /= double(n);
+
+    // Pass 2: each row's squared distance to the mean; the farthest rows
+    // make the correlated filters, the smallest hashes the uncorrelated ones.
+    std::vector<double> far(n), hash10(n), hash01(n);
+    for_each_vector(path, n, [&](std::uint64_t id, const std::vector<float> &v) {
+        as_point(v, cosine, point);
+        double d = 0;
+        for (std::size_t j = 0; j < point.size(); j++)
+            d += (point[j] - mean[j]) * (point[j] - mean[j]);
+        far[id] = d;
+        // Negated: mark_top takes the largest; a 53-bit hash is exact in a double.
+        hash10[id] = -double(id_hash(id, 1) >> 11);
+        hash01[id] = -double(id_hash(id, 2) >> 11);
+    });
+    auto all_ids = [n] {
+        std::vector<std::uint32_t> ids(n);
+        for (std::uint32_t i = 0; i < n; i++)
+            ids[i] = i;
+        return ids;
+    };
+    std::vector<bool> f10, f01, c10, c1, c01;
+    std::vector<std::uint32_t> order = all_ids();
+    mark_top(hash10, 0.10, order, f10);
+    order = all_ids();
+    mark_top(hash01, 0.001, order, f01);
+    order = all_ids();
+    mark_top(far, 0.10, order, c10);
+    mark_top(far, 0.01, order, c1);
+    mark_top(far, 0.001, order, c01);
+
+    // Pass 3: the rows.
+    std::string line;
+    char num[32];
+    auto flag = [](bool b) { return b ? "\tt" : "\tf"; };
+    for_each_vector(path, n, [&](std::uint64_t id, const std::vector<float> &v) {
+        line = std::to_string(id) + '\t' + std::to_string(category_of(static_cast<std::uint32_t>(id)));
+        for (const std::vector<bool> *column : {&f10, &f01, &c10, &c1, &c01})
+            line += flag((*column)[id]);
+        line += "\t[";
+        for (std::size_t j = 0; j < v.size(); j++) {
             auto r = std::to_chars(num, num + sizeof num, v[j]);
             if (j)
                 line += ',';
@@ -88,13 +217,8 @@ int main(int argc, char **argv)
         line += "]\n";
         if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) {
             std::perror("fvecs_copy: write");
-            return 1;
+            std::exit(1);
         }
-    }
-    std::fclose(f);
-    if (n == 0) {
-        std::fprintf(stderr, "fvecs_copy: %s: no vectors\n", path);
-        return 1;
-    }
+    });
     return std::fflush(stdout) == 0 ? 0 : 1;
 }
