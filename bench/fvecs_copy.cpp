@@ -2,28 +2,28 @@
  * fvecs_copy.cpp -- turns a TEXMEX .fvecs file into COPY text rows for
  * `make bench-ann` (scripts/bench_ann.sh):
  *
- *   id <TAB> category <TAB> f10 <TAB> f01 <TAB> c10 <TAB> c1 <TAB> c01 <TAB> [v1,v2,...]
+ *   id <TAB> category <TAB> u <TAB> c <TAB> [v1,v2,...]
  *
  * id is the 0-based row number (what the ground-truth .ivecs files hold).
- * The other columns are filters for the filtered k-NN runs, each a plain
- * equality or boolean predicate:
+ * The other columns are int filters for the filtered k-NN runs:
  *
- *   category  int, a fixed hash of id into 0..99: `category = 0` keeps ~1%
- *   f10, f01  boolean, true for the 10% / 0.1% of rows with the smallest
- *             value of an independent fixed hash of id
- *   c10, c1, c01
- *             boolean, true for the 10% / 1% / 0.1% of rows farthest from
- *             the data set's mean vector (with --metric cosine: of the
- *             normalized vectors), so c01 is within c1, c1 within c10
+ *   category  a fixed hash of id into 0..99: `category = 0` keeps ~1%
+ *   u         uncorrelated with the vectors: the row's rank in a fixed hash
+ *             order of the ids, scaled to 0..9999 as floor(rank * 10000 / n)
+ *   c         correlated: the row's rank by descending distance from the
+ *             data set's mean vector (with --metric cosine: of the
+ *             normalized vectors), scaled the same way
  *
- * category, f10 and f01 are uncorrelated with the vectors and spread over
- * the whole table.  c10, c1 and c01 are the hard case: typical queries lie
- * near the mean, their matching rows far from it, so an index walk from the
- * query meets few of them.  Fractions are of the rows written and exact
- * (rounded to whole rows); ties go to the smaller id.  The output is
- * deterministic: every database gets the same rows.  Floats are printed
- * shortest-round-trip, so every extension parses exactly the fp32 values of
- * the file.
+ * So `u < 1000`, `u < 100`, `u < 10` keep 10%, 1%, 0.1% of the rows spread
+ * over the whole table, and `c < 1000`, `c < 100`, `c < 10` the 10%, 1%,
+ * 0.1% farthest from the mean: the hard case, as typical queries lie near
+ * the mean and an index walk from the query meets few matching rows.  int
+ * rather than bool because a custom index AM gets no boolean quals as scan
+ * keys, while `c < 100` can be one (e.g. a filter column inside the HNSW
+ * index).  `col < t` keeps exactly ceil(t * n / 10000) rows; ties in the
+ * order go to the smaller id.  The output is deterministic: every database
+ * gets the same rows.  Floats are printed shortest-round-trip, so every
+ * extension parses exactly the fp32 values of the file.
  *
  * Reads the file three times: the mean, the distances to it, the rows.
  *
@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,8 @@ unsigned category_of(std::uint32_t id)
     return static_cast<unsigned>((static_cast<std::uint64_t>(h) * 100) >> 32);
 }
 
-/// splitmix64's finalizer over id and a per-column seed: a different seed
-/// gives an unrelated ordering of the ids, so f10 and f01 are independent
-/// of each other and of category.
+/// splitmix64's finalizer over id and a seed: an ordering of the ids
+/// unrelated to the vectors and to category's hash.
 std::uint64_t id_hash(std::uint64_t id, std::uint64_t seed)
 {
     std::uint64_t z = id + seed * 0x9e3779b97f4a7c15ull;
@@ -120,20 +120,19 @@ void as_point(const std::vector<float> &v, bool cosine, std::vector<double> &out
             x /= std::sqrt(norm);
 }
 
-/// Marks in `flags` the round(fraction * n) ids with the largest score
-/// (ties: the smaller id).  `order` holds the ids to choose from, best
-/// first after the call for its first round(fraction * n) entries, so a
-/// smaller fraction can be chosen within them next.
-void mark_top(const std::vector<double> &score, double fraction, std::vector<std::uint32_t> &order,
-              std::vector<bool> &flags)
+/// Each id's rank under `before` (a strict order of the ids 0..n-1) as
+/// floor(rank * 10000 / n): `scaled < t` keeps the first ceil(t * n / 10000)
+/// ids of the order, so one column serves every selectivity.
+template <class Before>
+std::vector<unsigned> scaled_rank(std::size_t n, Before before)
 {
-    std::size_t count = std::min(order.size(), static_cast<std::size_t>(std::llround(fraction * score.size())));
-    auto better = [&](std::uint32_t a, std::uint32_t b) { return score[a] != score[b] ? score[a] > score[b] : a < b; };
-    std::nth_element(order.begin(), order.begin() + count, order.end(), better);
-    order.resize(count);
-    flags.assign(score.size(), false);
-    for (std::uint32_t id : order)
-        flags[id] = true;
+    std::vector<std::uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), before);
+    std::vector<unsigned> scaled(n);
+    for (std::size_t rank = 0; rank < n; rank++)
+        scaled[order[rank]] = static_cast<unsigned>(rank * 10000 / n);
+    return scaled;
 }
 
 }  // namespace
@@ -170,44 +169,29 @@ int main(int argc, char **argv)
     for (double &x : mean)
         x /= double(n);
 
-    // Pass 2: each row's squared distance to the mean; the farthest rows
-    // make the correlated filters, the smallest hashes the uncorrelated ones.
-    std::vector<double> far(n), hash10(n), hash01(n);
+    // Pass 2: each row's squared distance to the mean.
+    std::vector<double> far(n);
     for_each_vector(path, n, [&](std::uint64_t id, const std::vector<float> &v) {
         as_point(v, cosine, point);
         double d = 0;
         for (std::size_t j = 0; j < point.size(); j++)
             d += (point[j] - mean[j]) * (point[j] - mean[j]);
         far[id] = d;
-        // Negated: mark_top takes the largest; a 53-bit hash is exact in a double.
-        hash10[id] = -double(id_hash(id, 1) >> 11);
-        hash01[id] = -double(id_hash(id, 2) >> 11);
     });
-    auto all_ids = [n] {
-        std::vector<std::uint32_t> ids(n);
-        for (std::uint32_t i = 0; i < n; i++)
-            ids[i] = i;
-        return ids;
-    };
-    std::vector<bool> f10, f01, c10, c1, c01;
-    std::vector<std::uint32_t> order = all_ids();
-    mark_top(hash10, 0.10, order, f10);
-    order = all_ids();
-    mark_top(hash01, 0.001, order, f01);
-    order = all_ids();
-    mark_top(far, 0.10, order, c10);
-    mark_top(far, 0.01, order, c1);
-    mark_top(far, 0.001, order, c01);
+    std::vector<unsigned> u = scaled_rank(n, [](std::uint32_t a, std::uint32_t b) {
+        std::uint64_t ha = id_hash(a, 1), hb = id_hash(b, 1);
+        return ha != hb ? ha < hb : a < b;
+    });
+    std::vector<unsigned> c = scaled_rank(n, [&far](std::uint32_t a, std::uint32_t b) {
+        return far[a] != far[b] ? far[a] > far[b] : a < b;
+    });
 
     // Pass 3: the rows.
     std::string line;
     char num[32];
-    auto flag = [](bool b) { return b ? "\tt" : "\tf"; };
     for_each_vector(path, n, [&](std::uint64_t id, const std::vector<float> &v) {
-        line = std::to_string(id) + '\t' + std::to_string(category_of(static_cast<std::uint32_t>(id)));
-        for (const std::vector<bool> *column : {&f10, &f01, &c10, &c1, &c01})
-            line += flag((*column)[id]);
-        line += "\t[";
+        line = std::to_string(id) + '\t' + std::to_string(category_of(static_cast<std::uint32_t>(id))) + '\t' +
+               std::to_string(u[id]) + '\t' + std::to_string(c[id]) + "\t[";
         for (std::size_t j = 0; j < v.size(); j++) {
             auto r = std::to_chars(num, num + sizeof num, v[j]);
             if (j)

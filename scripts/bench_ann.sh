@@ -56,7 +56,7 @@ MAINTENANCE_WORK_MEM=${MAINTENANCE_WORK_MEM:-1GB}
 VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
 RESULTS=$VECDB_SRC/bench/results
-FILTER_COLUMNS="category f10 f01 c10 c1 c01"
+FILTER_COLUMNS="category u c"
 
 # The client is linked with libpq; this script's own need, not the extension's.
 PACKAGES+=(libpq-dev)
@@ -185,8 +185,8 @@ for dataset in $DATASETS; do
     for db in "${databases[@]}"; do
         # The filter columns are fvecs_copy's (see its header comment).
         psql_q -d "$db" -c "DROP TABLE IF EXISTS items" \
-            -c "CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL, f10 bool NOT NULL, f01 bool NOT NULL,
-                                    c10 bool NOT NULL, c1 bool NOT NULL, c01 bool NOT NULL, embedding vector($dims))"
+            -c "CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL, u int NOT NULL, c int NOT NULL,
+                                    embedding vector($dims))"
         t0=$(date +%s.%N)
         pg "$WORK/bench/fvecs_copy" --metric "$metric" "$base" | psql_q -d "$db" -c "\\copy items FROM STDIN"
         # A btree per filter column, as a user's table would have: the
