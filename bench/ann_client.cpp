@@ -1,9 +1,10 @@
 /*
  * ann_client.cpp -- the measuring half of `make bench-ann` (scripts/bench_ann.sh).
  *
- * For one data set, already loaded into table items(id, category, embedding)
- * of each database named with --db (the database is named after its
- * extension: vecdb or pgvector), over one libpq connection per database:
+ * For one data set, already loaded into table items(id, category, u, c,
+ * embedding) of each database named with --db (the database is named after
+ * its extension: vecdb or pgvector; the filter columns are
+ * bench/fvecs_copy's), over one libpq connection per database:
  *
  *   1. builds the HNSW index (CREATE INDEX timed here, size from
  *      pg_relation_size); a database whose build fails drops out of the run;
@@ -14,9 +15,17 @@
  *      EXPLAIN (ANALYZE, BUFFERS) on a sample for shared buffers per query,
  *      and EXPLAIN for the plan it ran with (the planner may leave the index
  *      at a high ef_search: such points are marked and not compared);
- *   4. the same for `WHERE category = 0` (1% of rows) against an exact brute
- *      force computed here over the ids the database holds in category 0,
- *      with the planner's own plan and with seq and bitmap scans disabled;
+ *   4. the same for seven filters -- uncorrelated u < 1000, category = 0,
+ *      u < 100, u < 10 and correlated c < 1000, c < 100, c < 10 (10%, 1%,
+ *      1%, 0.1%; 10%, 1%, 0.1% of rows) -- on an evenly spaced subset of the
+ *      queries (--filter-queries), against an exact brute force computed here
+ *      over the ids the filter keeps (read from each database, checked
+ *      equal), with the planner's own plan and forced onto the HNSW index
+ *      (seq scans, bitmap scans and sorts disabled); with rows per query,
+ *      short queries and the scan the plan chose.  With --filter-index, vecdb
+ *      also gets u and c in turn as a second key of an HNSW index of its own,
+ *      (embedding, u) then (embedding, c), built, measured with the planner's
+ *      plan and dropped;
  *   5. writes a markdown report and a recall/QPS SVG, and prints the report.
  *
  * At each point the databases take turns slice by slice through the query
@@ -57,6 +66,14 @@ const char *const INDEX_NAME = "items_embedding_hnsw";
 {
     std::fprintf(stderr, "ann_client: %s\n", msg.c_str());
     std::exit(1);
+}
+
+/// Without trailing newlines and spaces (libpq's error messages end in one).
+std::string trim(std::string s)
+{
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
 }
 
 // --- input files ----------------------------------------------------------------
@@ -160,6 +177,26 @@ std::vector<int> brute_force(Metric m, const Matrix &base, const float *q, const
     return top;
 }
 
+// --- filters ---------------------------------------------------------------------------
+
+/// A filtered run's WHERE clause over a column of bench/fvecs_copy's.
+struct Filter {
+    const char *name;       ///< names the prepared statement
+    const char *predicate;  ///< what follows WHERE
+    const char *column;     ///< what --filter-index puts in an HNSW index (nullptr: not measured so)
+    bool correlated;        ///< the matching rows are the farthest from the mean vector
+};
+
+const Filter FILTERS[] = {
+    {"u10", "u < 1000", "u", false}, {"category", "category = 0", nullptr, false},
+    {"u1", "u < 100", "u", false},   {"u01", "u < 10", "u", false},
+    {"c10", "c < 1000", "c", true},  {"c1", "c < 100", "c", true},
+    {"c01", "c < 10", "c", true},
+};
+const char *const FILTER_INDEX_COLUMNS[] = {"u", "c"};
+
+std::string statement_of(const Filter &f) { return std::string("annf_") + f.name; }
+
 // --- libpq ---------------------------------------------------------------------------
 
 struct Db {
@@ -224,11 +261,12 @@ std::string text(Db &db, const std::string &sql)
 struct Config {
     std::string dataset, metric_name = "l2", base_path, query_path, gt_path, report_path, svg_path;
     Metric metric = Metric::L2;
-    std::size_t queries = 1000, buffer_sample = 50;
+    std::size_t queries = 1000, filter_queries = 200, buffer_sample = 50;
     double min_seconds = 2;
     std::size_t chunks = 10;
     std::vector<int> ef_list{10, 20, 40, 80, 120, 200, 400}, filter_ef_list{40, 200};
     int m = 16, ef_construction = 64;
+    bool filter_index = false;  ///< also measure vecdb with the filter column inside an HNSW index
     std::string maintenance_work_mem = "1GB", vecdb_opts, pgvector_iterative = "relaxed_order";
     std::vector<std::string> dbs, notes;
     const char *op() const { return metric == Metric::L2 ? "<->" : metric == Metric::Cosine ? "<=>" : "<#>"; }
@@ -249,17 +287,21 @@ bool setup_session(Db &db, const Config &c)
     return run(db, sql) && prepare_statements(db, c);
 }
 
-/// (Re)prepares "ann" and "annf".  Done before every measurement: the plan
-/// cache ignores changes to enable_* settings, so a generic plan cached
-/// under one setting would otherwise be reused under the next.
+/// (Re)prepares "ann" and one "annf_<filter>" per filter.  Done before
+/// every measurement: the plan cache ignores changes to enable_* settings,
+/// so a generic plan cached under one setting would otherwise be reused
+/// under the next.
 bool prepare_statements(Db &db, const Config &c)
 {
     if (!run(db, "DEALLOCATE ALL"))
         return false;
-    for (const char *stmt : {"ann", "annf"}) {
-        std::string q = std::string("SELECT id FROM items ") + (stmt[3] ? "WHERE category = 0 " : "") +
-                        "ORDER BY embedding " + c.op() + " $1::vector LIMIT " + std::to_string(K);
-        PGresult *r = PQprepare(db.conn, stmt, q.c_str(), 1, nullptr);
+    std::vector<std::pair<std::string, std::string>> statements{{"ann", ""}};
+    for (const Filter &f : FILTERS)
+        statements.emplace_back(statement_of(f), std::string("WHERE ") + f.predicate + " ");
+    for (const auto &[stmt, where] : statements) {
+        std::string q = "SELECT id FROM items " + where + "ORDER BY embedding " + c.op() + " $1::vector LIMIT " +
+                        std::to_string(K);
+        PGresult *r = PQprepare(db.conn, stmt.c_str(), q.c_str(), 1, nullptr);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
         if (!ok)
@@ -270,12 +312,41 @@ bool prepare_statements(Db &db, const Config &c)
 
 void drop_out(Db &db, const std::string &why)
 {
-    std::string w = why;
-    while (!w.empty() && (w.back() == '\n' || w.back() == ' '))
-        w.pop_back();
+    std::string w = trim(why);
     std::fprintf(stderr, "ann_client: %s drops out: %s\n", db.name.c_str(), w.c_str());
     db.active = false;
     db.failure = w;
+}
+
+/// CREATE INDEX <name> ON items USING hnsw (<keys>) with the run's build
+/// parameters, vecdb's own options added in database vecdb.
+std::string create_index_sql(const Config &c, const Db &db, const std::string &name, const std::string &keys)
+{
+    return "CREATE INDEX " + name + " ON items USING hnsw (" + keys + ") WITH (m = " + std::to_string(c.m) +
+           ", ef_construction = " + std::to_string(c.ef_construction) + (db.name == "vecdb" ? c.vecdb_opts : "") + ")";
+}
+
+/// Runs a CREATE INDEX without the statement timeout, timing it in
+/// *seconds; on success checkpoints, so the build's dirty pages are written
+/// out now rather than during timed queries, and returns the index's size.
+/// Returns -1 (with *err) if the build fails.
+long long build_index(Db &db, const std::string &sql, const std::string &name, double *seconds, std::string *err)
+{
+    std::printf("%s: %s\n", db.name.c_str(), sql.c_str());
+    std::fflush(stdout);
+    must(db, "SET statement_timeout = 0");
+    Clock::time_point t0 = Clock::now();
+    bool ok = run(db, sql, nullptr, err);
+    *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    // Not must(): a build that crashed its backend took the connection
+    // along, and a reconnect sets the timeout again.
+    run(db, "SET statement_timeout = '120s'");
+    if (!ok)
+        return -1;
+    must(db, "CHECKPOINT");
+    long long bytes = std::atoll(value(db, "SELECT pg_relation_size('" + name + "')").c_str());
+    std::printf("%s: built %s in %.1f s, %.1f MB\n", db.name.c_str(), name.c_str(), *seconds, bytes / 1048576.0);
+    return bytes;
 }
 
 /// A crash in one backend restarts the whole server, so the other
@@ -299,17 +370,20 @@ bool ensure_connected(Db &db, const Config &c)
 // --- measurements ------------------------------------------------------------------------
 
 struct Point {
-    std::string db, mode, plan;  ///< plan: its node lines
-    bool hnsw = true;            ///< the plan used the HNSW index
+    std::string db, filter, mode, plan;  ///< filter: "" unfiltered; plan: its node lines
+    std::string scan;                    ///< plan_scan(): what produced the rows
+    bool hnsw = true;                    ///< the plan used the HNSW index
     int ef = 0;
     std::size_t passes = 0;
     double recall = 0, qps = 0, p50 = 0, p99 = 0, rows = 0, buffers = -1;
+    double short_queries = 0;  ///< fraction of executions with fewer rows than the exact answer
 };
 
 struct Workload {
-    const char *stmt;                             ///< "ann" or "annf"
-    const std::vector<std::string> *literals;     ///< query vectors as text
-    const std::vector<std::vector<int>> *truth;   ///< top-K ids per query
+    std::string stmt;                          ///< "ann" or "annf_<filter>"
+    std::string filter;                        ///< the filter's name, "" for none
+    const std::vector<std::string> *literals;  ///< query vectors as text
+    std::vector<std::vector<int>> truth;       ///< exact top-K ids per query (fewer if the filter keeps fewer)
 };
 
 double percentile(std::vector<double> sorted, double p)
@@ -322,7 +396,7 @@ double percentile(std::vector<double> sorted, double p)
 /// What one database's executions at one point add up to.
 struct Tally {
     std::vector<double> ms;  ///< latency of every execution
-    double hits = 0, rows = 0, seconds = 0;
+    double hits = 0, expected = 0, rows = 0, short_queries = 0, seconds = 0;
     std::size_t passes = 0;
     bool done = false;  ///< has run min_seconds in whole passes
 };
@@ -335,19 +409,21 @@ bool run_queries(Db &db, const Workload &w, std::size_t lo, std::size_t hi, Tall
     for (std::size_t i = lo; i < hi; i++) {
         const char *param = (*w.literals)[i].c_str();
         Clock::time_point t0 = Clock::now();
-        PGresult *r = PQexecPrepared(db.conn, w.stmt, 1, &param, nullptr, nullptr, 0);
+        PGresult *r = PQexecPrepared(db.conn, w.stmt.c_str(), 1, &param, nullptr, nullptr, 0);
         t.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             *err = PQresultErrorMessage(r);
             PQclear(r);
             return false;
         }
-        const std::vector<int> &truth = (*w.truth)[i];
+        const std::vector<int> &truth = w.truth[i];
         for (int j = 0; j < PQntuples(r); j++) {
             int id = std::atoi(PQgetvalue(r, j, 0));
             t.hits += std::find(truth.begin(), truth.end(), id) != truth.end();
         }
+        t.expected += truth.size();
         t.rows += PQntuples(r);
+        t.short_queries += static_cast<std::size_t>(PQntuples(r)) < truth.size();
         PQclear(r);
     }
     t.seconds += std::chrono::duration<double>(Clock::now() - start).count();
@@ -398,8 +474,30 @@ std::string plan_summary(const std::string &plan)
     return out;
 }
 
+/// What produced the rows, for a table cell: "hnsw" (the main HNSW
+/// index), another HNSW index by name, "btree" (an index scan of a filter's
+/// btree), "bitmap" (a bitmap scan of one), "seq", or the plan's first line.
+std::string plan_scan(const std::string &plan)
+{
+    // "Index Scan using <name> on items" or "Index Only Scan using ...";
+    // bitmap index scans say "on <name>".
+    std::size_t at = plan.find(" Scan using ");
+    if (at != std::string::npos) {
+        at += std::strlen(" Scan using ");
+        std::string index = plan.substr(at, plan.find(' ', at) - at);
+        if (index == INDEX_NAME)
+            return "hnsw";
+        return index.size() > 5 && index.compare(index.size() - 5, 5, "_hnsw") == 0 ? index : "btree";
+    }
+    if (plan.find("Bitmap Heap Scan") != std::string::npos)
+        return "bitmap";
+    if (plan.find("Seq Scan") != std::string::npos)
+        return "seq";
+    return plan.substr(0, plan.find('\n'));
+}
+
 /// The text plan, with the query vector shortened to '[...]'.
-std::string explain(Db &db, const char *stmt, const std::string &literal)
+std::string explain(Db &db, const std::string &stmt, const std::string &literal)
 {
     std::string plan = text(db, std::string("EXPLAIN (COSTS OFF) EXECUTE ") + stmt + "('" + literal + "')");
     for (std::size_t at = 0; (at = plan.find("'[", at)) != std::string::npos; at += 2) {
@@ -528,7 +626,7 @@ void usage(const char *prog)
                  "usage: %s --dataset NAME --metric l2|cosine|ip --base B.fvecs --query Q.fvecs --groundtruth G.ivecs\n"
                  "          --db vecdb --db pgvector --report OUT.md --svg OUT.svg\n"
                  "          [--queries N] [--min-seconds S] [--chunks N] [--ef-list \"10 20 ...\"] [--filter-ef-list \"40 ...\"]\n"
-                 "          [--buffer-sample N]\n"
+                 "          [--filter-queries N] [--filter-index] [--buffer-sample N]\n"
                  "          [--m M] [--ef-construction N] [--maintenance-work-mem 1GB] [--vecdb-opts \", k = v\"]\n"
                  "          [--pgvector-iterative relaxed_order] [--note \"header line\"]...\n",
                  prog);
@@ -551,6 +649,10 @@ int main(int argc, char **argv)
     Config c;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
+        if (a == "--filter-index") {
+            c.filter_index = true;
+            continue;
+        }
         if (i + 1 >= argc)
             usage(argv[0]);
         const char *v = argv[++i];
@@ -563,6 +665,7 @@ int main(int argc, char **argv)
         else if (a == "--svg") c.svg_path = v;
         else if (a == "--db") c.dbs.push_back(v);
         else if (a == "--queries") c.queries = std::strtoull(v, nullptr, 10);
+        else if (a == "--filter-queries") c.filter_queries = std::strtoull(v, nullptr, 10);
         else if (a == "--buffer-sample") c.buffer_sample = std::strtoull(v, nullptr, 10);
         else if (a == "--min-seconds") c.min_seconds = std::atof(v);
         else if (a == "--chunks") c.chunks = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
@@ -624,46 +727,48 @@ int main(int argc, char **argv)
     // 1. Build, one database after the other (a build uses the whole machine).
     for (Db &db : dbs) {
         must(db, std::string("DROP INDEX IF EXISTS ") + INDEX_NAME);
-        std::string sql = std::string("CREATE INDEX ") + INDEX_NAME + " ON items USING hnsw (embedding " +
-                          c.opclass() + ") WITH (m = " + std::to_string(c.m) +
-                          ", ef_construction = " + std::to_string(c.ef_construction) +
-                          (db.name == "vecdb" ? c.vecdb_opts : "") + ")";
-        std::printf("%s: %s\n", db.name.c_str(), sql.c_str());
-        std::fflush(stdout);
         std::string err;
-        must(db, "SET statement_timeout = 0");
-        Clock::time_point t0 = Clock::now();
-        bool ok = run(db, sql, nullptr, &err);
-        db.build_s = std::chrono::duration<double>(Clock::now() - t0).count();
-        must(db, "SET statement_timeout = '120s'");
-        if (!ok) {
+        db.index_bytes = build_index(db, create_index_sql(c, db, INDEX_NAME, std::string("embedding ") + c.opclass()),
+                                     INDEX_NAME, &db.build_s, &err);
+        if (db.index_bytes < 0) {
+            db.index_bytes = 0;
             drop_out(db, "CREATE INDEX failed: " + err);
             continue;
         }
-        db.index_bytes = std::atoll(value(db, std::string("SELECT pg_relation_size('") + INDEX_NAME + "')").c_str());
         db.table_bytes = std::atoll(value(db, "SELECT pg_table_size('items')").c_str());
-        // Write the build's dirty pages out now, not during the timed queries.
-        must(db, "CHECKPOINT");
-        std::printf("%s: built in %.1f s, index %.1f MB\n", db.name.c_str(), db.build_s, db.index_bytes / 1048576.0);
     }
 
-    // The filtered ground truth: exact search over the rows each database
-    // holds in category 0 (the same ids in every database, checked).
-    std::vector<int> cat0;
-    for (Db &db : dbs) {
-        std::string ids = text(db, "SELECT id FROM items WHERE category = 0 ORDER BY id");
-        std::vector<int> mine = int_list(ids.c_str());
-        if (&db == &dbs[0])
-            cat0 = mine;
-        else if (mine != cat0)
-            die(db.name + " holds other category-0 rows than " + dbs[0].name + ": data differ");
+    // The filtered runs' queries, evenly spaced over the set, and per
+    // filter the exact answers among the ids it keeps (read from every
+    // database: the same ids everywhere, checked).
+    std::vector<std::string> fliterals;
+    std::vector<std::size_t> fquery;  // index into `queries` of each filtered query
+    for (std::size_t i = 0, nf = std::min(c.filter_queries, queries.n); i < nf; i++) {
+        fquery.push_back(i * queries.n / nf);
+        fliterals.push_back(literals[fquery.back()]);
     }
-    std::vector<std::vector<int>> ftruth(queries.n);
-    for (std::size_t i = 0; i < queries.n; i++)
-        ftruth[i] = brute_force(c.metric, base, queries.row(i), cat0);
-    std::printf("filter category = 0: %zu of %zu rows (%.2f%%)\n", cat0.size(), base.n, 100.0 * cat0.size() / base.n);
+    std::vector<Workload> fworkloads;
+    std::map<std::string, std::size_t> kept;  // filter name -> rows it keeps
+    for (const Filter &f : FILTERS) {
+        std::vector<int> ids;
+        for (Db &db : dbs) {
+            std::vector<int> mine = int_list(text(db, std::string("SELECT id FROM items WHERE ") + f.predicate +
+                                                          " ORDER BY id").c_str());
+            if (&db == &dbs[0])
+                ids = mine;
+            else if (mine != ids)
+                die(db.name + " holds other rows for " + f.predicate + " than " + dbs[0].name + ": data differ");
+        }
+        kept[f.name] = ids.size();
+        Workload w{statement_of(f), f.name, &fliterals, {}};
+        for (std::size_t q : fquery)
+            w.truth.push_back(brute_force(c.metric, base, queries.row(q), ids));
+        fworkloads.push_back(std::move(w));
+        std::printf("filter %s: %zu of %zu rows (%.2f%%)\n", f.predicate, ids.size(), base.n,
+                    100.0 * ids.size() / base.n);
+    }
 
-    Workload plain{"ann", &literals, &truth}, filtered{"annf", &literals, &ftruth};
+    Workload plain{"ann", "", &literals, std::move(truth)};
 
     // 2. The plan at the default ef_search, once per database (each
     // measurement checks its own too); 3a. warm-up at the widest ef_search.
@@ -694,16 +799,17 @@ int main(int argc, char **argv)
         const Workload *w;
         std::string mode;
         int ef;
-        bool filtered, forced;
+        bool forced;       ///< seq scans, bitmap scans and sorts off: the HNSW index or nothing
+        std::string only;  ///< the one database measured, "" for all
     };
     auto apply = [&](Db &db, const Step &s) {
         std::string set = "SET hnsw.ef_search = " + std::to_string(s.ef) + "; ";
         // Filtered: pgvector's iterative scan is off by default; use its
         // recommended setting.  Every other database keeps its own default.
         if (db.name == "pgvector")
-            set += std::string("SET hnsw.iterative_scan = ") + (s.filtered ? c.pgvector_iterative : "off") + "; ";
-        set += s.forced ? "SET enable_seqscan = off; SET enable_bitmapscan = off;"
-                        : "RESET enable_seqscan; RESET enable_bitmapscan;";
+            set += "SET hnsw.iterative_scan = " + (s.w->filter.empty() ? "off" : c.pgvector_iterative) + "; ";
+        set += s.forced ? "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off;"
+                        : "RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort;";
         std::string err;
         if (!run(db, set, nullptr, &err))
             drop_out(db, err);
@@ -712,19 +818,19 @@ int main(int argc, char **argv)
         return db.active;
     };
     std::vector<Point> points;
-    std::map<std::string, std::string> fplans;  // "mode db" -> full plan text of the filtered query
     std::size_t turn = 0;
     auto measure = [&](const Step &s) {
+        auto takes_part = [&s](const Db &db) { return db.active && (s.only.empty() || db.name == s.only); };
         std::map<std::string, Tally> tally;
         for (Db &db : dbs)
-            if (db.active && ensure_connected(db, c))
+            if (takes_part(db) && ensure_connected(db, c))
                 apply(db, s);
         std::size_t n = s.w->literals->size(), chunks = std::min<std::size_t>(c.chunks, n);
         for (bool more = true; more;) {
             for (std::size_t r = 0; r < chunks; r++, turn++)
                 for (std::size_t k = 0; k < dbs.size(); k++) {
                     Db &db = dbs[turn % 2 ? dbs.size() - 1 - k : k];
-                    if (!db.active || tally[db.name].done)
+                    if (!takes_part(db) || tally[db.name].done)
                         continue;
                     // A crash elsewhere restarts the server: reconnect, set up again.
                     bool was_up = run(db, "SELECT 1");
@@ -736,27 +842,24 @@ int main(int argc, char **argv)
                     // slice is run again once on a new connection; a backend
                     // that crashes itself does so again and drops out.
                     Tally &t = tally[db.name];
-                    const Tally before{{}, t.hits, t.rows, t.seconds, t.passes, t.done};
-                    const std::size_t kept = t.ms.size();
+                    const Tally before = t;
                     std::string err;
                     bool ok = false;
                     for (int attempt = 0; !ok && attempt < 2; attempt++) {
                         if (attempt && !(PQstatus(db.conn) == CONNECTION_BAD && ensure_connected(db, c) && apply(db, s)))
                             break;
                         ok = run_queries(db, *s.w, r * n / chunks, (r + 1) * n / chunks, t, &err);
-                        if (!ok) {  // forget the partial slice
-                            t.ms.resize(kept);
-                            t.hits = before.hits, t.rows = before.rows, t.seconds = before.seconds;
-                        }
+                        if (!ok)  // forget the partial slice
+                            t = before;
                     }
                     if (!ok && db.active)
-                        drop_out(db, std::string(s.w->stmt) + " at ef_search " + std::to_string(s.ef) +
+                        drop_out(db, s.w->stmt + " at ef_search " + std::to_string(s.ef) +
                                          " failed: " + err);
                 }
             more = false;
             for (Db &db : dbs) {
                 Tally &t = tally[db.name];
-                if (db.active && !t.done) {
+                if (takes_part(db) && !t.done) {
                     t.passes++;
                     t.done = t.seconds >= c.min_seconds;
                     more = more || !t.done;
@@ -764,34 +867,36 @@ int main(int argc, char **argv)
             }
         }
         for (Db &db : dbs) {
-            if (!db.active)
+            if (!takes_part(db))
                 continue;
             const Tally &t = tally[db.name];
             Point p;
             p.db = db.name;
+            p.filter = s.w->filter;
             p.mode = s.mode;
             p.ef = s.ef;
             p.passes = t.passes;
-            p.recall = t.hits / (double(K) * t.ms.size());
+            p.recall = t.expected ? t.hits / t.expected : 1;
             p.rows = t.rows / t.ms.size();
+            p.short_queries = t.short_queries / t.ms.size();
             p.qps = t.ms.size() / t.seconds;
             p.p50 = percentile(t.ms, 0.50);
             p.p99 = percentile(t.ms, 0.99);
             p.buffers = buffers_per_query(db, *s.w, c.buffer_sample);
             // The plan the statement ran with: by now the plan cache has
             // settled on its generic or custom plan.
-            std::string plan = explain(db, s.w->stmt, literals[0]);
+            std::string plan = explain(db, s.w->stmt, s.w->literals->front());
             p.plan = plan_summary(plan);
+            p.scan = plan_scan(plan);
             p.hnsw = is_hnsw_plan(plan);
-            if (s.filtered && !fplans.count(s.mode + " " + db.name))
-                fplans[s.mode + " " + db.name] = plan;
-            if (!s.filtered && !p.hnsw)
+            if (s.w->filter.empty() && !p.hnsw)
                 std::fprintf(stderr, "ann_client: WARNING: %s ran the k-NN query at ef_search %d without %s:\n%s",
                              db.name.c_str(), s.ef, INDEX_NAME, plan.c_str());
-            std::printf("  %-8s %-18s ef %4d  recall %.4f  %8.1f QPS  p50 %.3f ms  p99 %.3f ms  rows %.2f  "
-                        "buffers %7.1f  (%zu pass%s)\n",
-                        p.db.c_str(), s.mode.c_str(), s.ef, p.recall, p.qps, p.p50, p.p99, p.rows, p.buffers,
-                        p.passes, p.passes == 1 ? "" : "es");
+            std::printf("  %-8s %-8s %-8s ef %4d  recall %.4f  %8.1f QPS  p50 %.3f ms  p99 %.3f ms  rows %.2f  "
+                        "short %.3f  buffers %7.1f  %s  (%zu pass%s)\n",
+                        p.db.c_str(), s.w->filter.empty() ? "-" : s.w->filter.c_str(), s.mode.c_str(), s.ef,
+                        p.recall, p.qps, p.p50, p.p99, p.rows, p.short_queries, p.buffers, p.scan.c_str(), p.passes,
+                        p.passes == 1 ? "" : "es");
             std::fflush(stdout);
             points.push_back(p);
         }
@@ -800,28 +905,52 @@ int main(int argc, char **argv)
     // 3b. The sweep.
     std::printf("sweep:\n");
     for (int ef : c.ef_list)
-        measure({&plain, "sweep", ef, false, false});
+        measure({&plain, "sweep", ef, false, ""});
 
-    // 4. Filtered: the planner's choice, then seq and bitmap scans off
-    // (unless the planner already chose the HNSW index everywhere).
-    bool planner_picks_hnsw = true;
+    // 4. Filtered, filter by filter: the planner's choice, then forced
+    // onto the HNSW index.
+    if (!fliterals.empty()) {
+        std::printf("filtered (%zu queries):\n", fliterals.size());
+        for (const Workload &w : fworkloads)
+            for (bool forced : {false, true})
+                for (int ef : c.filter_ef_list)
+                    measure({&w, forced ? "forced" : "planner", ef, forced, ""});
+    }
+
+    // 4b. vecdb with each filter column inside an HNSW index of its own,
+    // one at a time: the planner may then pick it for that column's filters.
+    struct InIndex {
+        std::string column, sql, error;  ///< error: why the build failed, "" if built
+        double build_s = 0;
+        long long bytes = 0;
+    };
+    std::vector<InIndex> in_index;
+    Db *vecdb = nullptr;
     for (Db &db : dbs)
-        if (db.active && ensure_connected(db, c)) {
-            must(db, "RESET enable_seqscan; RESET enable_bitmapscan; SET hnsw.ef_search = " +
-                         std::to_string(c.filter_ef_list.empty() ? 40 : c.filter_ef_list[0]));
-            if (db.name == "pgvector")
-                must(db, "SET hnsw.iterative_scan = " + c.pgvector_iterative);
-            if (!prepare_statements(db, c))
-                die(db.name + ": PREPARE failed");
-            planner_picks_hnsw = planner_picks_hnsw && is_hnsw_plan(explain(db, "annf", literals[0]));
+        if (db.name == "vecdb" && db.active)
+            vecdb = &db;
+    if (c.filter_index && vecdb && !fliterals.empty() && ensure_connected(*vecdb, c)) {
+        for (const char *column : FILTER_INDEX_COLUMNS) {
+            InIndex r;
+            r.column = column;
+            std::string name = std::string("items_") + column + "_hnsw";
+            r.sql = create_index_sql(c, *vecdb, name, std::string("embedding ") + c.opclass() + ", " + column);
+            r.bytes = build_index(*vecdb, r.sql, name, &r.build_s, &r.error);
+            in_index.push_back(r);
+            if (r.bytes < 0) {
+                std::fprintf(stderr, "ann_client: vecdb: in-index %s: %s", column, r.error.c_str());
+                if (!ensure_connected(*vecdb, c))
+                    break;
+                continue;
+            }
+            for (std::size_t i = 0; i < fworkloads.size(); i++)
+                if (FILTERS[i].column && r.column == FILTERS[i].column)
+                    for (int ef : c.filter_ef_list)
+                        measure({&fworkloads[i], "in-index", ef, false, "vecdb"});
+            if (!vecdb->active || !run(*vecdb, "DROP INDEX " + name))
+                break;  // vecdb dropped out while measuring: its failure is in the report
         }
-    std::vector<std::string> fmodes{planner_picks_hnsw ? "planner (= forced)" : "planner"};
-    if (!planner_picks_hnsw)
-        fmodes.push_back("forced");
-    std::printf("filtered (category = 0):\n");
-    for (const std::string &mode : fmodes)
-        for (int ef : c.filter_ef_list)
-            measure({&filtered, mode, ef, true, mode == "forced"});
+    }
 
     // 5. Report.
     std::vector<std::string> names;
@@ -848,11 +977,11 @@ int main(int argc, char **argv)
     md << "- index: `CREATE INDEX ON items USING hnsw (embedding " << c.opclass() << ") WITH (m = " << c.m
        << ", ef_construction = " << c.ef_construction << ")`"
        << (c.vecdb_opts.empty() ? "" : ", vecdb adds `" + c.vecdb_opts + "`") << "\n";
-    md << "- queries: one client over a Unix socket, prepared `SELECT id FROM items [WHERE category = 0] ORDER BY "
+    md << "- queries: one client over a Unix socket, prepared `SELECT id FROM items [WHERE <filter>] ORDER BY "
           "embedding "
        << c.op() << " $1::vector LIMIT " << K
        << "` (vector sent as text), `SET jit = off; SET max_parallel_workers_per_gather = 0`, other planner "
-          "settings default; whole query set run once untimed first (ef_search "
+          "settings default (but for the filtered \"forced\" mode); whole query set run once untimed first (ef_search "
        << widest << ")\n";
     md << "- buffers/query: mean shared hit + read blocks of the top plan node (index + heap) from EXPLAIN (ANALYZE, "
           "BUFFERS) over "
@@ -862,9 +991,10 @@ int main(int argc, char **argv)
           "has spent "
        << fmt("%g", c.min_seconds)
        << " s (at least one pass); QPS = executions / time spent, p50/p99 over all executions\n";
-    md << "- filtered: `WHERE category = 0` keeps " << cat0.size() << " rows ("
-       << fmt("%.2f", 100.0 * cat0.size() / base.n)
-       << "%); exact ground truth by brute force over those rows; pgvector runs with `hnsw.iterative_scan = "
+    md << "- filtered: " << fliterals.size() << " of the queries, evenly spaced; exact ground truth by brute force "
+          "over the rows each filter keeps (if fewer than "
+       << K << ", recall is against all of them); a btree on each filter column; pgvector runs with "
+          "`hnsw.iterative_scan = "
        << c.pgvector_iterative << "` (unfiltered sweep: off, its default), vecdb with its default\n";
     for (const std::string &n : c.notes)
         md << "- " << n << "\n";
@@ -927,26 +1057,97 @@ int main(int argc, char **argv)
     }
     md << "\nPlot: `" << c.svg_path.substr(c.svg_path.find_last_of('/') + 1) << "`\n";
 
-    md << "\n## Filtered: `WHERE category = 0` (" << fmt("%.2f", 100.0 * cat0.size() / base.n)
-       << "% of rows)\n\n"
-          "\"planner\": default planner settings; \"forced\": `enable_seqscan = off, enable_bitmapscan = off`"
-       << (planner_picks_hnsw ? " (not run separately: the planner already picks the HNSW index in every database)"
-                              : "")
-       << ".\n\n| mode | extension | plan | ef_search | recall@10 | QPS | p50 ms | p99 ms | rows/query | buffers/query "
-          "|\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
-    for (const std::string &mode : fmodes)
-        for (int ef : c.filter_ef_list)
+    md << "\n## Filtered\n\n"
+          "Modes: \"planner\": default planner settings (it may choose a btree, bitmap or seq scan and sort); "
+          "\"forced\": `enable_seqscan`, `enable_bitmapscan` and `enable_sort` off, so the rows come in order from "
+          "the HNSW index; \"in-index\": vecdb only, default settings, with the filter column also inside an HNSW "
+          "index of its own (`--filter-index`). Short queries: share of executions returning fewer rows than the "
+          "exact answer. Plan scan: what produced the rows (`hnsw`: "
+       << INDEX_NAME << ").\n";
+    if (c.filter_index) {
+        md << "\n";
+        if (in_index.empty())
+            md << "- in-index: not run (vecdb is not measured)\n";
+        for (const InIndex &r : in_index)
+            if (r.bytes < 0)
+                md << "- in-index " << r.column << ": not supported by this build: `" << r.sql << "` failed: `"
+                   << trim(r.error) << "`\n";
+            else
+                md << "- in-index " << r.column << ": `" << r.sql << "` built in " << fmt("%.1f", r.build_s)
+                   << " s, " << fmt("%.1f", r.bytes / 1048576.0) << " MB\n";
+    }
+    md << "\n| filter | selectivity % | correlated? | extension | mode | ef_search | recall@10 | rows/query | short "
+          "queries | QPS | p50 ms | buffers/query | plan scan |\n"
+          "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    const char *const FMODES[] = {"planner", "forced", "in-index"};
+    for (const Filter &f : FILTERS)
+        for (const char *mode : FMODES)
+            for (int ef : c.filter_ef_list)
+                for (const std::string &n : names)
+                    for (const Point &pt : points)
+                        if (pt.filter == f.name && pt.mode == mode && pt.ef == ef && pt.db == n)
+                            md << "| `" << f.predicate << "` | " << fmt("%.2f", 100.0 * kept[f.name] / base.n)
+                               << " | " << (f.correlated ? "yes" : "no") << " | " << pt.db << " | " << mode << " | "
+                               << pt.ef << " | " << fmt("%.4f", pt.recall) << " | " << fmt("%.2f", pt.rows) << " | "
+                               << fmt("%.1f%%", 100 * pt.short_queries) << " | " << fmt("%.1f", pt.qps) << " | "
+                               << fmt("%.3f", pt.p50) << " | " << fmt("%.1f", pt.buffers) << " | " << pt.scan
+                               << " |\n";
+
+    // Per filter and mode, each database's best-recall point (ties: the
+    // faster); the ratio compares speed there, so the recalls are shown too.
+    md << "\nvecdb : pgvector QPS at each one's best recall@10 (over ef_search):\n\n";
+    for (const Filter &f : FILTERS) {
+        md << "- `" << f.predicate << "`:";
+        const char *sep = " ";
+        for (const char *mode : FMODES) {
+            std::map<std::string, const Point *> best;
+            for (const Point &pt : points)
+                if (pt.filter == f.name && pt.mode == mode) {
+                    const Point *&b = best[pt.db];
+                    if (!b || pt.recall > b->recall || (pt.recall == b->recall && pt.qps > b->qps))
+                        b = &pt;
+                }
+            if (best.empty())
+                continue;
+            md << sep << mode << ":";
+            sep = "; ";
+            const char *vs = " ";
+            for (const std::string &n : names)
+                if (best[n]) {
+                    md << vs << n << " " << fmt("%.1f", best[n]->qps) << " QPS at recall "
+                       << fmt("%.3f", best[n]->recall) << " (ef " << best[n]->ef << ")";
+                    vs = " vs ";
+                }
+            if (best["vecdb"] && best["pgvector"])
+                md << " = **" << fmt("%.2f", best["vecdb"]->qps / best["pgvector"]->qps) << "x**";
+        }
+        md << "\n";
+    }
+
+    // The plans behind the scan column, once per filter, mode and database
+    // (with the ef_search values that ran them).
+    md << "\n<details><summary>Plans (EXPLAIN (COSTS OFF) EXECUTE, first filtered query, after each timed run: the "
+          "plan the plan cache settled on)</summary>\n\n";
+    struct PlanLine {
+        std::string who, plan, efs;  ///< who: filter, mode, database
+    };
+    std::vector<PlanLine> plan_lines;
+    for (const Filter &f : FILTERS)
+        for (const char *mode : FMODES)
             for (const std::string &n : names)
                 for (const Point &pt : points)
-                    if (pt.db == n && pt.mode == mode && pt.ef == ef)
-                        md << "| " << mode << " | " << pt.db << " | " << pt.plan << " | " << pt.ef << " | "
-                           << fmt("%.4f", pt.recall) << " | " << fmt("%.1f", pt.qps) << " | " << fmt("%.3f", pt.p50)
-                           << " | " << fmt("%.3f", pt.p99) << " | " << fmt("%.2f", pt.rows) << " | "
-                           << fmt("%.1f", pt.buffers) << " |\n";
-    md << "\nPlans (EXPLAIN (COSTS OFF) EXECUTE, first query, after the timed run at the first ef_search: the plan "
-          "the plan cache settled on):\n";
-    for (const auto &[key, plan] : fplans)
-        md << "\n" << key << ":\n\n```\n" << plan << "```\n";
+                    if (pt.filter == f.name && pt.mode == mode && pt.db == n) {
+                        std::string who = std::string("`") + f.predicate + "` " + mode + " " + n;
+                        auto same = [&](const PlanLine &l) { return l.who == who && l.plan == pt.plan; };
+                        auto it = std::find_if(plan_lines.begin(), plan_lines.end(), same);
+                        if (it == plan_lines.end())
+                            plan_lines.push_back({who, pt.plan, std::to_string(pt.ef)});
+                        else
+                            it->efs += ", " + std::to_string(pt.ef);
+                    }
+    for (const PlanLine &l : plan_lines)
+        md << "- " << l.who << " (ef_search " << l.efs << "): " << l.plan << "\n";
+    md << "\n</details>\n";
 
     std::string report = md.str();
     std::ofstream(c.report_path) << report;

@@ -6,8 +6,11 @@
 # vecdb (CREATE EXTENSION vecdb) and database pgvector (CREATE EXTENSION
 # vector) -- two databases because both define type vector -- and
 # bench/ann_client builds each HNSW index and measures recall@10, QPS,
-# latency and buffers over an ef_search sweep, plus a 1%-selective filtered
-# query.  Reports: bench/results/ann-<data set>[-<REPORT_TAG>].md and .svg.
+# latency and buffers over an ef_search sweep, then filtered queries on
+# fvecs_copy's int columns (category = 0; u < 1000/100/10, uncorrelated with
+# the vectors; c < 1000/100/10, the rows farthest from the mean), each with a
+# btree, with the planner's plan and forced onto the HNSW index.  Reports:
+# bench/results/ann-<data set>[-<REPORT_TAG>].md and .svg.
 # Either extension may be missing; the other then runs alone.
 #
 # Environment:
@@ -15,7 +18,11 @@
 #   QUERIES         queries per data set (default: 1000 for glove-100 and
 #                   mnist-10k, all 100 for siftsmall)
 #   EF_LIST         hnsw.ef_search sweep ("10 20 40 80 120 200 400")
-#   FILTER_EF_LIST  ef_search values for the filtered query ("40 200")
+#   FILTER_EF_LIST  ef_search values for the filtered queries ("40 200")
+#   FILTER_QUERIES  filtered runs use this many of the queries, evenly spaced (200)
+#   FILTER_INDEX=1  also measure vecdb with each of u and c inside an HNSW index
+#                   of its own, (embedding, u) and (embedding, c), built and
+#                   dropped in turn (reported unsupported if the build fails)
 #   MIN_SECONDS     per point, each database repeats the query set until it has
 #                   spent this long (2; at least one pass)
 #   BUFFER_SAMPLE   queries per point run under EXPLAIN (ANALYZE, BUFFERS) (50)
@@ -45,6 +52,7 @@ DATASETS=${DATASETS:-glove-100 siftsmall}
 QUERIES=${QUERIES:-}
 EF_LIST=${EF_LIST:-10 20 40 80 120 200 400}
 FILTER_EF_LIST=${FILTER_EF_LIST:-40 200}
+FILTER_QUERIES=${FILTER_QUERIES:-200}
 BUFFER_SAMPLE=${BUFFER_SAMPLE:-50}
 MIN_SECONDS=${MIN_SECONDS:-2}
 HNSW_M=${HNSW_M:-16}
@@ -57,6 +65,8 @@ VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
 RESULTS=$VECDB_SRC/bench/results
 FILTER_COLUMNS="category u c"
+filter_index_arg=()
+if [ "${FILTER_INDEX:-0}" = 1 ]; then filter_index_arg=(--filter-index); fi
 
 # The client is linked with libpq; this script's own need, not the extension's.
 PACKAGES+=(libpq-dev)
@@ -202,6 +212,7 @@ for dataset in $DATASETS; do
     pg "$WORK/bench/ann_client" --dataset "$dataset" --metric "$metric" \
         --base "$base" --query "$query" --groundtruth "$truth" "${db_args[@]}" \
         --queries "${QUERIES:-$queries}" --ef-list "$EF_LIST" --filter-ef-list "$FILTER_EF_LIST" \
+        --filter-queries "$FILTER_QUERIES" "${filter_index_arg[@]}" \
         --buffer-sample "$BUFFER_SAMPLE" --min-seconds "$MIN_SECONDS" --m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION" \
         --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --vecdb-opts "$VECDB_INDEX_OPTS" \
         --report "$TMP/results/ann-$dataset$REPORT_TAG.md" --svg "$TMP/results/ann-$dataset$REPORT_TAG.svg" \
