@@ -8,7 +8,8 @@
  * and nothing else; the first results of the concatenation are a good
  * approximation of the true nearest (prefix recall); a 1% filter still finds
  * the true 10 nearest passing nodes; deleted nodes never come out; sparse
- * 6-byte ids through a hashed visited set give the same batches.
+ * 6-byte ids through a hashed visited set give the same batches; the first
+ * batch says whether it was a complete K-NN-SEARCH.
  */
 #include <algorithm>
 #include <cstdint>
@@ -247,6 +248,52 @@ TEST_F(HnswScanTest, StartForgetsThePreviousQuery)
             EXPECT_EQ(first[i].id, expected[i].id);
     }
     scan.release();
+}
+
+}  // namespace
+}  // namespace vecdb::hnsw
+
+namespace vecdb::hnsw {
+namespace {
+
+/// first_batch_complete(): an unfiltered first batch is a complete
+/// K-NN-SEARCH (W fills before C can overflow); one with fewer than ef
+/// results is not; nor is one that walked through many non-result nodes
+/// for some query (C overflowed into P before W filled).
+TEST_F(HnswScanTest, FirstBatchCompleteness)
+{
+    const MemoryGraph &g = testing::shared_graph(Metric::L2);
+    Searcher searcher(g, 40);
+    for (std::uint32_t qi = 0; qi < 20; qi++) {
+        MemoryReader<false> reader(g, searcher.prepare(testing::clustered_queries().row(qi)));
+        DenseScan scan;
+        scan.init(searcher.scratch, &searcher.visited, malloc_allocator(), 40);
+        scan.start(g.entry_point(), g.max_level());
+        EXPECT_FALSE(scan.first_batch_complete());
+        ASSERT_EQ(scan.next_batch(reader), 40u);
+        EXPECT_TRUE(scan.first_batch_complete()) << "query " << qi;
+        scan.release();
+    }
+
+    testing::Dataset d = testing::clustered(3000, 16, 10, 5, 6);
+    auto sparse = testing::make_graph(d, Metric::L2, Params{});
+    for (std::uint32_t u = 0; u < d.n; u++)
+        if (splitmix64_mix(u ^ 91) % 50 != 0)
+            sparse->graph.mark_deleted(u);
+    Searcher s2(sparse->graph, 40);
+    int incomplete = 0;
+    for (std::uint32_t qi = 0; qi < 20; qi++) {
+        MemoryReader<false> reader(sparse->graph, s2.prepare(testing::clustered(20, 16, 10, 5, 7).row(qi)));
+        DenseScan scan;
+        scan.init(s2.scratch, &s2.visited, malloc_allocator(), 40);
+        scan.start(sparse->graph.entry_point(), sparse->graph.max_level());
+        const std::uint32_t n = scan.next_batch(reader);
+        if (n < 40)
+            EXPECT_FALSE(scan.first_batch_complete()) << "query " << qi << ": " << n << " results";
+        incomplete += !scan.first_batch_complete();
+        scan.release();
+    }
+    EXPECT_GT(incomplete, 0);
 }
 
 }  // namespace

@@ -366,6 +366,7 @@ public:
         ep_ = ep;
         L_ = L;
         state_ = kFirst;
+        first_complete_ = false;
     }
 
     /// The next batch, nearest first, left in batch()[0 .. n); returns n,
@@ -399,8 +400,17 @@ public:
                 detail::push_pending(&P_, entry,
                                      std::uint8_t(reader.is_result(entry.id) ? kPendingReturn | kPendingExpand
                                                                              : kPendingExpand));
-            if (std::uint32_t n = W.sort_in_place())
+            // Complete if W is full and nothing nearer than its farthest
+            // waits to be expanded (C overflowed into P before W filled:
+            // non-result nodes, e.g. a filter, do that).  Entries parked
+            // for return only were evicted from W, so are no nearer.
+            P_.settle();
+            const bool full = W.size() == ef_;
+            const float far = full ? W.top().distance : 0;
+            if (std::uint32_t n = W.sort_in_place()) {
+                first_complete_ = full && (P_.empty() || !(P_.top().distance < far));
                 return n;
+            }
         }
         while (!P_.empty()) {
             P_.settle();  // the loop appends what it parks
@@ -428,6 +438,10 @@ public:
 
     const ScoredId<Id> *batch() const { return s_.results; }
     bool exhausted() const { return state_ == kDone; }
+    /// The first batch was a complete K-NN-SEARCH: ef results, and no
+    /// unexpanded candidate nearer than the farthest of them (false until
+    /// then, and for a first batch that returned nothing).
+    bool first_batch_complete() const { return first_complete_; }
     std::size_t pending() const { return P_.size(); }  ///< entries in P
     const SearchStats &stats() const { return stats_; }
     std::uint32_t ef() const { return ef_; }
@@ -449,6 +463,7 @@ private:
     int L_;
     std::uint32_t ef_;
     State state_;
+    bool first_complete_ = false;
 };
 
 }  // namespace vecdb::hnsw
