@@ -22,6 +22,7 @@ PG_OBJS = \
 	src/pg/hnsw/hnsw_handler.o \
 	src/pg/hnsw/hnsw_page.o \
 	src/pg/hnsw/hnsw_codec.o \
+	src/pg/hnsw/hnsw_filter.o \
 	src/pg/hnsw/hnsw_build.o \
 	src/pg/hnsw/hnsw_insert.o \
 	src/pg/hnsw/hnsw_scan.o \
@@ -34,7 +35,7 @@ SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_funct
               src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization hnsw_extreme
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization hnsw_filter hnsw_extreme
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

@@ -42,7 +42,12 @@
 #  - ef_search 200 does not lower recall by more than 0.02 against 40.
 # Besides, the unfiltered recall of every index is checked (>= 0.95), so
 # that a filtered case's failure is the filter's, not the graph's.
-#  (c) With hnsw.max_scan_tuples = 200 at 0.1% selectivity (correlated) the
+#  (c) The filter as the index's second key column (CREATE INDEX ... (v
+#      vector_l2_ops, r)): the integer ranks r (hashed) and x (correlated)
+#      that the bool filters are cut from, as r <= 1000 / 100 / 10, tested
+#      inside the index (the plan shows an Index Cond); sq8 and e8 codes on
+#      the three shapes, the checks and settings of (a).
+#  (d) With hnsw.max_scan_tuples = 200 at 0.1% selectivity (correlated) the
 #      scan ends short; it must then say so with a NOTICE that names
 #      hnsw.max_scan_tuples.
 #
@@ -82,7 +87,7 @@ my $dims = 16;
 # by a hash of id (the f filters: the first 1000 / 100 / 10); x ranks the
 # rows of clusters 41 .. 49 (i % 50, 1800 rows) first, by the same hash (the
 # x filters).  No index but hnsw on either table: no btree on id or on a
-# filter column.  "queries" is a view the tests point at the query table of
+# bool filter column.  "queries" is a view the tests point at the query table of
 # the shape under test (knn_stats reads "queries").
 create_data(
 	$node, qq{
@@ -90,16 +95,16 @@ create_data(
 	  AS \$\$ SELECT array_agg((2 * hrand(i * 0.7319 + j * 91.17) - 1)::real ORDER BY j)::vector
 	          FROM generate_series(1, dims) j \$\$;
 	CREATE TABLE items_u (id int NOT NULL, v vector($dims) NOT NULL,
-	                      f10 bool NOT NULL, f1 bool NOT NULL, f01 bool NOT NULL);
+	                      f10 bool NOT NULL, f1 bool NOT NULL, f01 bool NOT NULL, r int NOT NULL);
 	INSERT INTO items_u
-	  SELECT i, upoint(i, $dims), r <= 1000, r <= 100, r <= 10
+	  SELECT i, upoint(i, $dims), r <= 1000, r <= 100, r <= 10, r
 	    FROM (SELECT i, row_number() OVER (ORDER BY hrand(i * 1.414 + 0.5), i) AS r
 	            FROM generate_series(1, $rows) i) s;
 	CREATE TABLE items_c (id int NOT NULL, v vector($dims) NOT NULL,
 	                      f10 bool NOT NULL, f1 bool NOT NULL, f01 bool NOT NULL,
-	                      x10 bool NOT NULL, x1 bool NOT NULL, x01 bool NOT NULL);
+	                      x10 bool NOT NULL, x1 bool NOT NULL, x01 bool NOT NULL, r int NOT NULL, x int NOT NULL);
 	INSERT INTO items_c
-	  SELECT i, point(i, $dims), r <= 1000, r <= 100, r <= 10, x <= 1000, x <= 100, x <= 10
+	  SELECT i, point(i, $dims), r <= 1000, r <= 100, r <= 10, x <= 1000, x <= 100, x <= 10, r, x
 	    FROM (SELECT i, row_number() OVER (ORDER BY hrand(i * 1.414 + 0.5), i) AS r,
 	                 row_number() OVER (ORDER BY i % 50 < 41, hrand(i * 1.414 + 0.5), i) AS x
 	            FROM generate_series(1, $rows) i) s;
@@ -164,15 +169,16 @@ sub use_queries
 # using $index with the filter.
 sub plan_ok
 {
-	my ($name, $table, $index, $op, $filter) = @_;
+	my ($name, $table, $index, $op, $filter, $in_index) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my $plan = $node->safe_psql(
 		'postgres', qq{
 		SET enable_seqscan = off; SET enable_bitmapscan = off;
 		EXPLAIN (COSTS OFF) SELECT q.qid, s.id FROM queries q CROSS JOIN LATERAL
 		  (SELECT id FROM $table t WHERE t.$filter ORDER BY t.v $op q.v LIMIT 10) s});
-	like($plan, qr/Index Scan using $index on $table t.*Filter: (?:t\.)?$filter\b/s,
-		"$name: the filtered query is an hnsw Index Scan with the filter");
+	my $kind = $in_index ? 'Index Cond' : 'Filter';
+	like($plan, qr/Index Scan using $index on $table t.*$kind: \(?(?:t\.)?\Q$filter\E\b/s,
+		"$name: the filtered query is an hnsw Index Scan with the filter as its $kind");
 	return;
 }
 
@@ -213,10 +219,13 @@ sub run_case
 	return $r;
 }
 
-# Every selectivity and order of one shape, at ef_search 40 and 200.
+# Every selectivity and order of one shape, at ef_search 40 and 200;
+# $filter_of->($suffix) is the filter for a selectivity (default: the bool
+# column $prefix$suffix).
 sub run_shape
 {
-	my ($name, $table, $op, $prefix) = @_;
+	my ($name, $table, $op, $prefix, $filter_of) = @_;
+	$filter_of //= sub { "$prefix$_[0]" };
 	for my $sel (@selectivities)
 	{
 		my ($pct, $suffix) = @$sel;
@@ -229,7 +238,7 @@ sub run_shape
 					"$name $pct $mode ef $ef",
 					table  => $table,
 					op     => $op,
-					filter => "$prefix$suffix",
+					filter => $filter_of->($suffix),
 					mode   => $mode,
 					ef     => $ef);
 			}
@@ -286,7 +295,31 @@ for my $case ([ 'ip', 'vector_ip_ops', '<#>' ], [ 'cosine', 'vector_cosine_ops',
 }
 
 # ---------------------------------------------------------------------------
-# (c) a scan cut short by hnsw.max_scan_tuples says so
+# (c) the filter as the index's second column: the scan tests it in the
+#     index (Index Cond), on the same shapes, with sq8 and e8 codes
+# ---------------------------------------------------------------------------
+my %rows_of = ('10' => 1000, '1' => 100, '01' => 10);
+my %rank_of = (f => 'r', x => 'x');
+for my $table ('items_u', 'items_c')
+{
+	use_queries($table);
+	for my $code ('sq8', 'e8')
+	{
+		for my $shape (@{ $shapes_of{$table} })
+		{
+			my ($shape_name, $prefix) = @$shape;
+			my $rank = $rank_of{$prefix};
+			$node->safe_psql('postgres',
+				"CREATE INDEX ${table}_idx ON $table USING hnsw (v vector_l2_ops, $rank) WITH (quantization = '$code')");
+			plan_ok("in-index l2 $code $shape_name", $table, "${table}_idx", '<->', "$rank <= 10", 1);
+			run_shape("in-index l2 $code $shape_name", $table, '<->', $prefix, sub { "$rank <= $rows_of{$_[0]}" });
+			$node->safe_psql('postgres', "DROP INDEX ${table}_idx");
+		}
+	}
+}
+
+# ---------------------------------------------------------------------------
+# (d) a scan cut short by hnsw.max_scan_tuples says so
 # ---------------------------------------------------------------------------
 $node->safe_psql('postgres', 'CREATE INDEX items_c_idx ON items_c USING hnsw (v vector_l2_ops)');
 my ($stdout, $stderr);

@@ -7,6 +7,7 @@
  *   hnsw_page.cpp     the page format: metapage, element tuples, node ids
  *   hnsw_codec.cpp    the code stored per element (fp32 or a quantizer's) and
  *                     the distances and bounds computed from it
+ *   hnsw_filter.cpp   the filter column: its value in an element, scan keys
  *   hnsw_build.cpp    ambuild / ambuildempty: in-memory graph, pages written once
  *   hnsw_insert.cpp   aminsert: one element linked through the pages
  *   hnsw_scan.cpp     amgettuple: the graph search over buffers, batches
@@ -19,7 +20,7 @@
  * and never changed.  Every later block holds element tuples only, one per
  * graph node:
  *
- *   ElementHeader (16 bytes)  kind, level, flags, heap TID
+ *   ElementHeader (16 bytes)  kind, level, flags, heap TID, filter key
  *   code                      code_size bytes
  *   uint8  count[level + 1]   neighbours in use on each layer (from an even offset, padded to even)
  *   Slot (uint32)             2M slots for layer 0, then M for each layer 1..level,
@@ -120,6 +121,7 @@ struct MetaPageData {
 /* Element flags. */
 #define HNSW_ELEMENT_DELETED 0x01 /* heap row gone: walked through, never returned */
 #define HNSW_ELEMENT_FREE 0x02    /* unlinked by VACUUM: the slot may be reused */
+#define HNSW_ELEMENT_FILTER_NULL 0x04 /* the filter column is NULL: no filter key matches */
 
 struct ElementHeader {
     uint8 kind; /* HNSW_ELEMENT_KIND */
@@ -128,7 +130,7 @@ struct ElementHeader {
     uint8 unused;
     uint16 unused2;
     ItemPointerData heap_tid;
-    uint32 unused3;
+    uint32 filter_key; /* the filter column's value (hnsw_filter.cpp); 0 without one */
 };
 #define HNSW_ELEMENT_KIND 0x45
 static_assert(sizeof(ElementHeader) == 16, "element header is 16 bytes on disk");
@@ -236,8 +238,15 @@ void WriteMetaPages(Relation index, ForkNumber fork, const MetaPageData &meta, c
 /* Replaces the metapage's contents without WAL (a build, before it logs
  * every page). */
 void OverwriteMetaPage(Relation index, const MetaPageData &meta);
+/* The filter column's value as an element holds it (hnsw_filter.cpp). */
+struct FilterValue {
+    uint32 key;
+    bool isnull;
+};
+
 /* Builds element tuple `out` (layout.tuple_size(level) bytes, zeroed). */
-void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const uint8 *code, char *out);
+void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const FilterValue &filter,
+                 const uint8 *code, char *out);
 /* The largest level whose tuple fits on a page. */
 int MaxLevelForPage(const ElementLayout &layout);
 /* The element tuple at `offset` of element page `block` (locked by the
@@ -310,6 +319,22 @@ float SelectionDistance(const Codec *codec, const float *a, const float *b);
  * pgvector) and such a query returns rows in no particular order. */
 bool Orderable(Metric metric, const float *x, uint32 dims);
 
+/* --- hnsw_filter.cpp -------------------------------------------------------- */
+
+struct FilterColumn; /* how the index's filter column becomes a filter key */
+struct ScanFilter;   /* a scan's keys on the filter column, compiled */
+/* The index's filter column (its second key column), or null if it has
+ * none; raises for a column layout hnsw does not support. */
+const FilterColumn *GetFilterColumn(Relation index);
+/* The filter value of index row values / isnull (no filter: zero). */
+FilterValue MakeFilterValue(const FilterColumn *column, const Datum *values, const bool *isnull);
+/* The scan keys compiled (null for none); *empty when no row can pass
+ * (a comparison with NULL). */
+ScanFilter *MakeScanFilter(Relation index, ScanKey keys, int nkeys, bool *empty);
+/* False when the element's row cannot pass the keys; true means it may
+ * (the executor rechecks). */
+bool FilterMatches(const ScanFilter *filter, const ElementHeader &element);
+
 /* --- the access method entry points ------------------------------------------ */
 
 IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *info);
@@ -318,7 +343,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
             IndexUniqueCheck check, bool indexUnchanged, IndexInfo *info);
 /* Links one vector into the on-disk graph (aminsert, and builds that
  * outgrow maintenance_work_mem). */
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid);
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter);
 /* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
 struct VectorCache; /* decoded vectors of the nodes one operation reads */
 VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec);

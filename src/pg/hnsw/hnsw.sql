@@ -23,3 +23,43 @@ CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING hnsw AS
 CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(vector, vector);
+
+-- Filter columns: an hnsw index's optional second key column, whose WHERE
+-- clauses the scan tests while it walks (hnsw_filter.cpp).  Strategies 1-6
+-- are < <= = >= > <>, 7-9 are && @> <@.  Integers form one family, so
+-- int8_col = 42 (int8 = int4) is a key as btree's integer_ops would make it.
+CREATE OPERATOR FAMILY integer_ops USING hnsw;
+CREATE OPERATOR CLASS int2_ops DEFAULT FOR TYPE int2 USING hnsw FAMILY integer_ops AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, OPERATOR 6 <>;
+CREATE OPERATOR CLASS int4_ops DEFAULT FOR TYPE int4 USING hnsw FAMILY integer_ops AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, OPERATOR 6 <>;
+CREATE OPERATOR CLASS int8_ops DEFAULT FOR TYPE int8 USING hnsw FAMILY integer_ops AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, OPERATOR 6 <>;
+DO $$
+DECLARE
+    l text;
+    r text;
+    op text;
+    n int;
+BEGIN
+    FOREACH l IN ARRAY ARRAY['int2', 'int4', 'int8'] LOOP
+        FOREACH r IN ARRAY ARRAY['int2', 'int4', 'int8'] LOOP
+            CONTINUE WHEN l = r;
+            n := 0;
+            FOREACH op IN ARRAY ARRAY['<', '<=', '=', '>=', '>', '<>'] LOOP
+                n := n + 1;
+                EXECUTE format('ALTER OPERATOR FAMILY integer_ops USING hnsw ADD OPERATOR %s %s (%s, %s)',
+                               n, op, l, r);
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+CREATE OPERATOR CLASS text_ops DEFAULT FOR TYPE text USING hnsw AS
+    OPERATOR 3 =;
+
+CREATE OPERATOR CLASS array_ops DEFAULT FOR TYPE anyarray USING hnsw AS
+    OPERATOR 7 && (anyarray, anyarray),
+    OPERATOR 8 @> (anyarray, anyarray),
+    OPERATOR 9 <@ (anyarray, anyarray);

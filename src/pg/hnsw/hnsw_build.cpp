@@ -51,7 +51,9 @@ struct BuildState {
     Metric metric;
     core::MemoryGraph *graph;
     ItemPointerData *heap_tids; /* per graph node */
-    BufFile *overflow;          /* (tid, vector) records past the graph's capacity */
+    const FilterColumn *filter_column; /* null: the index has none */
+    FilterValue *filters;       /* per graph node, with a filter column */
+    BufFile *overflow;          /* (tid, filter, vector) records past the graph's capacity */
     uint64 overflow_count;
     double heap_tuples;
     double index_tuples;
@@ -112,6 +114,7 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
  */
 void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPageData *fallback, bool *has_fallback)
 {
+    (void) GetFilterColumn(index); /* raises for columns hnsw cannot index */
     const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     if (typmod < 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions"),
@@ -171,9 +174,12 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
     if (uint32(v->dim) != bs->dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
     if (Orderable(bs->metric, v->x, bs->dims)) {
+        const FilterValue filter = MakeFilterValue(bs->filter_column, values, isnull);
         uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
         if (id != core::MemoryGraph::kNone) {
             bs->heap_tids[id] = *tid;
+            if (bs->filters != nullptr)
+                bs->filters[id] = filter;
         } else {
             if (bs->overflow == nullptr) {
                 ereport(NOTICE, (errmsg("hnsw graph no longer fits in maintenance_work_mem after %u tuples",
@@ -186,6 +192,7 @@ void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool,
                 MemoryContextSwitchTo(tuple_context);
             }
             BufFileWrite(bs->overflow, tid, sizeof(ItemPointerData));
+            BufFileWrite(bs->overflow, const_cast<FilterValue *>(&filter), sizeof(FilterValue));
             BufFileWrite(bs->overflow, const_cast<float *>(v->x), sizeof(float) * bs->dims);
             bs->overflow_count++;
         }
@@ -289,7 +296,8 @@ uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
 /* Writes the graph's nodes into element pages from block `first`, in id
  * order; returns the node ids. */
 NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
-                          const ItemPointerData *heap_tids, BlockNumber first, unsigned threads)
+                          const ItemPointerData *heap_tids, const FilterValue *filters, BlockNumber first,
+                          unsigned threads)
 {
     const uint32 n = graph.size();
     const ElementLayout layout{meta.m, meta.code_size};
@@ -347,7 +355,8 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
             EncodeParallel(codec, chunk_vectors, count, codes, threads);
         }
         const int level = graph.level(i);
-        FormElement(layout, level, const_cast<ItemPointer>(&heap_tids[i]), codes + Size(j % chunk) * meta.code_size,
+        FormElement(layout, level, const_cast<ItemPointer>(&heap_tids[i]),
+                    filters != nullptr ? filters[i] : FilterValue{0, false}, codes + Size(j % chunk) * meta.code_size,
                     tuple);
         uint8 *counts = reinterpret_cast<uint8 *>(tuple + layout.counts_offset());
         for (int lc = 0; lc <= level; lc++) {
@@ -378,11 +387,13 @@ void InsertOverflow(Relation index, BuildState *bs)
     float *vector = static_cast<float *>(palloc(sizeof(float) * bs->dims));
     for (uint64 i = 0; i < bs->overflow_count; i++) {
         ItemPointerData tid;
+        FilterValue filter;
         if (BufFileRead(bs->overflow, &tid, sizeof(tid)) != sizeof(tid) ||
+            BufFileRead(bs->overflow, &filter, sizeof(filter)) != sizeof(filter) ||
             BufFileRead(bs->overflow, vector, sizeof(float) * bs->dims) != sizeof(float) * bs->dims)
             ereport(ERROR, (errcode_for_file_access(), errmsg("could not read hnsw build temporary file")));
         CHECK_FOR_INTERRUPTS();
-        InsertVector(index, vector, &tid);
+        InsertVector(index, vector, &tid, filter);
         if (i % 256 == 0)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, int64(bs->graph->size() + i));
     }
@@ -423,6 +434,10 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, bs.metric, params);
     bs.heap_tids = static_cast<ItemPointerData *>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
+    bs.filter_column = GetFilterColumn(index);
+    if (bs.filter_column != nullptr)
+        bs.filters = static_cast<FilterValue *>(
+            MemoryContextAllocHuge(CurrentMemoryContext, sizeof(FilterValue) * Max(capacity, 1u)));
     bs.tuple_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
     const TimestampTz started = GetCurrentTimestamp();
@@ -462,7 +477,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     info.aux = aux;
     Codec *codec = MakeCodec(&info);
     WriteMetaPages(index, MAIN_FORKNUM, meta, aux, false);
-    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, 1 + meta.aux_pages, threads);
+    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, bs.filters, 1 + meta.aux_pages, threads);
     BlockNumber element_pages = RelationGetNumberOfBlocks(index);
     if (bs.graph->entry_point() != core::MemoryGraph::kNone) {
         meta.entry_block = NodeBlock(ids[bs.graph->entry_point()]);

@@ -99,10 +99,12 @@ bytea *ParseOptions(Datum reloptions, bool validate)
 void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
                   Selectivity *selectivity, double *correlation, double *pages)
 {
-    (void) root;
     (void) loop_count;
     *selectivity = 1.0;
     *correlation = 0.0;
+    if (path->indexclauses != NIL)
+        *selectivity = clauselist_selectivity(root, get_quals_from_indexclauses(path->indexclauses),
+                                              path->indexinfo->rel->relid, JOIN_INNER, nullptr);
     if (path->indexorderbys == NIL) {
         *startup = *total = get_float8_infinity();
         *pages = 0;
@@ -115,8 +117,11 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
     m = OptionM(rel);
     index_close(rel, NoLock);
 
+    /* Keys on the filter column: the walk scores codes of rows that fail
+     * them, but fetches only rows that pass. */
+    const double passing = Max(*selectivity, 1.0 / tuples);
     const double first = Min(tuples, double(ef_search) * 2 * m);
-    const double per_row = 0.75 * m * seq_page_cost + random_page_cost / 4 + cpu_tuple_cost;
+    const double per_row = 0.75 * m * seq_page_cost + passing * (random_page_cost / 4 + cpu_tuple_cost);
     *startup = first * seq_page_cost;
     *total = *startup + tuples * per_row;
     *pages = Min(double(index->pages), first);
@@ -127,6 +132,8 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
 Metric MetricOf(Relation index)
 {
     Oid proc = index_getprocid(index, 1, HNSW_DISTANCE_PROC);
+    if (!OidIsValid(proc))
+        GetFilterColumn(index); /* raises: the first column is not a vector */
     const char *name = get_func_name(proc);
     if (name == nullptr)
         elog(ERROR, "hnsw: opclass has no distance function");
@@ -217,7 +224,8 @@ PG_FUNCTION_INFO_V1(hnsw_handler);
 PGDLLEXPORT Datum hnsw_handler(PG_FUNCTION_ARGS);
 }
 
-/* The hnsw access method: ordered scans by a distance operator only. */
+/* The hnsw access method: scans ordered by a distance operator, with
+ * optional keys on a filter column. */
 Datum hnsw_handler(PG_FUNCTION_ARGS)
 {
     (void) fcinfo;
@@ -230,7 +238,7 @@ Datum hnsw_handler(PG_FUNCTION_ARGS)
     am->amcanorderbyop = true;
     am->amcanbackward = false;
     am->amcanunique = false;
-    am->amcanmulticol = false;
+    am->amcanmulticol = true; /* a vector, then a filter column (hnsw_filter.cpp) */
     am->amoptionalkey = true;
     am->amsearcharray = false;
     am->amsearchnulls = false;

@@ -432,7 +432,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cach
     reader.release();
 }
 
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter)
 {
     const IndexInfoCache *info = GetIndexInfo(index);
     const MetaPageData &meta = info->meta;
@@ -470,7 +470,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid)
     FindNeighbors(index, info, cache, v_selection, entry, entry_level, level, kNoNode, selected, count);
 
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
-    FormElement(layout, level, heap_tid, code, tuple);
+    FormElement(layout, level, heap_tid, filter, code, tuple);
     for (int lc = 0; lc <= level; lc++) {
         reinterpret_cast<uint8 *>(tuple + layout.counts_offset())[lc] = uint8(count[lc]);
         IdsToSlots(selected[lc], count[lc], reinterpret_cast<Slot *>(tuple + layout.layer_offset(level, lc)));
@@ -503,7 +503,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
                         errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));
     if (!Orderable(Metric(info->meta.metric), v->x, info->meta.dims))
         return false;
-    InsertVector(index, v->x, heap_tid);
+    InsertVector(index, v->x, heap_tid, MakeFilterValue(GetFilterColumn(index), values, isnull));
     return false;
 }
 

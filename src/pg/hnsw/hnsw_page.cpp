@@ -317,13 +317,17 @@ void OverwriteMetaPage(Relation index, const MetaPageData &meta)
     UnlockReleaseBuffer(buffer);
 }
 
-void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const uint8 *code, char *out)
+void FormElement(const ElementLayout &layout, int level, ItemPointer heap_tid, const FilterValue &filter,
+                 const uint8 *code, char *out)
 {
     memset(out, 0, layout.tuple_size(level));
     auto *header = reinterpret_cast<ElementHeader *>(out);
     header->kind = HNSW_ELEMENT_KIND;
     header->level = uint8(level);
     ItemPointerCopy(heap_tid, &header->heap_tid);
+    header->filter_key = filter.key;
+    if (filter.isnull)
+        header->flags |= HNSW_ELEMENT_FILTER_NULL;
     memcpy(out + ElementLayout::code_offset(), code, layout.code_size);
 }
 
@@ -357,7 +361,7 @@ uint32 ReadNeighbors(Relation index, const IndexInfoCache *info, NodeId id, int 
 
 namespace {
 
-constexpr uint8 kElementFlags = HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE;
+constexpr uint8 kElementFlags = HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE | HNSW_ELEMENT_FILTER_NULL;
 
 [[noreturn]] pg_noinline void BadElement(Relation index, Page page, BlockNumber block, OffsetNumber offset)
 {

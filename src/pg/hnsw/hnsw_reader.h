@@ -131,11 +131,20 @@ public:
         buffers_ = static_cast<Buffer *>(palloc(sizeof(Buffer) * max_degree()));
         own_pin_ = static_cast<bool *>(palloc(sizeof(bool) * max_degree()));
         call_ = 0;
+        filter_ = nullptr;
+        nearest_failing_ = FLT_MAX;
         /* Scoring reads the header and the code right after it. */
         code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
 
     std::size_t max_degree() const { return 2 * layout_->m; }
+
+    /* A scan's keys on the filter column: elements whose filter key fails
+     * them are walked through but are not results. */
+    void set_filter(const ScanFilter *filter) { filter_ = filter; }
+    /* The smallest distance scored of an element that failed the filter
+     * (FLT_MAX before any). */
+    float nearest_failing() const { return nearest_failing_; }
 
     /* Called once a hop: every graph walk (scans, inserts, VACUUM's
      * repair) answers a cancel here, with no buffer locked. */
@@ -301,13 +310,20 @@ private:
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
         info->unbounded = CodeUnbounded(codec_, e.code());
-        return CodeDistance(codec_, e.code());
+        const float d = CodeDistance(codec_, e.code());
+        if (filter_ != nullptr && info->result && !FilterMatches(filter_, *e.header())) {
+            info->result = false;
+            nearest_failing_ = std::min(nearest_failing_, d);
+        }
+        return d;
     }
 
     Relation index_;
     const IndexInfoCache *info_;
     const ElementLayout *layout_;
     Codec *codec_;
+    const ScanFilter *filter_;
+    float nearest_failing_;
     NodeInfoMap nodes_;
     PinnedPage *pinned_;
     std::uint32_t pinned_mask_;

@@ -89,7 +89,6 @@ struct Reranker {
     double exact_limit;    /* rows up to this exact distance may be returned now */
     double next_limit;     /* the estimate (operator units) that limit follows once the batch is re-ranked */
     double overshoot;      /* the most an estimate exceeded its row's exact distance */
-    bool l2;               /* estimates are squared */
     uint64 fetches;
 };
 
@@ -122,6 +121,8 @@ struct ScanState {
     double last_key; /* the largest value returned */
     vecdb::hnsw::ReleaseRule rule; /* how far behind the walk rows may go (release_rule.h) */
     Reranker *rerank; /* coarse codes; else null (the executor rechecks) */
+    ScanFilter *filter; /* keys on the filter column (hnsw_filter.cpp), or null */
+    bool filter_empty;  /* no row can pass them */
 };
 
 void Append(ReturnItem **array, uint32 *count, uint32 *capacity, const ReturnItem &item)
@@ -154,7 +155,7 @@ void PushReady(ScanState *st, const ReturnItem &item) { Push(&st->ready, &st->re
 void PushRanked(Reranker *r, const ReturnItem &item) { Push(&r->ranked, &r->ranked_count, &r->ranked_capacity, item); }
 
 /* Sets up re-ranking for the ORDER BY key `orderby` (in the scan's context). */
-Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby, Metric metric)
+Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby)
 {
     auto *r = static_cast<Reranker *>(palloc0(sizeof(Reranker)));
     r->fetch = table_index_fetch_begin(scan->heapRelation);
@@ -167,7 +168,6 @@ Reranker *MakeReranker(IndexScanDesc scan, const ScanKeyData &orderby, Metric me
     r->collation = orderby.sk_collation;
     r->query = orderby.sk_argument;
     r->exact_limit = get_float8_infinity();
-    r->l2 = metric == Metric::L2;
     return r;
 }
 
@@ -213,10 +213,43 @@ bool ExactDistance(IndexScanDesc scan, Reranker *r, ItemPointerData tid, double 
 }
 
 /* A search distance (an estimate) in the ORDER BY operator's units. */
-double OperatorUnits(const Reranker *r, double estimate)
+double OperatorUnits(const ScanState *st, double estimate)
 {
     estimate = vecdb::rank_double(float(estimate)); /* huge distances are compressed (metric.h) */
-    return r->l2 ? std::sqrt(std::max(estimate, 0.0)) : estimate;
+    return Metric(st->info->meta.metric) == Metric::L2 ? std::sqrt(std::max(estimate, 0.0)) : estimate;
+}
+
+/* The first batch goes out whole when it is a complete K-NN-SEARCH of an
+ * unfiltered index: an unfiltered LIMIT usually needs nothing more.  With
+ * the index testing a filter, its ef rows may all lie in one region far
+ * from the query, found before a nearer one: it goes by the release rule. */
+bool WholeFirstBatch(const ScanState *st)
+{
+    return iterative_scan == kScanOff ||
+           (st->batches == 1 && st->filter == nullptr && st->graph_scan.first_batch_complete());
+}
+
+/*
+ * Ends a batch for the release rule and returns the key rows may go up to
+ * now.  Once the walk is deep, every row waits for its end: deep is rows
+ * found, or with the index testing a filter, nodes expanded (a rare filter
+ * finds few rows however far the walk goes).  With the index testing a
+ * filter, the first batch's rows wait for the second: the rule has not
+ * seen yet how far below its frontier rows turn up, and the first rows the
+ * walk found may lie in one region far from the query.
+ */
+double EndBatch(ScanState *st, bool first)
+{
+    uint64 walked = st->found;
+    if (st->filter != nullptr) {
+        if (st->reader.nearest_failing() < FLT_MAX)
+            st->rule.widen(OperatorUnits(st, st->reader.nearest_failing()));
+        walked = st->graph_scan.stats().hops;
+    }
+    st->rule.end_batch();
+    if (walked >= st->deep || (st->filter != nullptr && st->batches == 1 && iterative_scan != kScanOff))
+        return -get_float8_infinity();
+    return first ? get_float8_infinity() : st->rule.limit();
 }
 
 /*
@@ -224,10 +257,8 @@ double OperatorUnits(const Reranker *r, double estimate)
  * goes: estimates are too coarse to say which waiting candidate might be
  * nearer (those with the largest estimates are re-ranked last and are the
  * likeliest to have been overestimated), and returning a row before a
- * nearer one is re-ranked loses the nearer one to a strict order.  The
- * first batch, a complete K-NN-SEARCH, then goes out whole in exact order
- * (as the other codes' first batch does), so recall grows with ef_search.
- * Rows of later batches go up to the release rule's limit on the estimates
+ * nearer one is re-ranked loses the nearer one to a strict order.  Rows
+ * then go up to the release rule's limit on the estimates
  * (release_rule.h), less the most any estimate so far has exceeded its
  * row's exact distance (the overshoot): a row not found yet whose exact
  * distance is below that limit would have an estimate below the rule's.
@@ -235,7 +266,7 @@ double OperatorUnits(const Reranker *r, double estimate)
 void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
 {
     Reranker *r = st->rerank;
-    const bool first = iterative_scan == kScanOff || st->batches == 1;
+    const bool first = WholeFirstBatch(st);
     const auto *batch = st->graph_scan.batch();
     uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
@@ -249,14 +280,13 @@ void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
             PushReady(st, ReturnItem{-get_float8_infinity(), node->heap_tid});
         } else {
             PushReady(st, ReturnItem{batch[i].distance, node->heap_tid});
-            st->rule.observe(OperatorUnits(r, batch[i].distance), first);
+            st->rule.observe(OperatorUnits(st, batch[i].distance), first);
         }
         added++;
     }
     st->found += added;
-    st->rule.end_batch();
     st->release_limit = get_float8_infinity();
-    r->next_limit = st->found >= st->deep ? -get_float8_infinity() : st->rule.limit();
+    r->next_limit = std::min(EndBatch(st, first), st->rule.limit());
     pgstat_count_index_tuples(scan->indexRelation, added);
 }
 
@@ -266,7 +296,7 @@ void RerankOne(IndexScanDesc scan, ScanState *st)
 {
     Reranker *r = st->rerank;
     ReturnItem item = Pop(st->ready, &st->ready_count);
-    const double estimate = OperatorUnits(r, item.key);
+    const double estimate = OperatorUnits(st, item.key);
     if (ExactDistance(scan, r, item.heap_tid, &item.key)) {
         PushRanked(r, item);
         r->overshoot = std::max(r->overshoot, estimate - item.key); /* -inf for an unbounded code */
@@ -309,7 +339,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         RerankBatch(scan, st, n);
         return true;
     }
-    const bool first = iterative_scan == kScanOff || st->batches == 1;
+    const bool first = WholeFirstBatch(st);
     const auto *batch = st->graph_scan.batch();
     uint32 added = 0;
     for (uint32 i = 0; i < n; i++) {
@@ -328,13 +358,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
             added++;
         }
     }
-    /* The first batch goes out whole: it is a complete K-NN-SEARCH, and an
-     * unfiltered LIMIT usually needs nothing more.  Later ones as far as
-     * the release rule allows. */
-    st->rule.end_batch();
-    st->release_limit = first ? get_float8_infinity() : st->rule.limit();
-    if (st->found >= st->deep)
-        st->release_limit = -get_float8_infinity();
+    st->release_limit = EndBatch(st, first);
     pgstat_count_index_tuples(scan->indexRelation, added);
     return true;
 }
@@ -346,7 +370,7 @@ void Start(IndexScanDesc scan, ScanState *st)
     NodeId entry;
     int entry_level;
     ReadEntryPoint(scan->indexRelation, &entry, &entry_level, nullptr);
-    if (entry == kNoNode) {
+    if (entry == kNoNode || st->filter_empty) {
         st->exhausted = true;
         return;
     }
@@ -373,7 +397,7 @@ IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys)
     return scan;
 }
 
-void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
+void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     st->reader.release();
@@ -386,6 +410,8 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
     const uint32 dims = st->info->meta.dims;
     st->codec = MakeCodec(st->info);
     st->reader.init(scan->indexRelation, st->info, st->codec);
+    st->filter = MakeScanFilter(scan->indexRelation, keys, nkeys, &st->filter_empty);
+    st->reader.set_filter(st->filter);
     /* Coarse codes re-rank each batch whole: their first batch is at least
      * hnsw.rerank_window candidates. */
     std::size_t ef = std::max(ef_search, 1);
@@ -423,7 +449,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
         st->query_null = false;
         if (is_coarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
             Orderable(Metric(st->info->meta.metric), st->query, dims))
-            st->rerank = MakeReranker(scan, orderbys[0], Metric(st->info->meta.metric));
+            st->rerank = MakeReranker(scan, orderbys[0]);
     }
     MemoryContextSwitchTo(old);
 }
@@ -432,7 +458,7 @@ void Rescan(IndexScanDesc scan, ScanKey, int, ScanKey orderbys, int norderbys)
 void ReturnRow(IndexScanDesc scan, ScanState *st, const ReturnItem &item, bool exact)
 {
     scan->xs_heaptid = item.heap_tid;
-    scan->xs_recheck = false;
+    scan->xs_recheck = st->filter != nullptr; /* filter keys may be lossy (hnsw_filter.cpp) */
     scan->xs_recheckorderby = !exact;
     if (st->query_null) {
         scan->xs_orderbyvals[0] = (Datum) 0;
