@@ -11,7 +11,9 @@
 #      that stops the standby).  After a build, and several cycles of
 #      inserts, deletes and VACUUM, the standby is still running and answers
 #      KNN queries through its index exactly as the primary does (same ids,
-#      same order), which also holds only if the graphs are identical;
+#      same order), which also holds only if the graphs are identical --
+#      including a filtered query (WHERE t = 3) through an index holding t
+#      as its filter column, after inserts, updates of t and VACUUM;
 #  (b) an UNLOGGED table with an hnsw index (its init fork written by
 #      ambuildempty): after an immediate shutdown the table is empty and the
 #      index, reset from the init fork, takes inserts and answers queries.
@@ -51,11 +53,12 @@ create_data(
 	$primary, q{
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(16));
 	INSERT INTO queries SELECT k, point(1000000 + k, 16) FROM generate_series(1, 30) k;
-	CREATE TABLE items (id int PRIMARY KEY, v vector(16));
-	INSERT INTO items SELECT i, point(i, 16) FROM generate_series(1, 2000) i;
+	CREATE TABLE items (id int PRIMARY KEY, v vector(16), t int);
+	INSERT INTO items SELECT i, point(i, 16), i % 10 FROM generate_series(1, 2000) i;
 	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
 	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
 	CREATE INDEX items_ip ON items USING hnsw (v vector_ip_ops) WITH (quantization = 'e8');
+	CREATE INDEX items_l1 ON items USING hnsw (v vector_l1_ops, t);
 	CREATE TABLE gone (id int);
 });
 
@@ -71,11 +74,11 @@ for my $cycle (1 .. 3)
 	my $to = $next + 599;
 	$primary->safe_psql(
 		'postgres', qq{
-		INSERT INTO items SELECT i, point(i, 16) FROM generate_series($next, $to) i;
+		INSERT INTO items SELECT i, point(i, 16), i % 10 FROM generate_series($next, $to) i;
 		WITH d AS (DELETE FROM items WHERE hrand(id * 0.618 + $cycle) < 0.2 RETURNING id)
 		INSERT INTO gone SELECT id FROM d;
 		VACUUM items;
-		INSERT INTO items SELECT i, point(i, 16) FROM generate_series($to + 1, $to + 200) i;
+		INSERT INTO items SELECT i, point(i, 16), i % 10 FROM generate_series($to + 1, $to + 200) i;
 	});
 	$next = $to + 201;
 }
@@ -84,6 +87,7 @@ for my $cycle (1 .. 3)
 $primary->safe_psql(
 	'postgres', q{
 	UPDATE items SET v = point(id + 500000, 16) WHERE id % 17 = 0;
+	UPDATE items SET t = (t + 3) % 10 WHERE id % 13 = 0;
 	VACUUM items;
 });
 my $end_lsn = $primary->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
@@ -121,6 +125,19 @@ for my $case ([ 'items_l2', '<->', '' ], [ 'items_cos', '<=>', '' ],
 	my $recall = recall($on_standby, knn_lists($standby, $op, exact => 1));
 	cmp_ok($recall, '>=', 0.95, "$index: recall\@10 on the standby >= 0.95 ($recall)");
 }
+
+# items_l1 holds t as its filter column (inserted, updated, vacuumed above):
+# the standby's filtered lists are the primary's, and right.
+for my $node ($primary, $standby)
+{
+	like(plan_of($node, 'SELECT id FROM items WHERE t = 3 ORDER BY v <+> (SELECT v FROM queries WHERE qid = 1) LIMIT 10'),
+		qr/Index Scan using items_l1 on items.*Index Cond: \(t = 3\)/s,
+		$node->name . ': WHERE t = 3 ORDER BY v <+> q uses items_l1 with t = 3 as its Index Cond');
+}
+my $filtered = knn_lists($standby, '<+>', where => 't = 3');
+is($filtered, knn_lists($primary, '<+>', where => 't = 3'), 'items_l1: the standby returns the primary\'s filtered lists');
+my $filtered_recall = recall($filtered, knn_lists($standby, '<+>', where => 't = 3', exact => 1));
+cmp_ok($filtered_recall, '>=', 0.95, "items_l1: filtered recall\@10 on the standby >= 0.95 ($filtered_recall)");
 
 # Rows deleted on the primary are not returned by the standby's index.
 cmp_ok($standby->safe_psql('postgres', 'SELECT count(*) FROM gone'), '>', 500,

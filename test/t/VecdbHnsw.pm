@@ -123,11 +123,13 @@ sub knn_stats
 
 # The top-10 lists of every query of queries ("qid: id,id,...", a line
 # each) on $a{table} (default items), through the index, or, with
-# $a{exact}, exact (sequential scan and sort); $a{set}: settings run first.
+# $a{exact}, exact (sequential scan and sort); $a{set}: settings run first;
+# $a{where}: a filter on the rows.
 sub knn_lists
 {
 	my ($node, $op, %a) = @_;
 	my $table = $a{table} // 'items';
+	my $where = $a{where} // 'true';
 	my $set =
 	  ($a{set} // '')
 	  . ($a{exact}
@@ -137,7 +139,7 @@ sub knn_lists
 		'postgres', qq{
 		$set
 		SELECT qid || ': ' || array_to_string(ARRAY(
-		         SELECT id FROM $table ORDER BY v $op q.v LIMIT 10), ',')
+		         SELECT id FROM $table WHERE $where ORDER BY v $op q.v LIMIT 10), ',')
 		  FROM queries q ORDER BY qid});
 }
 
