@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(154);
+SELECT plan(155);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -183,9 +183,25 @@ SELECT set_eq(
              ('vector_cosine_ops', '<=>', 'cosine_distance'),
              ('vector_l1_ops', '<+>', 'l1_distance')$$,
     'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
-SELECT is((SELECT count(*)::int FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
-            WHERE a.amname = 'hnsw' AND c.opcdefault), 0,
-          'no hnsw opclass is the default (as in pgvector: the metric is always named)');
+SELECT set_eq(
+    $$SELECT c.opcname::text, c.opcintype::regtype::text FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE a.amname = 'hnsw' AND c.opcdefault$$,
+    $$VALUES ('int2_ops', 'smallint'), ('int4_ops', 'integer'), ('int8_ops', 'bigint'), ('text_ops', 'text'),
+             ('array_ops', 'anyarray')$$,
+    'the default hnsw opclasses are the filter columns''; no vector opclass is (the metric is always named)');
+-- Filter opclasses (hnsw_filter.cpp): strategies 1-6 < <= = >= > <> for the
+-- integers (every pair of int2, int4, int8), 3 = for text, 7-9 && @> <@ for
+-- arrays; search operators only.
+SELECT set_eq(
+    $$SELECT f.opfname::text, ao.amopstrategy::int, o.oprname::text, count(*)::int
+        FROM pg_amop ao JOIN pg_opfamily f ON f.oid = ao.amopfamily
+        JOIN pg_am a ON a.oid = f.opfmethod AND a.amname = 'hnsw'
+        JOIN pg_operator o ON o.oid = ao.amopopr
+       WHERE ao.amoppurpose = 's' GROUP BY 1, 2, 3$$,
+    $$VALUES ('integer_ops', 1, '<', 9), ('integer_ops', 2, '<=', 9), ('integer_ops', 3, '=', 9),
+             ('integer_ops', 4, '>=', 9), ('integer_ops', 5, '>', 9), ('integer_ops', 6, '<>', 9),
+             ('text_ops', 3, '=', 1), ('array_ops', 7, '&&', 1), ('array_ops', 8, '@>', 1), ('array_ops', 9, '<@', 1)$$,
+    'hnsw filter opfamilies: their operators by strategy');
 
 -- ---------------------------------------------------------------------------
 -- Aggregates
