@@ -106,23 +106,3 @@ TEST(ReleaseRule, ScaleFreeAndSignFree)
 
 }  // namespace
 }  // namespace vecdb::hnsw
-
-namespace vecdb::hnsw {
-namespace {
-
-/// widen(): a non-result node nearer than every row stretches the radius
-/// the floor is measured on, not the frontier.
-TEST(ReleaseRule, WidenStretchesTheRadius)
-{
-    ReleaseRule rule;
-    for (double key : {9.0, 9.5, 10.0})
-        rule.observe(key, false);
-    rule.widen(2.0);
-    rule.widen(5.0);  // not the nearest: no effect
-    rule.end_batch();
-    EXPECT_EQ(rule.frontier(), 10.0);
-    EXPECT_DOUBLE_EQ(rule.limit(), 10.0 - ReleaseRule::kMinMargin * 8.0);
-}
-
-}  // namespace
-}  // namespace vecdb::hnsw

@@ -67,17 +67,6 @@ public:
         }
     }
 
-    /// The key of a node the walk passed that can never be a row (it fails
-    /// a filter the index tests): the radius counts from the nearest such
-    /// node too.  A filter that keeps only rows far from the query (a shell
-    /// around it) would otherwise measure the radius as the shell's
-    /// thickness and hold back almost nothing.
-    void widen(double key)
-    {
-        if (key < nearest_)
-            nearest_ = key;
-    }
-
     /// The batch is complete: the frontier moves to its farthest key.
     void end_batch()
     {

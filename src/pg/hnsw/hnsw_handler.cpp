@@ -82,22 +82,19 @@ bytea *ParseOptions(Datum reloptions, bool validate)
  * GloVe-100 (741 codes in 0.63 ms unfiltered, 12,500 in 15 ms at 1%), where
  * a sequential scan + sort ran at 3.8 us per unit of its cost: kCodeCost.
  *
- * Without keys on the filter column the scan's first batch scores about
- * ef_search * M codes; each later row about 0.75 M more (7 to 11 at M = 16)
- * and its heap fetch, every row the walk finds, passing the WHERE clause
- * or not.  With keys (a filter column, selectivity s) the walk scores
- * about M / 4 codes per node it passes, finds s of them, and holds its
- * first batch's rows until a second batch (hnsw_scan.cpp): about 2
- * ef_search / s nodes before the first row, then M / 4s codes per row, and
- * fetches only the rows that pass.  Either total is for every row the path
- * returns; a LIMIT pays its fraction.
+ * The first batch scores about ef_search * M codes; each later row the
+ * walk finds about 0.75 M more (7 to 11 at M = 16), and a heap fetch if it
+ * passes the keys on the filter column (every row, without keys: the
+ * WHERE clause is tested on the heap).  The total is for every row of the
+ * table; a LIMIT pays the fraction its rows need of those the path
+ * returns, so a filter keeping a fraction s of the rows makes LIMIT k walk
+ * about k / s rows, as the scan does.
  *
  * Checked on GloVe-100 (100,000 rows, cached, LIMIT 10, ef_search 40 and
  * 200) against the plans a filter offers instead, each timed: with a btree
  * on the filter column the planner takes the hnsw scan at 50% and 10% and
  * the bitmap scan + sort at 1% (0.7 ms against 15-20 ms through the graph)
- * and below; with a filter column in the index, that index at 10%; on
- * 10,000 rows (SIFT, MNIST) the hnsw scan over a sequential scan.
+ * and below; on 10,000 rows (SIFT) the hnsw scan over a sequential scan.
  * With no ORDER BY the index is useless: never chosen.
  */
 constexpr double kCodeCost = 0.25;
@@ -113,6 +110,9 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
         *pages = 0;
         return;
     }
+    if (path->indexclauses != NIL)
+        *selectivity = clauselist_selectivity(root, get_quals_from_indexclauses(path->indexclauses),
+                                              path->indexinfo->rel->relid, JOIN_INNER, nullptr);
     IndexOptInfo *index = path->indexinfo;
     const double tuples = Max(index->tuples, 1.0);
     Relation rel = index_open(index->indexoid, NoLock);
@@ -121,21 +121,9 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
 
     const double code = kCodeCost * seq_page_cost;
     const double fetch = random_page_cost / 4 + cpu_tuple_cost;
-    const double ef = ef_search;
-    double first;
-    if (path->indexclauses == NIL) {
-        first = Min(tuples, ef * m);
-        *startup = first * code;
-        *total = *startup + tuples * (0.75 * m * code + fetch);
-    } else {
-        *selectivity = clauselist_selectivity(root, get_quals_from_indexclauses(path->indexclauses),
-                                              index->rel->relid, JOIN_INNER, nullptr);
-        const double s = Max(*selectivity, 1.0 / tuples);
-        const double batches = iterative_scan == kScanOff ? 1 : 2;
-        first = Min(tuples, batches * ef / s) * (m / 4);
-        *startup = first * code;
-        *total = Max(*startup, tuples * (m / 4) * code) + tuples * s * fetch;
-    }
+    const double first = Min(tuples, double(ef_search) * m);
+    *startup = first * code;
+    *total = *startup + tuples * (0.75 * m * code + *selectivity * fetch);
     *pages = Min(double(index->pages), first);
 }
 

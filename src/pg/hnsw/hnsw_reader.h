@@ -43,6 +43,7 @@ struct NodeInfo {
     NodeId id;
     ItemPointerData heap_tid;
     bool result;         /* scored, and not deleted */
+    bool passes;         /* its filter key passes the scan's keys (hnsw_filter.cpp) */
     bool unbounded;      /* its code bounds nothing (CodeUnbounded) */
     uint32 visit_epoch;  /* NodeVisitedSet's mark */
 };
@@ -68,6 +69,7 @@ public:
             slot->id = id;
             ItemPointerSetInvalid(&slot->heap_tid);
             slot->result = false;
+            slot->passes = false;
             slot->unbounded = false;
             slot->visit_epoch = 0;
             count_++;
@@ -132,19 +134,15 @@ public:
         own_pin_ = static_cast<bool *>(palloc(sizeof(bool) * max_degree()));
         call_ = 0;
         filter_ = nullptr;
-        nearest_failing_ = FLT_MAX;
         /* Scoring reads the header and the code right after it. */
         code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
 
     std::size_t max_degree() const { return 2 * layout_->m; }
 
-    /* A scan's keys on the filter column: elements whose filter key fails
-     * them are walked through but are not results. */
+    /* A scan's keys on the filter column: each scored element records
+     * whether it passes them (NodeInfo::passes). */
     void set_filter(const ScanFilter *filter) { filter_ = filter; }
-    /* The smallest distance scored of an element that failed the filter
-     * (FLT_MAX before any). */
-    float nearest_failing() const { return nearest_failing_; }
 
     /* Called once a hop: every graph walk (scans, inserts, VACUUM's
      * repair) answers a cancel here, with no buffer locked. */
@@ -310,12 +308,8 @@ private:
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
         info->unbounded = CodeUnbounded(codec_, e.code());
-        const float d = CodeDistance(codec_, e.code());
-        if (filter_ != nullptr && info->result && !FilterMatches(filter_, *e.header())) {
-            info->result = false;
-            nearest_failing_ = std::min(nearest_failing_, d);
-        }
-        return d;
+        info->passes = filter_ == nullptr || FilterMatches(filter_, *e.header());
+        return CodeDistance(codec_, e.code());
     }
 
     Relation index_;
@@ -323,7 +317,6 @@ private:
     const ElementLayout *layout_;
     Codec *codec_;
     const ScanFilter *filter_;
-    float nearest_failing_;
     NodeInfoMap nodes_;
     PinnedPage *pinned_;
     std::uint32_t pinned_mask_;
