@@ -402,7 +402,7 @@ public:
                                                                              : kPendingExpand));
             // Complete if W is full and nothing nearer than its farthest
             // waits to be expanded (C overflowed into P before W filled:
-            // non-result nodes, e.g. a filter, do that).  Entries parked
+            // non-result nodes, e.g. deleted ones, do that).  Entries parked
             // for return only were evicted from W, so are no nearer.
             P_.settle();
             const bool full = W.size() == ef_;

@@ -7,10 +7,10 @@
  *   SELECT id FROM items WHERE tenant_id = 42 ORDER BY embedding <=> $1 LIMIT 10;
  *
  * PostgreSQL hands an index the WHERE clauses on its key columns only (not
- * on INCLUDE columns), as scan keys; the walk then passes through elements
- * that fail them (the graph needs them to stay connected) but returns only
- * elements that pass, so a rare filter costs codes scored, not table rows
- * fetched and thrown away.
+ * on INCLUDE columns), as scan keys.  The scan walks the graph as it would
+ * without them and drops each row whose key fails them (hnsw_scan.cpp), so
+ * a rejected row costs a code scored, not a table row fetched and thrown
+ * away.
  *
  * How a value becomes 32 bits depends on the opclass (hnsw.sql):
  *   integer_ops (int2, int4, int8)  the value, with values beyond int32's
