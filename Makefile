@@ -10,8 +10,10 @@ CORE_OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/core/*/*.c
 
 PG_OBJS = \
 	src/pg/guard.o \
+	src/pg/index_util.o \
 	src/pg/vecdb.o \
 	src/pg/quant/quant_functions.o \
+	src/pg/quant/codec.o \
 	src/pg/types/vector.o \
 	src/pg/types/vector_io.o \
 	src/pg/types/vector_cast.o \
@@ -21,18 +23,24 @@ PG_OBJS = \
 	src/pg/types/bit_distance.o \
 	src/pg/hnsw/hnsw_handler.o \
 	src/pg/hnsw/hnsw_page.o \
-	src/pg/hnsw/hnsw_codec.o \
 	src/pg/hnsw/hnsw_filter.o \
 	src/pg/hnsw/hnsw_build.o \
 	src/pg/hnsw/hnsw_insert.o \
 	src/pg/hnsw/hnsw_scan.o \
-	src/pg/hnsw/hnsw_vacuum.o
+	src/pg/hnsw/hnsw_vacuum.o \
+	src/pg/ivf/ivf_handler.o \
+	src/pg/ivf/ivf_page.o \
+	src/pg/ivf/ivf_build.o \
+	src/pg/ivf/ivf_insert.o \
+	src/pg/ivf/ivf_scan.o \
+	src/pg/ivf/ivf_vacuum.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # The install script is built from the SQL beside the code it declares.
 SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/bit.sql \
-              src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql
+              src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql \
+              src/pg/ivf/ivf.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors hnsw_index hnsw_quantization hnsw_filter hnsw_extreme

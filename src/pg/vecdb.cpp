@@ -8,6 +8,7 @@
 #include "../core/error.h"
 #include "../core/simd/distance.h"
 #include "hnsw/hnsw.h"
+#include "ivf/ivf.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -19,6 +20,7 @@ void _PG_init(void)
 {
     vecdb::init_distance_kernels();
     vecdb::pg::hnsw::DefineGucs();
+    vecdb::pg::ivf::DefineGucs();
 }
 }
 

@@ -11,7 +11,9 @@
  * and with the kernels this CPU would use.  The probabilistic RaBitQ band
  * (not a guarantee) is measured and printed.
  */
+#include <cfloat>
 #include <cmath>
+#include <random>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../../src/core/quant/bounds.h"
 #include "../../src/core/quant/rotation.h"
 #include "quant_test_util.h"
 
@@ -250,3 +253,34 @@ INSTANTIATE_TEST_SUITE_P(AllQuantizers, QuantBoundsTest, ::testing::ValuesIn(kAl
 
 }  // namespace
 }  // namespace vecdb
+
+// round_down / round_up are the float nearest a double on the named side:
+// std::nextafter's answer wherever the cast rounded the wrong way, across
+// signs, zeros, subnormals, the overflow edge and infinities.
+TEST(QuantRounding, MatchesNextafter)
+{
+    auto reference_down = [](double v) {
+        float f = static_cast<float>(v);
+        return static_cast<double>(f) > v ? std::nextafter(f, -INFINITY) : f;
+    };
+    auto reference_up = [](double v) {
+        float f = static_cast<float>(v);
+        return static_cast<double>(f) < v ? std::nextafter(f, INFINITY) : f;
+    };
+    std::vector<double> values = {0.0, -0.0, 1e-50, -1e-50, 1e-40, -1e-40, 1.0 / 3, -1.0 / 3,
+                                  static_cast<double>(FLT_MAX) * (1 + 1e-12), -static_cast<double>(FLT_MAX) * (1 + 1e-12),
+                                  1e300, -1e300, INFINITY, -INFINITY, static_cast<double>(FLT_MIN) / 3};
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+    std::uniform_int_distribution<int> exponent(-160, 140);
+    for (int i = 0; i < 100000; i++)
+        values.push_back(std::ldexp(mantissa(rng), exponent(rng)));
+    for (double v : values) {
+        const float down = vecdb::round_down(v), up = vecdb::round_up(v);
+        EXPECT_EQ(down, reference_down(v)) << v;
+        EXPECT_EQ(up, reference_up(v)) << v;
+        EXPECT_EQ(std::signbit(down), std::signbit(reference_down(v))) << v;
+        EXPECT_LE(static_cast<double>(down), v);
+        EXPECT_GE(static_cast<double>(up), v);
+    }
+}

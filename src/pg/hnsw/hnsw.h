@@ -5,8 +5,6 @@
  * Files (split as PostgreSQL's nbtree and pgvector's hnsw are):
  *   hnsw_handler.cpp  amhandler, reloptions, GUCs, cost estimate
  *   hnsw_page.cpp     the page format: metapage, element tuples, node ids
- *   hnsw_codec.cpp    the code stored per element (fp32 or a quantizer's) and
- *                     the distances and bounds computed from it
  *   hnsw_filter.cpp   the filter column: its value in an element, scan keys
  *   hnsw_build.cpp    ambuild / ambuildempty: in-memory graph, pages written once
  *   hnsw_insert.cpp   aminsert: one element linked through the pages
@@ -39,6 +37,8 @@
 #include "../../core/metric.h"
 #include "../../core/quant/quantization.h"
 #include "../guard.h"
+#include "../index_util.h"
+#include "../quant/codec.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -205,8 +205,7 @@ struct IndexInfoCache {
  * cache load (GetIndexInfo), the entry point at every read
  * (ReadEntryPoint), element tuples and neighbour slots where they are read.
  */
-[[noreturn]] void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
-    pg_attribute_printf(3, 4);
+using vecdb::pg::ReportCorruption; /* ../index_util.h */
 /* Cold path of CheckElementBlock(): looks up the relation's size again. */
 void CheckElementBlockSlow(Relation index, const IndexInfoCache *info, BlockNumber block, BlockNumber from);
 /* Raises unless `block`, named by block `from`, is an element page of the
@@ -275,49 +274,10 @@ uint32 ReadNeighbors(Relation index, const IndexInfoCache *info, NodeId id, int 
 uint32 PageNeighbors(Relation index, const IndexInfoCache *info, Page page, NodeId id, int lc, NodeId *out);
 void IdsToSlots(const NodeId *ids, uint32 n, Slot *out);
 
-/* --- hnsw_codec.cpp --------------------------------------------------------- */
+/* --- the code stored per element: ../quant/codec.h --------------------------- */
 
-struct Codec; /* opaque: scoring state for one query or one build */
-Size AuxBytes(Quantization q, uint32 dims);
-/* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
-void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux);
-/* A codec in the current memory context for the index's parameters. */
+/* A codec for the index's parameters (metapage and aux pages). */
 Codec *MakeCodec(const IndexInfoCache *info);
-void Encode(Codec *codec, const float *vector, uint8 *code);
-/* Encode() of vectors[0 .. n) into codes (meta.code_size bytes each) on up to
- * `threads` threads, the caller's included (index builds). */
-void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
-/* Makes `query` (as given) the one codes are scored against. */
-void SetQuery(Codec *codec, const float *query);
-/* The search distance from the query to a code ("smaller is nearer"). */
-float CodeDistance(const Codec *codec, const uint8 *code);
-/* A value <= the SQL operator's exact result for the code's vector (what
- * the executor's recheck compares). */
-double CodeBound(const Codec *codec, const uint8 *code);
-/* True for a code whose bound says nothing (a vector outside the range codes
- * describe, quantizer.h): its estimate is not to be trusted either. */
-bool CodeUnbounded(const Codec *codec, const uint8 *code);
-/* A code's vector as the graph holds it (normalized under cosine). */
-void Decode(const Codec *codec, const uint8 *code, float *out);
-/* Inserts and VACUUM choose neighbours among many decoded codes, so they
- * compare them in the code's own coordinates (SelectionDims() floats: the
- * rotated space of e8, h4 and binary, where decoding skips the inverse
- * rotation; R is orthogonal, so distances are those of decoded vectors but
- * for the little error that falls in padding coordinates): DecodeForSelection()
- * of a code, ToSelectionSpace() of a vector as the graph holds it. */
-uint32 SelectionDims(const Codec *codec);
-void DecodeForSelection(const Codec *codec, const uint8 *code, float *out);
-void ToSelectionSpace(const Codec *codec, const float *vector, float *out);
-/* The distance Algorithm 4 prunes by when lists are chosen through pages:
- * the metric's, but L2 for inner product (whose "closer to a neighbour than
- * to the node" test prunes small-norm vectors from every list and strands
- * them: nothing links to them), and 1 - dot for cosine (the vectors are
- * normalized). */
-float SelectionDistance(const Codec *codec, const float *a, const float *b);
-/* False for a vector with no place in a metric's order: a zero vector under
- * cosine (its distance to anything is NaN).  Such rows are not indexed (as in
- * pgvector) and such a query returns rows in no particular order. */
-bool Orderable(Metric metric, const float *x, uint32 dims);
 
 /* --- hnsw_filter.cpp -------------------------------------------------------- */
 

@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstring>
 #include <new>
-#include <thread>
 
 #include "../../core/graph/hnsw.h"
 #include "hnsw.h"
@@ -30,7 +29,6 @@ extern "C" {
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "postmaster/bgworker.h"
 #include "storage/buffile.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -140,12 +138,6 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     params->seed = meta->seed;
     params->max_level = meta->max_level;
     params->keep_pruned = true;
-}
-
-unsigned BuildThreads()
-{
-    unsigned threads = unsigned(std::max(0, max_parallel_maintenance_workers)) + 1;
-    return std::max(1u, std::min(threads, std::max(1u, std::thread::hardware_concurrency())));
 }
 
 /* The most nodes whose build fits `bytes`. */

@@ -134,20 +134,7 @@ Metric MetricOf(Relation index)
     Oid proc = index_getprocid(index, 1, HNSW_DISTANCE_PROC);
     if (!OidIsValid(proc))
         GetFilterColumn(index); /* raises: the first column is not a vector */
-    const char *name = get_func_name(proc);
-    if (name == nullptr)
-        elog(ERROR, "hnsw: opclass has no distance function");
-    if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
-        return Metric::L2;
-    if (strcmp(name, "vector_negative_inner_product") == 0)
-        return Metric::InnerProduct;
-    if (strcmp(name, "cosine_distance") == 0)
-        return Metric::Cosine;
-    if (strcmp(name, "l1_distance") == 0)
-        return Metric::L1;
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("hnsw does not support distance function \"%s\"", name)));
-    pg_unreachable();
+    return MetricOfDistanceFunction(proc, "hnsw");
 }
 
 int OptionM(Relation index)

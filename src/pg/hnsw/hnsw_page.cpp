@@ -48,19 +48,6 @@ uint8 MetaCheck(const MetaPageData &meta)
     return uint8(1 + hash % 255);
 }
 
-void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
-{
-    char text[256];
-    va_list args;
-    va_start(args, detail);
-    vsnprintf(text, sizeof(text), detail, args);
-    va_end(args);
-    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                    errmsg("index \"%s\" is corrupted in block %u", RelationGetRelationName(index), block),
-                    errdetail_internal("%s", text), errhint("REINDEX the index.")));
-    pg_unreachable();
-}
-
 void CheckElementBlockSlow(Relation index, const IndexInfoCache *info, BlockNumber block, BlockNumber from)
 {
     if (block >= info->first_element_block && block <= kMaxSlotBlock) {
@@ -151,6 +138,13 @@ void SetLower(Page page, const char *end)
 }
 
 }  // namespace
+
+Codec *MakeCodec(const IndexInfoCache *info)
+{
+    const CodecParams params = {Quantization(info->meta.quantization), Metric(info->meta.metric), info->meta.dims,
+                                info->meta.rotation_seed, info->aux};
+    return vecdb::pg::MakeCodec(params);
+}
 
 const IndexInfoCache *GetIndexInfo(Relation index)
 {

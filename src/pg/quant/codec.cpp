@@ -1,6 +1,6 @@
 /*
- * hnsw_codec.cpp -- what an element stores of its vector, and the distances
- * the search and the executor's recheck get from it.
+ * codec.cpp -- what an index stores of each vector, and the distances scans
+ * and the executor's recheck get from it.
  *
  *   'none'  the fp32 vector as the graph holds it (prepare_vector():
  *           normalized under cosine).
@@ -29,9 +29,9 @@
 #include "../../core/graph/hnsw.h"
 #include "../../core/parallel.h"
 #include "../../core/simd/distance.h"
-#include "hnsw.h"
+#include "codec.h"
 
-namespace vecdb::pg::hnsw {
+namespace vecdb::pg {
 
 namespace {
 
@@ -78,15 +78,15 @@ void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors
     pfree(work);
 }
 
-Codec *MakeCodec(const IndexInfoCache *info)
+Codec *MakeCodec(const CodecParams &params)
 {
     auto *codec = static_cast<Codec *>(palloc0(sizeof(Codec)));
-    codec->quantization = Quantization(info->meta.quantization);
-    codec->metric = Metric(info->meta.metric);
-    codec->dims = info->meta.dims;
+    codec->quantization = params.quantization;
+    codec->metric = params.metric;
+    codec->dims = params.dims;
     codec->query = static_cast<float *>(palloc(sizeof(float) * codec->dims));
-    codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, info->meta.rotation_seed,
-                                     info->aux, palloc(kQuantizerBytes));
+    codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, params.rotation_seed,
+                                     params.aux, palloc(kQuantizerBytes));
     codec->residual_offset = codec->quantizer != nullptr ? int(codec->quantizer->residual_offset()) : -1;
     codec->distance = vecdb::hnsw::metric_distance(codec->metric, codec->dims);
     codec->selection = vecdb::hnsw::metric_distance(
@@ -98,6 +98,11 @@ Codec *MakeCodec(const IndexInfoCache *info)
         codec->rounding = 4.0 * (codec->dims + 2) * std::ldexp(1.0, -24);
     }
     return codec;
+}
+
+Size CodeSize(const Codec *codec)
+{
+    return codec->quantizer != nullptr ? codec->quantizer->code_size() : sizeof(float) * codec->dims;
 }
 
 void Encode(Codec *codec, const float *vector, uint8 *code)
@@ -216,6 +221,12 @@ double CodeBound(const Codec *codec, const uint8 *code)
     return OperatorBound(codec, 1.0 - vecdb::dot_checked(codec->query, x, codec->dims));
 }
 
+void CodeBounds(const Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds)
+{
+    for (uint32 i = 0; i < n; i++)
+        bounds[i] = CodeBound(codec, codes + i * stride);
+}
+
 bool CodeUnbounded(const Codec *codec, const uint8 *code)
 {
     if (codec->residual_offset < 0)
@@ -225,4 +236,4 @@ bool CodeUnbounded(const Codec *codec, const uint8 *code)
     return !(r <= FLT_MAX);
 }
 
-}  // namespace vecdb::pg::hnsw
+}  // namespace vecdb::pg

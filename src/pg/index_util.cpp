@@ -1,0 +1,56 @@
+/*
+ * index_util.cpp -- helpers both index access methods use (index_util.h).
+ */
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "index_util.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+}
+
+namespace vecdb::pg {
+
+void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
+{
+    char text[256];
+    va_list args;
+    va_start(args, detail);
+    vsnprintf(text, sizeof(text), detail, args);
+    va_end(args);
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" is corrupted in block %u", RelationGetRelationName(index), block),
+                    errdetail_internal("%s", text), errhint("REINDEX the index.")));
+    pg_unreachable();
+}
+
+vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
+{
+    const char *name = OidIsValid(proc) ? get_func_name(proc) : nullptr;
+    if (name == nullptr)
+        elog(ERROR, "%s: opclass has no distance function", am);
+    if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
+        return vecdb::Metric::L2;
+    if (strcmp(name, "vector_negative_inner_product") == 0)
+        return vecdb::Metric::InnerProduct;
+    if (strcmp(name, "cosine_distance") == 0)
+        return vecdb::Metric::Cosine;
+    if (strcmp(name, "l1_distance") == 0)
+        return vecdb::Metric::L1;
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("%s does not support distance function \"%s\"", am, name)));
+    pg_unreachable();
+}
+
+unsigned BuildThreads()
+{
+    unsigned threads = unsigned(std::max(0, max_parallel_maintenance_workers)) + 1;
+    return std::max(1u, std::min(threads, std::max(1u, std::thread::hardware_concurrency())));
+}
+
+}  // namespace vecdb::pg

@@ -1,0 +1,31 @@
+/*
+ * index_util.h -- what the hnsw and ivf access methods share beyond the
+ * codes (quant/codec.h): corruption reports, the metric an opclass orders
+ * by, build threads.
+ */
+#pragma once
+
+#include "../core/metric.h"
+#include "pg.h"
+
+extern "C" {
+#include "utils/rel.h"
+}
+
+namespace vecdb::pg {
+
+/* Raises ERRCODE_INDEX_CORRUPTED naming the index and the block, with
+ * `detail` (printf-style) as the detail and a REINDEX hint. */
+[[noreturn]] void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...)
+    pg_attribute_printf(3, 4);
+
+/* The metric of the distance function `proc` (an opclass's support
+ * function 1); raises ERRCODE_FEATURE_NOT_SUPPORTED naming access method
+ * `am` for any other function. */
+vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am);
+
+/* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
+ * the machine's cores. */
+unsigned BuildThreads();
+
+}  // namespace vecdb::pg

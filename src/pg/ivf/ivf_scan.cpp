@@ -1,0 +1,244 @@
+/*
+ * ivf_scan.cpp -- amgettuple: the rows of the lists whose centroids are
+ * nearest the query, in exact distance order.
+ *
+ * A scan ranks the centroids (cached in backend memory: no page read),
+ * then reads the `probes` nearest lists page by page, one share lock at a
+ * time, and scores every code of a page in one loop (its lower bound, in
+ * the operator's units).  Rows go out in bound order, with the bound as the
+ * ORDER BY value and xs_recheckorderby set: the executor fetches each heap
+ * row, computes the exact distance and holds rows back until no later
+ * index row can be nearer, so within the lists probed the order is exact
+ * and the index holds only codes.  (For sq8 and fp32 codes the bounds are
+ * tight; the coarse codes' looser bounds make the executor fetch more rows
+ * before the first goes out: see README.md for the measured cost.)
+ *
+ * Iterative scan (ivf.iterative_scan = relaxed_order, the default): once
+ * the probed lists are used up and the executor still wants rows (its
+ * WHERE clause rejected some), the scan reads the next `probes` lists, up
+ * to ivf.max_probes lists in all.  Rows of a later round can be nearer than
+ * rows already returned (relaxed order, as pgvector's ivfflat); each round
+ * is exact in itself.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../core/ivf/kmeans.h"
+#include "ivf.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "pgstat.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+}
+
+#include "../types/vector.h"
+
+namespace vecdb::pg::ivf {
+
+namespace {
+
+struct Candidate {
+    double bound;
+    ItemPointerData tid;
+};
+
+/* Heap order: the smallest bound on top (a type, so the heap's compares
+ * inline). */
+struct Farther {
+    bool operator()(const Candidate &a, const Candidate &b) const { return a.bound > b.bound; }
+};
+
+struct ScanState {
+    MemoryContext context; /* per rescan: reset by Rescan */
+    const IndexInfoCache *info;
+    const ScanSettings *settings;
+    Codec *codec;
+    bool started;
+    bool query_null; /* ORDER BY v <-> NULL: rows in any order, value NULL */
+    bool orderable;  /* false: cosine to a zero vector, every value NaN */
+    uint32 *lists;   /* nearest first */
+    uint32 list_count;
+    uint32 probed;
+    uint32 round;    /* lists per round */
+    Candidate *candidates; /* a min-heap by bound */
+    uint32 count;
+    uint32 capacity;
+    double *bounds; /* one page's */
+    uint64 pages;
+    uint64 codes;
+    uint64 returned;
+};
+
+void Reserve(ScanState *st, uint32 more)
+{
+    if (st->count + more <= st->capacity)
+        return;
+    const uint32 capacity = std::max({1024u, st->capacity * 2, st->count + more});
+    st->candidates = static_cast<Candidate *>(st->candidates == nullptr
+                                                  ? MemoryContextAllocHuge(st->context, sizeof(Candidate) * capacity)
+                                                  : repalloc_huge(st->candidates, sizeof(Candidate) * capacity));
+    st->capacity = capacity;
+}
+
+/* Every entry of list `list` into the candidates. */
+void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
+{
+    const IndexInfoCache *info = st->info;
+    const ListLayout &layout = info->layout;
+    Relation index = scan->indexRelation;
+    BlockNumber block = info->list_start + list;
+    BlockNumber walked = 0;
+    while (block != InvalidBlockNumber) {
+        Buffer buffer = ReadBuffer(index, block);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        const ListPageOpaque *opaque = CheckListPage(index, info, page, block, list);
+        const uint32 n = opaque->count;
+        const BlockNumber next = opaque->next;
+        Reserve(st, n);
+        const ItemPointerData *tids = PageTids(page, layout);
+        Candidate *out = st->candidates + st->count;
+        if (st->orderable && !st->query_null) {
+            CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
+            for (uint32 i = 0; i < n; i++)
+                out[i] = Candidate{st->bounds[i], tids[i]};
+        } else {
+            for (uint32 i = 0; i < n; i++)
+                out[i] = Candidate{0.0, tids[i]};
+        }
+        UnlockReleaseBuffer(buffer);
+        st->count += n;
+        st->pages++;
+        st->codes += n;
+        if (next != InvalidBlockNumber) {
+            CheckNextBlock(index, info, next, block);
+            if (++walked > info->known_blocks)
+                ReportCorruption(index, block, "List %u's pages form a cycle.", list);
+        }
+        block = next;
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+/* Reads the next round of lists; false when none is left. */
+bool NextRound(IndexScanDesc scan, ScanState *st)
+{
+    if (st->probed >= st->list_count)
+        return false;
+    const uint32 end = std::min(st->list_count, st->probed + st->round);
+    for (uint32 i = st->probed; i < end; i++)
+        PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->lists[i]);
+    st->count = 0;
+    for (; st->probed < end; st->probed++)
+        ReadList(scan, st, st->lists[st->probed]);
+    std::make_heap(st->candidates, st->candidates + st->count, Farther());
+    return true;
+}
+
+void StartScan(IndexScanDesc scan, ScanState *st)
+{
+    const IndexInfoCache *info = st->info;
+    const MetaPageData &meta = info->meta;
+    const Metric metric = Metric(meta.metric);
+    MemoryContext old = MemoryContextSwitchTo(st->context);
+    st->codec = MakeCodec(CodecParamsOf(info));
+    float *query = static_cast<float *>(palloc0(sizeof(float) * meta.dims));
+    st->query_null = scan->numberOfOrderBys < 1 || (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
+    if (!st->query_null) {
+        const Vector *v = DatumGetVector(scan->orderByData[0].sk_argument);
+        if (uint32(v->dim) != meta.dims)
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                            errmsg("different vector dimensions %u and %d", meta.dims, v->dim)));
+        memcpy(query, v->x, sizeof(float) * meta.dims);
+    }
+    st->orderable = Orderable(metric, query, meta.dims);
+    if (st->orderable && !st->query_null)
+        SetQuery(st->codec, query);
+
+    const ScanSettings *settings = st->settings;
+    st->round = std::min(uint32(std::max(settings->probes, 1)), meta.lists);
+    uint32 most = st->round;
+    if (settings->iterative_scan != kScanOff)
+        most = std::max(most, std::min(uint32(std::max(settings->max_probes, 1)), meta.lists));
+    st->lists = static_cast<uint32 *>(palloc(sizeof(uint32) * most));
+    st->list_count = vecdb::ivf::nearest_centroids(info->centroids, meta.lists, meta.dims, metric, query, most, st->lists);
+    st->bounds = static_cast<double *>(palloc(sizeof(double) * meta.capacity));
+    MemoryContextSwitchTo(old);
+    st->started = true;
+    pgstat_count_index_scan(scan->indexRelation);
+}
+
+}  // namespace
+
+IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys, const ScanSettings *settings)
+{
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    scan->xs_orderbyvals = static_cast<Datum *>(palloc0(sizeof(Datum) * Max(norderbys, 1)));
+    scan->xs_orderbynulls = static_cast<bool *>(palloc(sizeof(bool) * Max(norderbys, 1)));
+    auto *st = static_cast<ScanState *>(palloc0(sizeof(ScanState)));
+    st->context = AllocSetContextCreate(CurrentMemoryContext, "ivf scan", ALLOCSET_DEFAULT_SIZES);
+    st->info = GetIndexInfo(index);
+    st->settings = settings;
+    scan->opaque = st;
+    return scan;
+}
+
+void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    if (keys != nullptr && nkeys > 0)
+        memmove(scan->keyData, keys, sizeof(ScanKeyData) * nkeys);
+    if (orderbys != nullptr && norderbys > 0)
+        memmove(scan->orderByData, orderbys, sizeof(ScanKeyData) * norderbys);
+    MemoryContextReset(st->context);
+    MemoryContext context = st->context;
+    const IndexInfoCache *info = st->info;
+    const ScanSettings *settings = st->settings;
+    *st = ScanState{};
+    st->context = context;
+    st->info = info;
+    st->settings = settings;
+}
+
+bool GetTuple(IndexScanDesc scan, ScanDirection)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    if (!st->started)
+        StartScan(scan, st);
+    while (st->count == 0)
+        if (!NextRound(scan, st))
+            return false;
+    std::pop_heap(st->candidates, st->candidates + st->count, Farther());
+    const Candidate &c = st->candidates[--st->count];
+    scan->xs_heaptid = c.tid;
+    scan->xs_recheck = false;
+    if (scan->numberOfOrderBys > 0) {
+        if (st->query_null) {
+            scan->xs_orderbyvals[0] = (Datum) 0;
+            scan->xs_orderbynulls[0] = true;
+            scan->xs_recheckorderby = false;
+        } else {
+            scan->xs_orderbyvals[0] = Float8GetDatum(st->orderable ? c.bound : get_float8_nan());
+            scan->xs_orderbynulls[0] = false;
+            scan->xs_recheckorderby = st->orderable;
+        }
+    }
+    st->returned++;
+    return true;
+}
+
+void EndScan(IndexScanDesc scan)
+{
+    auto *st = static_cast<ScanState *>(scan->opaque);
+    if (st->started)
+        elog(DEBUG1, "ivf scan: %u lists, %llu pages, %llu codes, %llu rows returned", st->probed,
+             (unsigned long long) st->pages, (unsigned long long) st->codes, (unsigned long long) st->returned);
+    MemoryContextDelete(st->context);
+    pfree(st);
+    scan->opaque = nullptr;
+}
+
+}  // namespace vecdb::pg::ivf

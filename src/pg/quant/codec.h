@@ -1,0 +1,78 @@
+/*
+ * codec.h -- what an index stores of each vector (the fp32 vector or one of
+ * src/core/quant's codes, by the `quantization` reloption), and the
+ * distances and bounds scans compute from it.  Shared by the hnsw and ivf
+ * access methods; codec.cpp says how bounds stay below the SQL operators'
+ * values.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../../core/metric.h"
+#include "../../core/quant/quantization.h"
+#include "../pg.h"
+
+namespace vecdb::pg {
+
+using vecdb::Metric;
+using vecdb::Quantization;
+
+/* The parameters an index fixes at build time. */
+struct CodecParams {
+    Quantization quantization;
+    Metric metric;
+    uint32 dims;
+    uint64 rotation_seed; /* e8, e8_4bit, h4, binary: their rotation */
+    float *aux;           /* AuxBytes() of parameters (SQ8's ranges), or null */
+};
+
+struct Codec; /* opaque: scoring state for one query or one build */
+Size AuxBytes(Quantization q, uint32 dims);
+/* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
+void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux);
+/* A codec in the current memory context. */
+Codec *MakeCodec(const CodecParams &params);
+/* Bytes of each code. */
+Size CodeSize(const Codec *codec);
+void Encode(Codec *codec, const float *vector, uint8 *code);
+/* Encode() of vectors[0 .. n) into codes (CodeSize() bytes each) on up to
+ * `threads` threads, the caller's included (index builds). */
+void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
+/* Makes `query` (as given) the one codes are scored against. */
+void SetQuery(Codec *codec, const float *query);
+/* The search distance from the query to a code ("smaller is nearer"). */
+float CodeDistance(const Codec *codec, const uint8 *code);
+/* A value <= the SQL operator's exact result for the code's vector (what
+ * the executor's recheck compares). */
+double CodeBound(const Codec *codec, const uint8 *code);
+/* CodeBound() of `n` codes `stride` bytes apart into bounds (a list page's
+ * codes, scored in one pass). */
+void CodeBounds(const Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds);
+/* True for a code whose bound says nothing (a vector outside the range codes
+ * describe, quantizer.h): its estimate is not to be trusted either. */
+bool CodeUnbounded(const Codec *codec, const uint8 *code);
+/* A code's vector as the graph holds it (normalized under cosine). */
+void Decode(const Codec *codec, const uint8 *code, float *out);
+/* Inserts and VACUUM choose neighbours among many decoded codes, so they
+ * compare them in the code's own coordinates (SelectionDims() floats: the
+ * rotated space of e8, h4 and binary, where decoding skips the inverse
+ * rotation; R is orthogonal, so distances are those of decoded vectors but
+ * for the little error that falls in padding coordinates): DecodeForSelection()
+ * of a code, ToSelectionSpace() of a vector as the graph holds it. */
+uint32 SelectionDims(const Codec *codec);
+void DecodeForSelection(const Codec *codec, const uint8 *code, float *out);
+void ToSelectionSpace(const Codec *codec, const float *vector, float *out);
+/* The distance Algorithm 4 prunes by when lists are chosen through pages:
+ * the metric's, but L2 for inner product (whose "closer to a neighbour than
+ * to the node" test prunes small-norm vectors from every list and strands
+ * them: nothing links to them), and 1 - dot for cosine (the vectors are
+ * normalized). */
+float SelectionDistance(const Codec *codec, const float *a, const float *b);
+/* False for a vector with no place in a metric's order: a zero vector under
+ * cosine (its distance to anything is NaN).  Such rows are not indexed (as in
+ * pgvector) and such a query returns rows in no particular order. */
+bool Orderable(Metric metric, const float *x, uint32 dims);
+
+}  // namespace vecdb::pg
