@@ -45,10 +45,13 @@ struct Candidate {
     ItemPointerData tid;
 };
 
-/* Heap order: the smallest bound on top (a type, so the heap's compares
- * inline). */
+/* Heap orders (types, so the heaps' compares inline): Farther puts the
+ * smallest bound on top, Nearer the largest. */
 struct Farther {
     bool operator()(const Candidate &a, const Candidate &b) const { return a.bound > b.bound; }
+};
+struct Nearer {
+    bool operator()(const Candidate &a, const Candidate &b) const { return a.bound < b.bound; }
 };
 
 struct ScanState {
@@ -63,9 +66,13 @@ struct ScanState {
     uint32 list_count;
     uint32 probed;
     uint32 round;    /* lists per round */
-    Candidate *candidates; /* a min-heap by bound */
+    Candidate best[64]; /* the round's nearest by bound: a max-heap, then sorted */
+    uint32 best_count;
+    uint32 best_next; /* best[best_next ..] are still to return */
+    Candidate *candidates; /* the rest of the round: no bound below best's; a min-heap once best is used up */
     uint32 count;
     uint32 capacity;
+    bool heaped;
     double *bounds; /* one page's */
     uint64 pages;
     uint64 codes;
@@ -83,7 +90,35 @@ void Reserve(ScanState *st, uint32 more)
     st->capacity = capacity;
 }
 
-/* Every entry of list `list` into the candidates. */
+/*
+ * Adds a scored entry to the round.  Most rows of the lists read are never
+ * returned (a LIMIT wants a few), so only the nearest kBest are kept in
+ * order, in a small max-heap; the others are appended unordered, and are
+ * ordered only if the executor asks for more.  Every entry outside `best`
+ * has a bound at or above every entry inside (it was turned away by, or
+ * evicted as, best's largest, and that largest only ever decreases).
+ */
+constexpr uint32 kBest = 64;
+
+void Offer(ScanState *st, const Candidate &c)
+{
+    if (st->best_count < kBest) {
+        st->best[st->best_count++] = c;
+        std::push_heap(st->best, st->best + st->best_count, Nearer());
+        return;
+    }
+    /* The caller reserved room in candidates. */
+    if (c.bound < st->best[0].bound) {
+        std::pop_heap(st->best, st->best + kBest, Nearer());
+        st->candidates[st->count++] = st->best[kBest - 1];
+        st->best[kBest - 1] = c;
+        std::push_heap(st->best, st->best + kBest, Nearer());
+    } else {
+        st->candidates[st->count++] = c;
+    }
+}
+
+/* Every entry of list `list` into the round. */
 void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
 {
     const IndexInfoCache *info = st->info;
@@ -100,17 +135,13 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
         const BlockNumber next = opaque->next;
         Reserve(st, n);
         const ItemPointerData *tids = PageTids(page, layout);
-        Candidate *out = st->candidates + st->count;
-        if (st->orderable && !st->query_null) {
+        if (st->orderable && !st->query_null)
             CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
-            for (uint32 i = 0; i < n; i++)
-                out[i] = Candidate{st->bounds[i], tids[i]};
-        } else {
-            for (uint32 i = 0; i < n; i++)
-                out[i] = Candidate{0.0, tids[i]};
-        }
+        else
+            std::fill(st->bounds, st->bounds + n, 0.0);
+        for (uint32 i = 0; i < n; i++)
+            Offer(st, Candidate{st->bounds[i], tids[i]});
         UnlockReleaseBuffer(buffer);
-        st->count += n;
         st->pages++;
         st->codes += n;
         if (next != InvalidBlockNumber) {
@@ -131,10 +162,11 @@ bool NextRound(IndexScanDesc scan, ScanState *st)
     const uint32 end = std::min(st->list_count, st->probed + st->round);
     for (uint32 i = st->probed; i < end; i++)
         PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->lists[i]);
-    st->count = 0;
+    st->count = st->best_count = st->best_next = 0;
+    st->heaped = false;
     for (; st->probed < end; st->probed++)
         ReadList(scan, st, st->lists[st->probed]);
-    std::make_heap(st->candidates, st->candidates + st->count, Farther());
+    std::sort_heap(st->best, st->best + st->best_count, Nearer());
     return true;
 }
 
@@ -208,11 +240,21 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (!st->started)
         StartScan(scan, st);
-    while (st->count == 0)
+    while (st->best_next == st->best_count && st->count == 0)
         if (!NextRound(scan, st))
             return false;
-    std::pop_heap(st->candidates, st->candidates + st->count, Farther());
-    const Candidate &c = st->candidates[--st->count];
+    const Candidate *next;
+    if (st->best_next < st->best_count) {
+        next = &st->best[st->best_next++];
+    } else {
+        if (!st->heaped) {
+            std::make_heap(st->candidates, st->candidates + st->count, Farther());
+            st->heaped = true;
+        }
+        std::pop_heap(st->candidates, st->candidates + st->count, Farther());
+        next = &st->candidates[--st->count];
+    }
+    const Candidate &c = *next;
     scan->xs_heaptid = c.tid;
     scan->xs_recheck = false;
     if (scan->numberOfOrderBys > 0) {
