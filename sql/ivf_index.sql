@@ -3,6 +3,10 @@
 -- extreme values, writes, and every error a user can meet.  Recall,
 -- crashes, replicas and concurrency are TAP tests (test/t/011_ivf.pl).
 
+-- Its own schema: the suites share one database.
+CREATE SCHEMA ivf_test;
+SET search_path = ivf_test, public;
+
 CREATE TABLE t (id int PRIMARY KEY, category int, v vector(8));
 -- 3,000 deterministic rows in 30 clusters over 8 dimensions.
 INSERT INTO t SELECT i, i % 100,
@@ -185,3 +189,8 @@ CREATE TABLE wide (v vector(2001));
 CREATE INDEX ON wide USING ivf (v);
 CREATE INDEX ON wide USING ivfflat (v);
 SELECT id FROM t ORDER BY v <-> '[1,2,3]' LIMIT 1;
+
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA ivf_test CASCADE;
+RESET client_min_messages;
