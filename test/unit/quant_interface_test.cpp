@@ -68,6 +68,11 @@ TEST(QuantInterfaceTest, EntryPointsAgree)
                         ASSERT_EQ(batch[i], both) << kind_name(kind);
                     }
                 }
+                // A page of codes at once: each bound as lower_bound() gives it.
+                std::vector<float> page(40);
+                dc->lower_bounds(codes.data(), size, 40, page.data());
+                for (std::size_t k = 0; k < 40; k++)
+                    ASSERT_EQ(page[k], dc->lower_bound(&codes[k * size])) << kind_name(kind);
             }
         }
 }

@@ -25,7 +25,11 @@
  */
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "quantizer.h"
 
@@ -60,7 +64,7 @@ double ls_recon_norm2_low(double norm, double r, double rot_eps);
 /// The guaranteed lower bound for the metric of `query`.  A code that bounds
 /// nothing (r = +inf: outside kCodeNormMin .. kCodeNormMax) gets the least
 /// value the operator can take: 0, or -inf for inner product.
-float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
+inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
 
 /// bound on |c_i| over a codeword -> QueryBounds::ip_err_unit for a query
 /// whose rotated form has 1-norm q_l1 over `dims_rotated` coordinates
@@ -68,8 +72,112 @@ float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &co
 double ip_error_unit(double c_max, double q_l1, std::size_t dims_rotated);
 
 /// The largest float <= v.
-float round_down(double v);
+inline float round_down(double v);
 /// The smallest float >= v.
-float round_up(double v);
+inline float round_up(double v);
+
+// --- Definitions (inline: a scan computes a bound per code it scores) ---
+
+namespace detail {
+
+constexpr double kUnit = 0x1.0p-24;  // float unit roundoff
+
+/// E with |<q, x> - ip| <= E:
+///   <q, x> = <q~, u^> + <R q - q~, u^> + <R q, R x - u^>
+/// |<q~, u^> - ip|      <= gain * ip_err_unit + u |ip|
+/// |<R q - q~, u^>|     <= eps_R |q| |u^|,  |u^| <= (1 + 3u) |x|
+/// |<R q, R x - u^>|    <= |q| (r + eps_R |x|)
+inline double ip_error(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    double scan = code.gain * query.ip_err_unit + kUnit * std::fabs(code.ip);
+    double rotation = 2.0 * query.rot_eps * (1.0 + 4.0 * kUnit) * query.qnorm * code.norm;
+    double residual = query.qnorm * code.r;
+    // 1e-12: the double arithmetic of these few lines.
+    return (scan + rotation + residual) * (1.0 + 1e-12) + 1e-300;
+}
+
+
+/* std::nextafter(f, -inf) / (f, +inf) for a float that is not NaN, without
+ * the libm call (bounds are computed once per code a scan scores). */
+inline float step_down(float f)
+{
+    if (f == 0.0f)
+        return -std::numeric_limits<float>::denorm_min();
+    std::uint32_t bits;
+    std::memcpy(&bits, &f, sizeof(bits));
+    bits = f > 0.0f ? bits - 1 : bits + 1;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+}
+
+inline float step_up(float f) { return -step_down(-f); }
+
+}  // namespace detail
+
+inline float round_down(double v)
+{
+    float f = static_cast<float>(v);
+    return static_cast<double>(f) > v ? detail::step_down(f) : f;
+}
+
+inline float round_up(double v)
+{
+    float f = static_cast<float>(v);
+    return static_cast<double>(f) < v ? detail::step_up(f) : f;
+}
+
+namespace detail {
+
+inline float finite_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    const double operator_rel = 2.0 * (query.dims + 4.0) * kUnit;
+    switch (query.metric) {
+    case Metric::L2: {
+        // |q - x| >= |q~ - u^| - |R q - q~| - |R x - u^|
+        //          >= |q~ - u^| - eps_R |q| - (r + eps_R |x|)
+        // |q~ - u^|^2 = |q~|^2 + |u^|^2 - 2 <q~, u^>, each term bounded below.
+        double scan = code.gain * query.ip_err_unit + kUnit * std::fabs(code.ip);
+        double d2 = query.q2 + code.recon_norm2_low - 2.0 * (code.ip + scan);
+        d2 -= 1e-12 * (query.q2 + code.norm * code.norm);
+        if (d2 <= 0.0)
+            return 0.0f;
+        double d = std::sqrt(d2) - code.r - query.rot_eps * (1.0 + 4.0 * kUnit) * (query.qnorm + code.norm);
+        if (d <= 0.0)
+            return 0.0f;
+        // The operator's fp32 sum of d squares is >= (1 - (d + 2) u) |q - x|^2.
+        return round_down(d * d * (1.0 - operator_rel) * (1.0 - 1e-12));
+    }
+    case Metric::InnerProduct: {
+        double upper = code.ip + ip_error(query, code);
+        double operator_error = operator_rel * (1.0 + kUnit) * query.qnorm * code.norm;
+        return round_down(-upper - operator_error);
+    }
+    case Metric::Cosine: {
+        if (query.zero_query || code.norm == 0.0)
+            return 0.0f;  // the operator gives NaN, or 1: 0 is below both
+        // q and x were rounded to float after normalization: 3u more.
+        double cos_upper = code.ip + ip_error(query, code) + 3.0 * kUnit;
+        double operator_error = 2.0 * (2.0 * query.dims + 8.0) * kUnit;
+        double bound = 1.0 - cos_upper - operator_error;
+        // The operator clamps the similarity to [-1, 1].
+        return bound > 0.0 ? round_down(bound) : 0.0f;
+    }
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
+    }
+    return 0.0f;
+}
+
+}  // namespace detail
+
+inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    if (std::isfinite(code.r) && std::isfinite(code.norm) && std::isfinite(code.ip)) {
+        float bound = detail::finite_lower_bound(query, code);
+        if (!std::isnan(bound))
+            return bound;
+    }
+    return query.metric == Metric::InnerProduct ? -INFINITY : 0.0f;
+}
 
 }  // namespace vecdb

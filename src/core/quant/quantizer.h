@@ -67,6 +67,10 @@ public:
     /// distance() of four codes (the batch a graph search scores at once).
     virtual void distance_batch4(const std::uint8_t *const *codes, float *out) const;
 
+    /// lower_bound() of n codes `stride` bytes apart into out[0, n) (the
+    /// codes of one ivf list page, scored in one call), bitwise the same.
+    virtual void lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const;
+
     /// Estimated distance between two encoded vectors, for index build; needs
     /// no query.
     virtual float symmetric(const std::uint8_t *a, const std::uint8_t *b) const = 0;

@@ -5,6 +5,8 @@
  */
 #include "sq8.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -235,6 +237,23 @@ float SQ8DistanceComputer::distance(const std::uint8_t *code) const
 float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
 {
     return sq8_bound(bounds_, reconstruction_dot(code), load_header(code));
+}
+
+void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n,
+                                       float *out) const
+{
+    // The dots first (each a call into the kernel set), then the bounds in
+    // a loop of plain arithmetic, where the codes' dependency chains (square
+    // root, rounding) overlap.
+    constexpr std::size_t kBlock = 64;
+    double ip[kBlock];
+    for (std::size_t start = 0; start < n; start += kBlock) {
+        const std::size_t m = std::min(kBlock, n - start);
+        for (std::size_t i = 0; i < m; i++)
+            ip[i] = reconstruction_dot(codes + (start + i) * stride);
+        for (std::size_t i = 0; i < m; i++)
+            out[start + i] = sq8_bound(bounds_, ip[i], load_header(codes + (start + i) * stride));
+    }
 }
 
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const

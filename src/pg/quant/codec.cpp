@@ -31,6 +31,10 @@
 #include "../../core/simd/distance.h"
 #include "codec.h"
 
+extern "C" {
+#include "utils/memutils.h"
+}
+
 namespace vecdb::pg {
 
 namespace {
@@ -53,6 +57,8 @@ struct Codec {
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
     int residual_offset; /* of the code's float r, or -1 ('none') */
+    float *raw; /* CodeBounds(): the quantizer's bounds */
+    uint32 raw_capacity;
 };
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
@@ -221,10 +227,22 @@ double CodeBound(const Codec *codec, const uint8 *code)
     return OperatorBound(codec, 1.0 - vecdb::dot_checked(codec->query, x, codec->dims));
 }
 
-void CodeBounds(const Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds)
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds)
 {
+    if (codec->computer == nullptr) {
+        for (uint32 i = 0; i < n; i++)
+            bounds[i] = CodeBound(codec, codes + i * stride);
+        return;
+    }
+    if (codec->raw_capacity < n) {
+        if (codec->raw != nullptr)
+            pfree(codec->raw);
+        codec->raw = static_cast<float *>(MemoryContextAlloc(GetMemoryChunkContext(codec), sizeof(float) * n));
+        codec->raw_capacity = n;
+    }
+    codec->computer->lower_bounds(codes, stride, n, codec->raw);
     for (uint32 i = 0; i < n; i++)
-        bounds[i] = CodeBound(codec, codes + i * stride);
+        bounds[i] = OperatorBound(codec, codec->raw[i]);
 }
 
 bool CodeUnbounded(const Codec *codec, const uint8 *code)

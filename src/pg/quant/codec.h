@@ -49,7 +49,7 @@ float CodeDistance(const Codec *codec, const uint8 *code);
 double CodeBound(const Codec *codec, const uint8 *code);
 /* CodeBound() of `n` codes `stride` bytes apart into bounds (a list page's
  * codes, scored in one pass). */
-void CodeBounds(const Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds);
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds);
 /* True for a code whose bound says nothing (a vector outside the range codes
  * describe, quantizer.h): its estimate is not to be trusted either. */
 bool CodeUnbounded(const Codec *codec, const uint8 *code);
