@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(155);
+SELECT plan(162);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -47,6 +47,8 @@ INSERT INTO expected_functions VALUES
     ('vecdb_quantization_bits',       '{text,integer}',                              'double precision'),
     -- src/pg/hnsw/hnsw.sql
     ('hnsw_handler',                  '{internal}',                                  'index_am_handler'),
+    -- src/pg/ivf/ivf.sql
+    ('ivf_handler',                   '{internal}',                                  'index_am_handler'),
     -- src/pg/types/vector.sql
     ('vector_in',                     '{cstring,oid,integer}',                       'vector'),
     ('vector_out',                    '{vector}',                                    'cstring'),
@@ -127,19 +129,19 @@ SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'
 
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
                    AND provolatile <> 'i'
                  ORDER BY 1),
           '{}'::text[], 'every C function (but the diagnostics and the index handler) is IMMUTABLE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
                    AND NOT proisstrict
                  ORDER BY 1),
           '{}'::text[], 'every C function (but the diagnostics and the index handler) is STRICT');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
                    AND proparallel <> 's'
                  ORDER BY 1),
           '{}'::text[], 'every C function (but the diagnostics and the index handler) is PARALLEL SAFE');
@@ -202,6 +204,40 @@ SELECT set_eq(
              ('integer_ops', 4, '>=', 9), ('integer_ops', 5, '>', 9), ('integer_ops', 6, '<>', 9),
              ('text_ops', 3, '=', 1), ('array_ops', 7, '&&', 1), ('array_ops', 8, '@>', 1), ('array_ops', 9, '<@', 1)$$,
     'hnsw filter opfamilies: their operators by strategy');
+
+-- ---------------------------------------------------------------------------
+-- The ivf access method, also under pgvector's name ivfflat
+-- ---------------------------------------------------------------------------
+SELECT set_eq(
+    $$SELECT amname::text FROM pg_am WHERE amtype = 'i' AND amhandler = 'ivf_handler'::regproc$$,
+    $$VALUES ('ivf'), ('ivfflat')$$,
+    'ivf and ivfflat are index access methods handled by ivf_handler');
+SELECT is(ARRAY(SELECT amname::text FROM pg_am WHERE amname IN ('ivf', 'ivfflat')
+                 AND obj_description(oid, 'pg_am') IS NULL),
+          '{}'::text[], 'the ivf and ivfflat access methods have COMMENTs');
+SELECT set_eq(
+    $$SELECT a.amname::text, c.opcname::text, o.oprname::text, p.proname::text, c.opcdefault
+        FROM pg_opclass c
+        JOIN pg_am a ON a.oid = c.opcmethod AND a.amname IN ('ivf', 'ivfflat')
+        JOIN pg_amop ao ON ao.amopfamily = c.opcfamily AND ao.amoppurpose = 'o'
+        JOIN pg_operator o ON o.oid = ao.amopopr
+        JOIN pg_amproc ap ON ap.amprocfamily = c.opcfamily AND ap.amprocnum = 1
+        JOIN pg_proc p ON p.oid = ap.amproc$$,
+    $$VALUES ('ivf', 'vector_l2_ops', '<->', 'vector_l2_squared_distance', true),
+             ('ivf', 'vector_ip_ops', '<#>', 'vector_negative_inner_product', false),
+             ('ivf', 'vector_cosine_ops', '<=>', 'cosine_distance', false),
+             ('ivfflat', 'vector_l2_ops', '<->', 'vector_l2_squared_distance', true),
+             ('ivfflat', 'vector_ip_ops', '<#>', 'vector_negative_inner_product', false),
+             ('ivfflat', 'vector_cosine_ops', '<=>', 'cosine_distance', false)$$,
+    'ivf and ivfflat opclasses: pgvector''s names, ORDER BY operators, distance functions, l2 the default');
+SELECT is((SELECT count(*)::int FROM pg_amop ao JOIN pg_opfamily f ON f.oid = ao.amopfamily
+             JOIN pg_am a ON a.oid = f.opfmethod AND a.amname IN ('ivf', 'ivfflat') WHERE ao.amoppurpose = 's'),
+          0, 'ivf opclasses have no search operators (ORDER BY only)');
+SELECT set_eq(
+    $$SELECT name::text, setting FROM pg_settings WHERE name ~ '^ivf(flat)?\.'$$,
+    $$VALUES ('ivf.probes', '10'), ('ivf.iterative_scan', 'relaxed_order'), ('ivf.max_probes', '32768'),
+             ('ivfflat.probes', '1'), ('ivfflat.iterative_scan', 'off'), ('ivfflat.max_probes', '32768')$$,
+    'ivf.* and ivfflat.* settings and their defaults (ivfflat.*: pgvector''s)');
 
 -- ---------------------------------------------------------------------------
 -- Aggregates
