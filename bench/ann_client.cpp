@@ -28,6 +28,16 @@
  *      plan and dropped;
  *   5. writes a markdown report and a recall/QPS SVG, and prints the report.
  *
+ * With --ivf (bench_ann.sh's IVF=1) it measures instead, unfiltered only,
+ * three indexes each over a connection of its own: vecdb's ivf on items in
+ * database vecdb, pgvector's ivfflat on items and its hnsw on items_hnsw (an
+ * identical copy, so each is its table's only vector index) in database
+ * pgvector; builds them in turn, sweeps ivf.probes / ivfflat.probes
+ * (--probes-list) and hnsw.ef_search in --rounds interleaved rounds (medians),
+ * with seq scans, bitmap scans and sorts disabled so the rows come from the
+ * index measured; interpolates QPS and buffers at recall@10 0.95 and 0.99;
+ * times --insert-rows single-row INSERTs per index; see ivf_main().
+ *
  * At each point the databases take turns slice by slice through the query
  * set, alternating who goes first, so drifting machine noise (and cache
  * state) falls on both alike; a connection lost to another backend's crash
@@ -47,6 +57,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -200,7 +211,8 @@ std::string statement_of(const Filter &f) { return std::string("annf_") + f.name
 // --- libpq ---------------------------------------------------------------------------
 
 struct Db {
-    std::string name;  ///< the extension label, also the database name
+    std::string name;  ///< the extension label, also the database name (IVF mode: the index's label)
+    std::string table = "items";  ///< what the k-NN statement reads (IVF mode: items_hnsw for pgvector's HNSW)
     PGconn *conn = nullptr;
     bool active = true;
     std::string failure;  ///< why it dropped out
@@ -267,6 +279,11 @@ struct Config {
     std::vector<int> ef_list{10, 20, 40, 80, 120, 200, 400}, filter_ef_list{40, 200};
     int m = 16, ef_construction = 64;
     bool filter_index = false;  ///< also measure vecdb with the filter column inside an HNSW index
+    // IVF mode (--ivf): vecdb's ivf against pgvector's ivfflat and hnsw; no filtered runs.
+    bool ivf = false;
+    int ivf_lists = 0;  ///< lists of both IVF indexes (0: rows / 1000 rounded, at least 10)
+    std::vector<int> probes_list{1, 2, 4, 8, 16, 32, 64};
+    std::size_t rounds = 3, insert_rows = 2000;
     std::string maintenance_work_mem = "1GB", vecdb_opts, pgvector_iterative = "relaxed_order";
     std::vector<std::string> dbs, notes;
     const char *op() const { return metric == Metric::L2 ? "<->" : metric == Metric::Cosine ? "<=>" : "<#>"; }
@@ -299,8 +316,8 @@ bool prepare_statements(Db &db, const Config &c)
     for (const Filter &f : FILTERS)
         statements.emplace_back(statement_of(f), std::string("WHERE ") + f.predicate + " ");
     for (const auto &[stmt, where] : statements) {
-        std::string q = "SELECT id FROM items " + where + "ORDER BY embedding " + c.op() + " $1::vector LIMIT " +
-                        std::to_string(K);
+        std::string q = "SELECT id FROM " + db.table + " " + where + "ORDER BY embedding " + c.op() +
+                        " $1::vector LIMIT " + std::to_string(K);
         PGresult *r = PQprepare(db.conn, stmt.c_str(), q.c_str(), 1, nullptr);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
@@ -545,10 +562,16 @@ int online_cpus()
     return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
 }
 
-const char *colour(const std::string &db) { return db == "vecdb" ? "#d62728" : db == "pgvector" ? "#1f77b4" : "#2ca02c"; }
+const char *colour(const std::string &db)
+{
+    if (db == "vecdb" || db == "vecdb-ivf")
+        return "#d62728";
+    return db == "pgvector" || db == "pgvector-hnsw" ? "#1f77b4" : "#2ca02c";
+}
 
-/// Recall (x, linear) against QPS (y, log) with one polyline per database.
-std::string svg_plot(const Config &c, const std::vector<Point> &pts, const std::vector<std::string> &dbs)
+/// Recall (x, linear) against QPS (y, log) with one polyline per database
+/// (IVF mode: per index), each point labelled with its Point::ef.
+std::string svg_plot(const std::string &title, const std::vector<Point> &pts, const std::vector<std::string> &dbs)
 {
     const double W = 760, H = 500, L = 80, R = 30, T = 50, B = 60;
     double xmin = 0.8, qmin = 1e300, qmax = 0;
@@ -569,9 +592,7 @@ std::string svg_plot(const Config &c, const std::vector<Point> &pts, const std::
     s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
       << ' ' << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << c.dataset
-      << ": recall@10 vs QPS, HNSW m=" << c.m << " ef_construction=" << c.ef_construction
-      << ", one client (labels: ef_search)</text>\n";
+      << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << title << "</text>\n";
     // Grid and ticks: recall every 0.02 (0.05 if the range is wide), QPS at 1, 2, 5 x 10^k.
     double step = 1.0 - xmin > 0.25 ? 0.05 : 0.02;
     for (double r = xmin; r <= 1.0 + 1e-9; r += step) {
@@ -620,6 +641,616 @@ std::string svg_plot(const Config &c, const std::vector<Point> &pts, const std::
     return s.str();
 }
 
+// --- IVF mode (--ivf) ------------------------------------------------------------------
+//
+// vecdb's ivf index against pgvector's ivfflat and hnsw, unfiltered only.
+// Every index is its table's only vector index, so the plan cannot pick
+// another: database pgvector holds items (ivfflat) and items_hnsw (hnsw), an
+// identical copy made by bench_ann.sh; each index has a connection of its
+// own.  Build one after the other; warm up; then ROUNDS rounds of the sweep,
+// each point interleaving the indexes slice by slice as the HNSW mode does
+// (QPS, p50, p99: medians over the rounds); then single-row inserts,
+// interleaved the same way.
+
+/// One index measured in IVF mode.
+struct Target {
+    Db db;  ///< db.name: the label ("vecdb-ivf", ...); db.table: its table
+    std::string database, index, guc, param_name, create_sql, version;
+    std::vector<int> params;  ///< the sweep: values of guc
+    std::string build_error;  ///< why CREATE INDEX failed; "" if built
+    double build_s = 0;
+    long long index_bytes = 0, table_bytes = 0, index_bytes_after = 0;
+    std::string settings, plan;  ///< settings: its extension's GUCs for this AM (reset values)
+    std::string guc_type;        ///< pg_settings.vartype of guc after the warm-up ("integer" expected)
+    bool uses_index = false;
+    std::vector<double> insert_ms;
+    double insert_s = 0;
+    std::string insert_error;
+    bool built() const { return build_error.empty(); }
+    /// What a failed build shows in a table cell: "access method ... does not exist" is unsupported.
+    const char *not_built() const
+    {
+        return build_error.find("does not exist") != std::string::npos ? "unsupported" : "build failed";
+    }
+};
+
+/// One sweep point of one index over all rounds.
+struct IvfPoint {
+    Point p;  ///< p.ef: the parameter's value; p.hnsw: the plan used the index measured
+    std::vector<double> qps, p50, p99;  ///< one per round
+    double hits = 0, expected = 0;
+};
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+bool plan_uses(const std::string &plan, const std::string &index)
+{
+    return plan.find("using " + index + " on ") != std::string::npos;
+}
+
+/// QPS and buffers/query at recall@10 = target on a curve (its points on
+/// the index, by parameter), linearly interpolated between the last point
+/// below the target and the first at or above it.  If the first point is
+/// already above, its values are bounds (QPS at least, buffers at most).
+struct AtRecall {
+    bool reached = false, bound = false;
+    double qps = 0, buffers = -1;
+};
+
+AtRecall at_recall(const std::vector<const Point *> &curve, double target)
+{
+    AtRecall a;
+    for (std::size_t i = 0; i < curve.size(); i++) {
+        const Point &hi = *curve[i];
+        if (hi.recall < target)
+            continue;
+        a.reached = true;
+        if (i == 0) {
+            a.bound = true;
+            a.qps = hi.qps;
+            a.buffers = hi.buffers;
+            return a;
+        }
+        const Point &lo = *curve[i - 1];
+        double f = (target - lo.recall) / (hi.recall - lo.recall);
+        a.qps = lo.qps + f * (hi.qps - lo.qps);
+        if (lo.buffers >= 0 && hi.buffers >= 0)
+            a.buffers = lo.buffers + f * (hi.buffers - lo.buffers);
+        return a;
+    }
+    return a;
+}
+
+int ivf_main(Config &c, const Matrix &base, const std::vector<std::string> &literals,
+             std::vector<std::vector<int>> truth, const std::string &load_at_start)
+{
+    int lists = c.ivf_lists > 0 ? c.ivf_lists
+                                : std::max(10, static_cast<int>(std::lround(static_cast<double>(base.n) / 1000)));
+    std::vector<int> probes;
+    for (int p : c.probes_list)
+        if (p >= 1 && p <= lists)
+            probes.push_back(p);
+    if (probes.empty())
+        die("no value of the probes list is between 1 and lists = " + std::to_string(lists));
+
+    // The indexes, in build order: vecdb's, then pgvector's two.
+    std::vector<Target> targets;
+    targets.reserve(3);
+    std::string keys = std::string("embedding ") + c.opclass();
+    for (const std::string &database : c.dbs) {
+        if (database == "vecdb") {
+            Target t;
+            t.db.name = "vecdb-ivf";
+            t.database = database;
+            t.index = "items_embedding_ivf";
+            t.guc = "ivf.probes";
+            t.param_name = "probes";
+            t.params = probes;
+            t.create_sql = "CREATE INDEX " + t.index + " ON items USING ivf (" + keys +
+                           ") WITH (lists = " + std::to_string(lists) + c.vecdb_opts + ")";
+            targets.push_back(t);
+        } else if (database == "pgvector") {
+            Target t;
+            t.db.name = "pgvector-ivfflat";
+            t.database = database;
+            t.index = "items_embedding_ivfflat";
+            t.guc = "ivfflat.probes";
+            t.param_name = "probes";
+            t.params = probes;
+            t.create_sql = "CREATE INDEX " + t.index + " ON items USING ivfflat (" + keys +
+                           ") WITH (lists = " + std::to_string(lists) + ")";
+            targets.push_back(t);
+            Target h;
+            h.db.name = "pgvector-hnsw";
+            h.db.table = "items_hnsw";
+            h.database = database;
+            h.index = "items_hnsw_embedding_hnsw";
+            h.guc = "hnsw.ef_search";
+            h.param_name = "ef_search";
+            h.params = c.ef_list;
+            h.create_sql = "CREATE INDEX " + h.index + " ON items_hnsw USING hnsw (" + keys + ") WITH (m = " +
+                           std::to_string(c.m) + ", ef_construction = " + std::to_string(c.ef_construction) + ")";
+            targets.push_back(h);
+        } else {
+            die("--ivf knows databases vecdb and pgvector, not " + database);
+        }
+    }
+    for (Target &t : targets) {
+        t.db.conn = PQconnectdb(("dbname=" + t.database).c_str());
+        if (PQstatus(t.db.conn) != CONNECTION_OK)
+            die(t.db.name + ": " + PQerrorMessage(t.db.conn));
+        if (!setup_session(t.db, c))
+            die(t.db.name + ": session setup failed: " + PQerrorMessage(t.db.conn));
+        t.version = value(t.db, "SELECT extname || ' ' || extversion FROM pg_extension WHERE extname IN "
+                                "('vecdb', 'vector')");
+    }
+    Db &any = targets[0].db;
+    std::string pg_version = value(any, "SHOW server_version");
+    std::string shared_buffers = value(any, "SHOW shared_buffers");
+    std::string maint_workers = value(any, "SHOW max_parallel_maintenance_workers");
+    std::string max_workers = value(any, "SHOW max_parallel_workers");
+
+    // 1. Build, one index after the other.  A failed build (vecdb without
+    // an ivf access method, say) leaves that index out; the others go on.
+    for (Target &t : targets) {
+        if (!ensure_connected(t.db, c))  // an earlier build's crash restarted the server
+            die(t.db.name + ": connection lost and not regained");
+        must(t.db, "DROP INDEX IF EXISTS " + t.index);
+        t.index_bytes = build_index(t.db, t.create_sql, t.index, &t.build_s, &t.build_error);
+        if (t.index_bytes < 0) {
+            t.index_bytes = 0;
+            t.build_error = trim(t.build_error.empty() ? "CREATE INDEX failed" : t.build_error);
+            std::fprintf(stderr, "ann_client: %s: CREATE INDEX failed, left out: %s\n", t.db.name.c_str(),
+                         t.build_error.c_str());
+            t.db.active = false;
+            ensure_connected(t.db, c);  // a crashed build may have taken the others' connections along
+            continue;
+        }
+        t.table_bytes = std::atoll(value(t.db, "SELECT pg_table_size('" + t.db.table + "')").c_str());
+    }
+
+    Workload plain{"ann", "", &literals, std::move(truth)};
+    auto apply = [&](Target &t, int param) {
+        std::string set = "SET " + t.guc + " = " + std::to_string(param) +
+                          "; SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off;";
+        std::string err;
+        if (!run(t.db, set, nullptr, &err))
+            drop_out(t.db, err);
+        else if (!prepare_statements(t.db, c))
+            drop_out(t.db, std::string("PREPARE failed: ") + PQerrorMessage(t.db.conn));
+        return t.db.active;
+    };
+
+    // 2. Plan check and warm-up at each index's widest setting.
+    for (Target &t : targets) {
+        if (!t.db.active)
+            continue;
+        int widest = *std::max_element(t.params.begin(), t.params.end());
+        if (!apply(t, widest))
+            continue;
+        t.plan = explain(t.db, "ann", literals[0]);
+        t.uses_index = plan_uses(t.plan, t.index);
+        if (!t.uses_index)
+            std::fprintf(stderr, "ann_client: WARNING: %s's k-NN plan does not use %s:\n%s", t.db.name.c_str(),
+                         t.index.c_str(), t.plan.c_str());
+        Tally warm;
+        std::string err;
+        if (!run_queries(t.db, plain, 0, literals.size(), warm, &err))
+            drop_out(t.db, "warm-up query failed: " + err);
+        // A custom GUC nobody defines is a settable placeholder (a string):
+        // the sweep would then change nothing.
+        t.guc_type = value(t.db, "SELECT vartype FROM pg_settings WHERE name = '" + t.guc + "'", "missing");
+        if (t.guc_type != "integer")
+            std::fprintf(stderr, "ann_client: WARNING: %s: %s is %s, not an integer setting of the extension\n",
+                         t.db.name.c_str(), t.guc.c_str(), t.guc_type.c_str());
+        std::string prefix = t.guc.substr(0, t.guc.find('.') + 1);
+        t.settings = value(t.db,
+                           "SELECT string_agg(name || ' = ' || reset_val, ', ' ORDER BY name) FROM pg_settings "
+                           "WHERE name LIKE '" + prefix + "%'", "");
+    }
+
+    // 3. The sweep: step i runs the i-th value of each index's list, the
+    // indexes taking turns slice by slice (who goes first alternating),
+    // each in whole passes until it has spent min_seconds; rounds outermost.
+    std::map<std::pair<std::size_t, std::size_t>, IvfPoint> pts;  // (target, step)
+    std::size_t steps = 0, turn = 0;
+    for (const Target &t : targets)
+        steps = std::max(steps, t.params.size());
+    auto measure = [&](std::size_t step, std::size_t round) {
+        std::vector<std::size_t> part;
+        for (std::size_t k = 0; k < targets.size(); k++) {
+            Target &t = targets[k];
+            if (!t.db.active || step >= t.params.size())
+                continue;
+            if (!ensure_connected(t.db, c))
+                drop_out(t.db, "connection lost and not regained");
+            else if (apply(t, t.params[step]))
+                part.push_back(k);
+        }
+        std::map<std::size_t, Tally> tally;
+        std::size_t n = literals.size(), chunks = std::min<std::size_t>(c.chunks, n);
+        for (bool more = !part.empty(); more;) {
+            for (std::size_t r = 0; r < chunks; r++, turn++)
+                for (std::size_t j = 0; j < part.size(); j++) {
+                    std::size_t k = part[turn % 2 ? part.size() - 1 - j : j];
+                    Target &t = targets[k];
+                    Tally &tl = tally[k];
+                    if (!t.db.active || tl.done)
+                        continue;
+                    // A lost connection may be another backend's crash: the
+                    // slice runs again once on a new connection.
+                    const Tally before = tl;
+                    std::string err;
+                    bool ok = false;
+                    for (int attempt = 0; !ok && attempt < 2; attempt++) {
+                        if (attempt && !(PQstatus(t.db.conn) == CONNECTION_BAD && ensure_connected(t.db, c) &&
+                                         apply(t, t.params[step])))
+                            break;
+                        ok = run_queries(t.db, plain, r * n / chunks, (r + 1) * n / chunks, tl, &err);
+                        if (!ok)
+                            tl = before;
+                    }
+                    if (!ok && t.db.active)
+                        drop_out(t.db, t.guc + " = " + std::to_string(t.params[step]) + ": query failed: " + err);
+                }
+            more = false;
+            for (std::size_t k : part) {
+                Tally &tl = tally[k];
+                if (targets[k].db.active && !tl.done) {
+                    tl.passes++;
+                    tl.done = tl.seconds >= c.min_seconds;
+                    more = more || !tl.done;
+                }
+            }
+        }
+        for (std::size_t k : part) {
+            Target &t = targets[k];
+            const Tally &tl = tally[k];
+            if (!t.db.active || tl.ms.empty())
+                continue;
+            IvfPoint &ip = pts[{k, step}];
+            Point &p = ip.p;
+            p.db = t.db.name;
+            p.mode = "sweep";
+            p.ef = t.params[step];
+            p.passes += tl.passes;
+            ip.qps.push_back(tl.ms.size() / tl.seconds);
+            ip.p50.push_back(percentile(tl.ms, 0.50));
+            ip.p99.push_back(percentile(tl.ms, 0.99));
+            ip.hits += tl.hits;
+            ip.expected += tl.expected;
+            p.recall = ip.expected ? ip.hits / ip.expected : 1;
+            p.qps = median(ip.qps);
+            p.p50 = median(ip.p50);
+            p.p99 = median(ip.p99);
+            if (round == 0) {  // buffers and the plan the statement settled on, once
+                p.buffers = buffers_per_query(t.db, plain, c.buffer_sample);
+                std::string plan = explain(t.db, "ann", literals.front());
+                p.plan = plan_summary(plan);
+                p.hnsw = plan_uses(plan, t.index);
+                if (!p.hnsw)
+                    std::fprintf(stderr, "ann_client: WARNING: %s ran the k-NN query at %s = %d without %s:\n%s",
+                                 t.db.name.c_str(), t.guc.c_str(), p.ef, t.index.c_str(), plan.c_str());
+            }
+            std::printf("  round %zu  %-16s %-9s %4d  recall %.4f  %8.1f QPS  p50 %.3f ms  p99 %.3f ms  buffers "
+                        "%7.1f  (%zu pass%s)\n",
+                        round + 1, t.db.name.c_str(), t.param_name.c_str(), p.ef, tl.hits / tl.expected,
+                        ip.qps.back(), ip.p50.back(), ip.p99.back(), p.buffers, tl.passes,
+                        tl.passes == 1 ? "" : "es");
+            std::fflush(stdout);
+        }
+    };
+    for (std::size_t round = 0; round < c.rounds; round++) {
+        std::printf("sweep, round %zu of %zu:\n", round + 1, c.rounds);
+        for (std::size_t step = 0; step < steps; step++)
+            measure(step, round);
+    }
+
+    // 4. Single-row inserts: rows of the table plus a little noise, one
+    // autocommitted INSERT each (synchronous_commit off: the index's work,
+    // not the WAL flush), the indexes taking turns slice by slice.
+    std::vector<std::string> new_rows;
+    {
+        std::mt19937_64 rng(42);
+        std::normal_distribution<double> gauss(0, 1);
+        std::vector<float> x(base.d);
+        for (std::size_t i = 0; i < c.insert_rows; i++) {
+            const float *src = base.row((i * 7919) % base.n);
+            double rms = 0;
+            for (std::size_t j = 0; j < base.d; j++)
+                rms += double(src[j]) * src[j];
+            rms = std::sqrt(rms / base.d);
+            for (std::size_t j = 0; j < base.d; j++)
+                x[j] = static_cast<float>(src[j] + 0.01 * rms * gauss(rng));
+            new_rows.push_back(vector_literal(x.data(), base.d));
+        }
+    }
+    std::map<std::size_t, long long> first_id;
+    auto prepare_insert = [&](Target &t) {
+        if (!run(t.db, "SET synchronous_commit = off"))
+            return false;
+        std::string q =
+            "INSERT INTO " + t.db.table + " (id, category, u, c, embedding) VALUES ($1, -1, -1, -1, $2::vector)";
+        PGresult *r = PQprepare(t.db.conn, "ins", q.c_str(), 2, nullptr);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            t.insert_error = trim(PQresultErrorMessage(r));
+        PQclear(r);
+        return ok;
+    };
+    std::vector<std::size_t> inserting;
+    if (!new_rows.empty()) {
+        for (std::size_t k = 0; k < targets.size(); k++) {
+            Target &t = targets[k];
+            if (!t.db.active || !ensure_connected(t.db, c) || !prepare_insert(t))
+                continue;
+            first_id[k] = std::atoll(value(t.db, "SELECT coalesce(max(id), -1) + 1 FROM " + t.db.table, "0").c_str());
+            inserting.push_back(k);
+        }
+        std::printf("single-row inserts: %zu rows per index\n", new_rows.size());
+    }
+    std::size_t n_ins = new_rows.size(), ins_chunks = std::min<std::size_t>(c.chunks, std::max<std::size_t>(1, n_ins));
+    for (std::size_t r = 0; r < ins_chunks && n_ins; r++, turn++)
+        for (std::size_t j = 0; j < inserting.size(); j++) {
+            std::size_t k = inserting[turn % 2 ? inserting.size() - 1 - j : j];
+            Target &t = targets[k];
+            if (!t.insert_error.empty())
+                continue;
+            Clock::time_point start = Clock::now();
+            for (std::size_t i = r * n_ins / ins_chunks; i < (r + 1) * n_ins / ins_chunks; i++) {
+                std::string id = std::to_string(first_id[k] + static_cast<long long>(i));
+                const char *params[2] = {id.c_str(), new_rows[i].c_str()};
+                Clock::time_point t0 = Clock::now();
+                PGresult *res = PQexecPrepared(t.db.conn, "ins", 2, params, nullptr, nullptr, 0);
+                t.insert_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+                bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+                if (!ok)
+                    t.insert_error = trim(PQresultErrorMessage(res));
+                PQclear(res);
+                if (!ok) {
+                    std::fprintf(stderr, "ann_client: %s: INSERT failed: %s\n", t.db.name.c_str(),
+                                 t.insert_error.c_str());
+                    ensure_connected(t.db, c);
+                    break;
+                }
+            }
+            t.insert_s += std::chrono::duration<double>(Clock::now() - start).count();
+        }
+    for (std::size_t k : inserting) {
+        Target &t = targets[k];
+        t.index_bytes_after = std::atoll(value(t.db, "SELECT pg_relation_size('" + t.index + "')", "0").c_str());
+        if (t.insert_error.empty())
+            std::printf("  %-16s %zu rows in %.2f s: %.1f rows/s, p50 %.3f ms, p99 %.3f ms\n", t.db.name.c_str(),
+                        t.insert_ms.size(), t.insert_s, t.insert_ms.size() / t.insert_s,
+                        percentile(t.insert_ms, 0.5), percentile(t.insert_ms, 0.99));
+    }
+
+    // 5. Report.
+    std::vector<std::string> names;
+    for (const Target &t : targets)
+        names.push_back(t.db.name);
+    std::ostringstream md;
+    md << "# ANN benchmark, IVF: " << c.dataset << "\n\n";
+    md << "- data: " << base.n << " x " << base.d << ", metric " << c.metric_name << " (`" << c.op() << "`, "
+       << c.opclass() << "), " << literals.size() << " queries, recall@" << K
+       << " against the data set's ground truth\n";
+    md << "- machine: " << online_cpus() << " CPUs (nproc), " << cpu_model() << "; load average (1/5/15 min) "
+       << load_at_start << " at start, " << load_average() << " at end\n";
+    md << "- PostgreSQL " << pg_version << "; shared_buffers " << shared_buffers << ", maintenance_work_mem "
+       << c.maintenance_work_mem << " (all builds), max_parallel_maintenance_workers " << maint_workers
+       << " (server default; max_parallel_workers " << max_workers << ")\n";
+    md << "- indexes (lists = " << lists << " for both IVF indexes"
+       << (c.ivf_lists > 0 ? "" : ": rows / 1000 rounded, at least 10") << "):\n";
+    for (const Target &t : targets)
+        md << "  - " << t.db.name << " (" << t.version << ", database " << t.database << ", table " << t.db.table
+           << "): `" << t.create_sql << "`; sweep `" << t.guc << "`"
+           << (t.settings.empty() ? "" : "; defaults: " + t.settings) << "\n";
+    md << "- pgvector's two indexes are on two tables, items and items_hnsw (`CREATE TABLE items_hnsw (LIKE items "
+          "INCLUDING ALL)` filled from items in id order, then VACUUM ANALYZE): the same rows, each index its "
+          "table's only vector index, each measured over a connection of its own\n";
+    md << "- queries: one client over a Unix socket, prepared `SELECT id FROM <table> ORDER BY embedding " << c.op()
+       << " $1::vector LIMIT " << K
+       << "` (vector sent as text), `SET jit = off; SET max_parallel_workers_per_gather = 0`, and `enable_seqscan`, "
+          "`enable_bitmapscan`, `enable_sort` off so the rows come from the index measured (checked in the plan); "
+          "whole query set run once untimed first (each index at its widest setting)\n";
+    md << "- buffers/query: mean shared hit + read blocks of the top plan node (index + heap) from EXPLAIN (ANALYZE, "
+          "BUFFERS) over "
+       << std::min(c.buffer_sample, literals.size()) << " queries (first round)\n";
+    md << "- timing: " << c.rounds << " round" << (c.rounds == 1 ? "" : "s")
+       << " of the whole sweep; at each point the query set runs in " << c.chunks
+       << " slices, the indexes taking turns slice by slice (who goes first alternating), each in whole passes until "
+          "it has spent "
+       << fmt("%g", c.min_seconds)
+       << " s (at least one pass); the i-th probes value of the IVF indexes runs beside the i-th ef_search of "
+          "pgvector-hnsw; QPS = executions / time spent; QPS, p50 and p99: medians over the rounds; recall over all "
+          "executions\n";
+    for (const std::string &n : c.notes)
+        md << "- " << n << "\n";
+
+    md << "\n## Build\n\n| index | build s | index MB | table MB |\n|---|---:|---:|---:|\n";
+    for (const Target &t : targets)
+        if (t.built())
+            md << "| " << t.db.name << " | " << fmt("%.2f", t.build_s) << " | "
+               << fmt("%.1f", t.index_bytes / 1048576.0) << " | " << fmt("%.1f", t.table_bytes / 1048576.0) << " |\n";
+        else
+            md << "| " << t.db.name << " | " << t.not_built() << " | - | - |\n";
+    for (const Target &t : targets)
+        if (!t.built())
+            md << "\n**" << t.db.name << " not measured"
+               << (t.build_error.find("does not exist") != std::string::npos ? ", unsupported by this build" : "")
+               << ":** `" << t.create_sql << "` failed: `" << t.build_error << "`\n";
+        else if (!t.db.failure.empty())
+            md << "\n**" << t.db.name << " dropped out:** `" << t.db.failure << "`\n";
+    for (const Target &t : targets)
+        if (t.built() && !t.guc_type.empty() && t.guc_type != "integer")
+            md << "\n**WARNING: " << t.db.name << ": `" << t.guc << "` is " << t.guc_type
+               << " in pg_settings, not an integer setting of the extension: the sweep may change nothing.**\n";
+    for (const Target &t : targets)
+        if (t.built() && !t.plan.empty() && !t.uses_index)
+            md << "\n**WARNING: " << t.db.name << "'s k-NN plan does not use " << t.index << ":**\n\n```\n" << t.plan
+               << "```\n";
+
+    md << "\n## Sweep\n\n| index | parameter | recall@10 | QPS | p50 ms | p99 ms | buffers/query | QPS per round "
+          "|\n|---|---:|---:|---:|---:|---:|---:|---|\n";
+    std::vector<Point> curve_points;  // on the index measured
+    std::map<std::string, std::vector<const Point *>> curves;
+    std::string off_index;
+    for (std::size_t k = 0; k < targets.size(); k++)
+        for (std::size_t step = 0; step < steps; step++) {
+            auto it = pts.find({k, step});
+            if (it == pts.end())
+                continue;
+            const IvfPoint &ip = it->second;
+            const Point &p = ip.p;
+            if (p.hnsw)
+                curve_points.push_back(p);
+            else
+                off_index += "- " + p.db + " at " + targets[k].param_name + " " + std::to_string(p.ef) + ": " +
+                             p.plan + "\n";
+            std::string rounds;
+            for (double q : ip.qps)
+                rounds += (rounds.empty() ? "" : ", ") + fmt("%.0f", q);
+            md << "| " << p.db << " | " << targets[k].param_name << " " << p.ef << (p.hnsw ? "" : " †") << " | "
+               << fmt("%.4f", p.recall) << " | " << fmt("%.1f", p.qps) << " | " << fmt("%.3f", p.p50) << " | "
+               << fmt("%.3f", p.p99) << " | " << fmt("%.1f", p.buffers) << " | " << rounds << " |\n";
+        }
+    if (!off_index.empty())
+        md << "\n† **Not a measurement of the index**: the plan did not use it (left out of the summary and the "
+              "plot):\n\n"
+           << off_index;
+    for (const Point &p : curve_points)
+        curves[p.db].push_back(&p);
+    for (auto &[name, curve] : curves)
+        std::sort(curve.begin(), curve.end(), [](const Point *a, const Point *b) { return a->ef < b->ef; });
+
+    // Summary: each curve at recall 0.95 and 0.99, then the ratios.
+    std::map<std::string, std::map<double, AtRecall>> at;
+    for (const std::string &n : names)
+        for (double target : {0.95, 0.99})
+            at[n][target] = at_recall(curves[n], target);
+    auto show_qps = [&](const AtRecall &a) {
+        return !a.reached ? std::string("not reached") : (a.bound ? "≥ " : "") + fmt("%.1f", a.qps);
+    };
+    auto show_buf = [&](const AtRecall &a) {
+        return !a.reached || a.buffers < 0 ? std::string("-") : (a.bound ? "≤ " : "") + fmt("%.1f", a.buffers);
+    };
+    md << "\n## Summary\n\nBy linear interpolation on each curve between the last point below the recall and the "
+          "first at or above it (≥ / ≤: the curve's first point is already above it, so its values bound those at "
+          "the recall).\n\n"
+          "| index | QPS at recall 0.95 | buffers/query at 0.95 | QPS at recall 0.99 | buffers/query at 0.99 | build "
+          "s | index MB |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    for (const Target &t : targets) {
+        const std::string &n = t.db.name;
+        if (!t.built()) {
+            md << "| " << n << " | " << t.not_built() << " | | | | | |\n";
+            continue;
+        }
+        md << "| " << n << " | " << show_qps(at[n][0.95]) << " | " << show_buf(at[n][0.95]) << " | "
+           << show_qps(at[n][0.99]) << " | " << show_buf(at[n][0.99]) << " | " << fmt("%.2f", t.build_s) << " | "
+           << fmt("%.1f", t.index_bytes / 1048576.0) << " |\n";
+    }
+    auto find = [&](const std::string &n) -> const Target * {
+        for (const Target &t : targets)
+            if (t.db.name == n && t.built())
+                return &t;
+        return nullptr;
+    };
+    const Target *vi = find("vecdb-ivf");
+    bool any_ratio = false;
+    for (const char *other : {"pgvector-hnsw", "pgvector-ivfflat"}) {
+        const Target *o = find(other);
+        if (!vi || !o)
+            continue;
+        if (!any_ratio)
+            md << "\n| ratio | QPS at 0.95 | QPS at 0.99 | build time | index size | buffers/query at 0.95 "
+                  "|\n|---|---:|---:|---:|---:|---:|\n";
+        any_ratio = true;
+        auto ratio = [](double a, double b, bool ok, bool bound) {
+            return ok && b > 0 ? fmt("%.2f", a / b) + (bound ? " *" : "") : std::string("-");
+        };
+        const AtRecall &v95 = at["vecdb-ivf"][0.95], &o95 = at[other][0.95];
+        const AtRecall &v99 = at["vecdb-ivf"][0.99], &o99 = at[other][0.99];
+        md << "| vecdb-ivf : " << other << " | "
+           << ratio(v95.qps, o95.qps, v95.reached && o95.reached, v95.bound || o95.bound) << " | "
+           << ratio(v99.qps, o99.qps, v99.reached && o99.reached, v99.bound || o99.bound) << " | "
+           << ratio(vi->build_s, o->build_s, true, false) << " | "
+           << ratio(double(vi->index_bytes), double(o->index_bytes), true, false) << " | "
+           << ratio(v95.buffers, o95.buffers, v95.reached && o95.reached && v95.buffers >= 0 && o95.buffers >= 0,
+                    v95.bound || o95.bound)
+           << " |\n";
+    }
+    if (any_ratio)
+        md << "\n(QPS above 1: vecdb-ivf faster; build time, size, buffers below 1: vecdb-ivf smaller. *: from a "
+              "bound.)\n";
+    else
+        md << "\nNo ratios: vecdb-ivf or both pgvector indexes were not measured.\n";
+    md << "\nPlot: `" << c.svg_path.substr(c.svg_path.find_last_of('/') + 1) << "`\n";
+
+    md << "\n## Single-row inserts\n\n" << new_rows.size()
+       << " rows per index, each a row of the data set plus Gaussian noise (σ = 1% of the row's RMS component), one "
+          "autocommitted prepared INSERT per row (the filter btrees and primary key maintained too), "
+          "`synchronous_commit = off`, the indexes taking turns in "
+       << ins_chunks << " slices, after the sweep.\n\n"
+          "| index | rows | rows/s | p50 ms | p99 ms | index MB before → after |\n|---|---:|---:|---:|---:|---|\n";
+    for (std::size_t k : inserting) {
+        const Target &t = targets[k];
+        std::string sizes =
+            fmt("%.1f", t.index_bytes / 1048576.0) + " → " + fmt("%.1f", t.index_bytes_after / 1048576.0);
+        if (!t.insert_error.empty())
+            md << "| " << t.db.name << " | failed after " << (t.insert_ms.empty() ? 0 : t.insert_ms.size() - 1)
+               << ": `" << t.insert_error << "` | | | | " << sizes << " |\n";
+        else if (!t.insert_ms.empty())
+            md << "| " << t.db.name << " | " << t.insert_ms.size() << " | "
+               << fmt("%.1f", t.insert_ms.size() / t.insert_s) << " | " << fmt("%.3f", percentile(t.insert_ms, 0.5))
+               << " | " << fmt("%.3f", percentile(t.insert_ms, 0.99)) << " | " << sizes << " |\n";
+    }
+    const Target *vh = find("pgvector-hnsw");
+    if (vi && vh && vi->insert_error.empty() && vh->insert_error.empty() && !vi->insert_ms.empty() &&
+        !vh->insert_ms.empty())
+        md << "\nvecdb-ivf : pgvector-hnsw insert rows/s "
+           << fmt("%.2f", (vi->insert_ms.size() / vi->insert_s) / (vh->insert_ms.size() / vh->insert_s)) << "\n";
+
+    md << "\n<details><summary>Plans (EXPLAIN (COSTS OFF) EXECUTE, first query, after the first round's timed "
+          "run)</summary>\n\n";
+    for (std::size_t k = 0; k < targets.size(); k++) {
+        std::map<std::string, std::string> by_plan;  // plan -> settings that ran it
+        std::vector<std::string> order;
+        for (std::size_t step = 0; step < steps; step++) {
+            auto it = pts.find({k, step});
+            if (it == pts.end())
+                continue;
+            const Point &p = it->second.p;
+            if (!by_plan.count(p.plan))
+                order.push_back(p.plan);
+            std::string &s = by_plan[p.plan];
+            s += (s.empty() ? "" : ", ") + std::to_string(p.ef);
+        }
+        for (const std::string &plan : order)
+            md << "- " << targets[k].db.name << " (" << targets[k].param_name << " " << by_plan[plan] << "): " << plan
+               << "\n";
+    }
+    md << "\n</details>\n";
+
+    std::string report = md.str();
+    std::ofstream(c.report_path) << report;
+    std::ofstream(c.svg_path) << svg_plot(c.dataset + ": recall@10 vs QPS, IVF lists=" + std::to_string(lists) +
+                                              ", HNSW m=" + std::to_string(c.m) + " ef_construction=" +
+                                              std::to_string(c.ef_construction) +
+                                              " (labels: probes / ef_search)",
+                                          curve_points, names);
+    std::printf("\n%s\n", report.c_str());
+    for (Target &t : targets)
+        PQfinish(t.db.conn);
+    return 0;
+}
+
 void usage(const char *prog)
 {
     std::fprintf(stderr,
@@ -628,7 +1259,8 @@ void usage(const char *prog)
                  "          [--queries N] [--min-seconds S] [--chunks N] [--ef-list \"10 20 ...\"] [--filter-ef-list \"40 ...\"]\n"
                  "          [--filter-queries N] [--filter-index] [--buffer-sample N]\n"
                  "          [--m M] [--ef-construction N] [--maintenance-work-mem 1GB] [--vecdb-opts \", k = v\"]\n"
-                 "          [--pgvector-iterative relaxed_order] [--note \"header line\"]...\n",
+                 "          [--pgvector-iterative relaxed_order] [--note \"header line\"]...\n"
+                 "          [--ivf [--ivf-lists N] [--probes-list \"1 2 ...\"] [--rounds N] [--insert-rows N]]\n",
                  prog);
     std::exit(2);
 }
@@ -649,8 +1281,8 @@ int main(int argc, char **argv)
     Config c;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
-        if (a == "--filter-index") {
-            c.filter_index = true;
+        if (a == "--filter-index" || a == "--ivf") {
+            (a == "--ivf" ? c.ivf : c.filter_index) = true;
             continue;
         }
         if (i + 1 >= argc)
@@ -677,6 +1309,10 @@ int main(int argc, char **argv)
         else if (a == "--vecdb-opts") c.vecdb_opts = v;
         else if (a == "--pgvector-iterative") c.pgvector_iterative = v;
         else if (a == "--note") c.notes.push_back(v);
+        else if (a == "--ivf-lists") c.ivf_lists = std::atoi(v);
+        else if (a == "--probes-list") c.probes_list = int_list(v);
+        else if (a == "--rounds") c.rounds = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
+        else if (a == "--insert-rows") c.insert_rows = std::strtoull(v, nullptr, 10);
         else usage(argv[0]);
     }
     if (c.metric_name != "l2" && c.metric_name != "cosine" && c.metric_name != "ip")
@@ -704,6 +1340,8 @@ int main(int argc, char **argv)
         literals.push_back(vector_literal(queries.row(i), queries.d));
     std::printf("== %s: base %zu x %zu, %zu queries, metric %s\n", c.dataset.c_str(), base.n, base.d, queries.n,
                 c.metric_name.c_str());
+    if (c.ivf)
+        return ivf_main(c, base, literals, std::move(truth), load_at_start);
 
     std::vector<Db> dbs;
     for (const std::string &name : c.dbs) {
@@ -1158,7 +1796,10 @@ int main(int argc, char **argv)
 
     std::string report = md.str();
     std::ofstream(c.report_path) << report;
-    std::ofstream(c.svg_path) << svg_plot(c, sweep, names);
+    std::ofstream(c.svg_path) << svg_plot(c.dataset + ": recall@10 vs QPS, HNSW m=" + std::to_string(c.m) +
+                                              " ef_construction=" + std::to_string(c.ef_construction) +
+                                              ", one client (labels: ef_search)",
+                                          sweep, names);
     std::printf("\n%s\n", report.c_str());
     for (Db &db : dbs)
         PQfinish(db.conn);

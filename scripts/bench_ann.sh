@@ -13,6 +13,19 @@
 # bench/results/ann-<data set>[-<REPORT_TAG>].md and .svg.
 # Either extension may be missing; the other then runs alone.
 #
+# IVF=1 measures vecdb's ivf index instead, against pgvector's ivfflat and
+# hnsw, three curves in one run, unfiltered only: database pgvector gets a
+# second table, items_hnsw, an identical copy of items, so that each of its
+# indexes is its table's only vector index (ivfflat on items, hnsw on
+# items_hnsw).  Per index: build time, size, the probes (ef_search) sweep in
+# ROUNDS interleaved rounds (medians), QPS and buffers per query at recall@10
+# 0.95 and 0.99 interpolated on each curve with vecdb-ivf's ratios to the
+# other two, and single-row insert throughput.  The seq-scan, bitmap and
+# sort plans are disabled so the rows come from the index measured (the plan
+# is checked at every point).  If vecdb has no ivf access method it is
+# reported unsupported and pgvector runs alone.  Reports:
+# bench/results/ann-<data set>-ivf[-<REPORT_TAG>].md and .svg.
+#
 # Environment:
 #   DATASETS        data sets to run ("glove-100 siftsmall"; also mnist-10k)
 #   QUERIES         queries per data set (default: 1000 for glove-100 and
@@ -39,6 +52,16 @@
 #   PORT            first port to try for the cluster (55432)
 #   VECDB_EXTENSION the extension database vecdb gets (vecdb); `vector` makes
 #                   an A/A run, pgvector against itself, to see the harness's noise
+#   IVF=1           the IVF mode above (vecdb ivf vs pgvector ivfflat and hnsw);
+#                   EF_LIST, HNSW_M, EF_CONSTRUCTION then apply to pgvector's hnsw,
+#                   VECDB_INDEX_OPTS to vecdb's ivf, e.g. ", quantization = 'none'";
+#                   FILTER_* are ignored
+#   PROBES_LIST     IVF mode: ivf.probes / ivfflat.probes sweep ("1 2 4 8 16 32 64";
+#                   values above the lists are skipped)
+#   IVF_LISTS       IVF mode: lists of both IVF indexes (default per data set:
+#                   rows / 1000 rounded, at least 10)
+#   ROUNDS          IVF mode: rounds of the whole sweep; QPS, p50, p99 are their medians (3)
+#   INSERT_ROWS     IVF mode: single-row INSERTs timed per index after the sweep (2000)
 source "$(dirname "$0")/common.sh"
 
 if [ "${QUICK:-0}" = 1 ]; then
@@ -47,6 +70,8 @@ if [ "${QUICK:-0}" = 1 ]; then
     FILTER_EF_LIST=${FILTER_EF_LIST:-40}
     BUFFER_SAMPLE=${BUFFER_SAMPLE:-10}
     MIN_SECONDS=${MIN_SECONDS:-0.5}
+    ROUNDS=${ROUNDS:-2}
+    INSERT_ROWS=${INSERT_ROWS:-500}
 fi
 DATASETS=${DATASETS:-glove-100 siftsmall}
 QUERIES=${QUERIES:-}
@@ -65,6 +90,12 @@ VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
 RESULTS=$VECDB_SRC/bench/results
 FILTER_COLUMNS="category u c"
+IVF=${IVF:-0}
+PROBES_LIST=${PROBES_LIST:-1 2 4 8 16 32 64}
+IVF_LISTS=${IVF_LISTS:-}
+ROUNDS=${ROUNDS:-3}
+INSERT_ROWS=${INSERT_ROWS:-2000}
+report_name() { if [ "$IVF" = 1 ]; then echo "ann-$1-ivf$REPORT_TAG"; else echo "ann-$1$REPORT_TAG"; fi; }
 filter_index_arg=()
 if [ "${FILTER_INDEX:-0}" = 1 ]; then filter_index_arg=(--filter-index); fi
 
@@ -206,7 +237,25 @@ for dataset in $DATASETS; do
         secs=$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}")
         echo "$db: loaded $(psql_q -d "$db" -c "SELECT count(*) FROM items") rows in $secs s (COPY + btrees + VACUUM ANALYZE)"
         load_notes+=("$db load (COPY text + filter btrees + VACUUM ANALYZE): $secs s")
+        if [ "$IVF" = 1 ] && [ "$db" = pgvector ]; then
+            # pgvector's hnsw gets a table of its own (see the header).
+            psql_q -d "$db" -c "DROP TABLE IF EXISTS items_hnsw" \
+                -c "CREATE TABLE items_hnsw (LIKE items INCLUDING ALL)" \
+                -c "INSERT INTO items_hnsw SELECT * FROM items ORDER BY id" \
+                -c "VACUUM ANALYZE items_hnsw" -c "CHECKPOINT"
+            echo "$db: copied items to items_hnsw"
+        fi
     done
+    mode_args=()
+    if [ "$IVF" = 1 ]; then
+        rows=$(( $(stat -c %s "$base") / (4 + 4 * dims) ))
+        lists=${IVF_LISTS:-$(( (rows + 500) / 1000 ))}
+        [ -n "$IVF_LISTS" ] || [ "$lists" -ge 10 ] || lists=10
+        mode_args=(--ivf --ivf-lists "$lists" --probes-list "$PROBES_LIST" --rounds "$ROUNDS"
+                   --insert-rows "$INSERT_ROWS")
+        echo "IVF mode: lists = $lists, probes ($PROBES_LIST), $ROUNDS rounds, $INSERT_ROWS single-row inserts"
+    fi
+    report=$(report_name "$dataset")
     note_args=()
     for n in "${notes[@]}" "${load_notes[@]}"; do note_args+=(--note "$n"); done
     pg "$WORK/bench/ann_client" --dataset "$dataset" --metric "$metric" \
@@ -214,11 +263,11 @@ for dataset in $DATASETS; do
         --queries "${QUERIES:-$queries}" --ef-list "$EF_LIST" --filter-ef-list "$FILTER_EF_LIST" \
         --filter-queries "$FILTER_QUERIES" "${filter_index_arg[@]}" \
         --buffer-sample "$BUFFER_SAMPLE" --min-seconds "$MIN_SECONDS" --m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION" \
-        --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --vecdb-opts "$VECDB_INDEX_OPTS" \
-        --report "$TMP/results/ann-$dataset$REPORT_TAG.md" --svg "$TMP/results/ann-$dataset$REPORT_TAG.svg" \
+        --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --vecdb-opts "$VECDB_INDEX_OPTS" "${mode_args[@]}" \
+        --report "$TMP/results/$report.md" --svg "$TMP/results/$report.svg" \
         "${note_args[@]}"
-    cp "$TMP/results/ann-$dataset$REPORT_TAG.md" "$TMP/results/ann-$dataset$REPORT_TAG.svg" "$RESULTS/"
-    # Both tables go before the next data set: only one set's rows at a time.
-    for db in "${databases[@]}"; do psql_q -d "$db" -c "DROP TABLE items"; done
-    echo "report: $RESULTS/ann-$dataset$REPORT_TAG.md (plot: $RESULTS/ann-$dataset$REPORT_TAG.svg)"
+    cp "$TMP/results/$report.md" "$TMP/results/$report.svg" "$RESULTS/"
+    # The tables go before the next data set: only one set's rows at a time.
+    for db in "${databases[@]}"; do psql_q -d "$db" -c "DROP TABLE items" -c "DROP TABLE IF EXISTS items_hnsw"; done
+    echo "report: $RESULTS/$report.md (plot: $RESULTS/$report.svg)"
 done
