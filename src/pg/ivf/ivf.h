@@ -127,7 +127,8 @@ struct ListLayout {
     uint32 code_size;
     uint32 capacity;
     static Size codes_offset() { return MAXALIGN(SizeOfPageHeaderData); }
-    Size tids_offset() const { return codes_offset() + Size(capacity) * code_size; }
+    /* Codes have any length; the tids after them need 2-byte alignment. */
+    Size tids_offset() const { return SHORTALIGN(codes_offset() + Size(capacity) * code_size); }
     Size end() const { return tids_offset() + Size(capacity) * sizeof(ItemPointerData); }
 };
 /* The most entries of `code_size` bytes a list page holds. */

@@ -100,7 +100,8 @@ void WriteContents(Relation index, ForkNumber fork, const char *data, Size bytes
 
 uint32 ListCapacity(uint32 code_size)
 {
-    const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(ListPageOpaque));
+    /* Less one byte: the padding that may align the tids after odd-length codes. */
+    const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(ListPageOpaque)) - 1;
     return uint32(Min(room / (Size(code_size) + sizeof(ItemPointerData)), Size(PG_UINT16_MAX)));
 }
 
