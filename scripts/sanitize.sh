@@ -64,7 +64,9 @@ sanitize_ubsan() {
     tar -C "$WORK" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=./build -cf - . | tar -C "$build" -xf -
     [ "$(id -u)" = 0 ] && chown -R postgres: "$build"
     "${RUN[@]}" make -C "$build" -s -j"$(nproc)" SANITIZE=undefined || { rm -rf "$build"; return 1; }
-    if ! nm -D --undefined-only "$build/vecdb.so" | grep -q __ubsan_handle_; then
+    # grep -q stops at the first match; under pipefail nm's SIGPIPE would then
+    # fail the pipe, so grep reads nm's whole output from a process substitution.
+    if ! grep -q __ubsan_handle_ < <(nm -D --undefined-only "$build/vecdb.so"); then
         echo "vecdb: $build/vecdb.so has no UBSan checks"
         rm -rf "$build"
         return 1
