@@ -210,6 +210,18 @@ test-sanitize:
 demo:
 	bash scripts/demo.sh
 
+# `make install-as-vector`: vecdb also installed under pgvector's extension
+# name and version, so frameworks that run CREATE EXTENSION vector get vecdb.
+# It replaces pgvector's files on this server (README: "Replacing pgvector").
+PGVECTOR_VERSION = 0.8.0
+.PHONY: install-as-vector
+install-as-vector: install
+	sed -e "s/^default_version.*/default_version = '$(PGVECTOR_VERSION)'/" \
+	    -e "s/^comment = '/comment = 'vecdb under the name vector: /" \
+	    vecdb.control > '$(DESTDIR)$(datadir)/extension/vector.control'
+	sed -e 's/CREATE EXTENSION vecdb/CREATE EXTENSION vector/' $(DATA_built) \
+	    > '$(DESTDIR)$(datadir)/extension/vector--$(PGVECTOR_VERSION).sql'
+
 # --- Suites, each against an installed vecdb ---------------------------------
 .PHONY: installcheck-regress installcheck-pgtap installcheck-tap
 installcheck-regress:

@@ -55,6 +55,19 @@ build_and_install() {
     as_root make -C "$WORK" -s install >/dev/null
 }
 
+# Also installs vecdb under pgvector's name (make install-as-vector) for the
+# TAP test of that name, unless pgvector's own files are installed: those are
+# never overwritten by a test run.
+install_as_vector_unless_pgvector() {
+    local control
+    control="$(pg_config --sharedir)/extension/vector.control"
+    if [ -f "$control" ] && ! grep -q "vecdb" "$control"; then
+        echo "vecdb: pgvector is installed here; not installing vecdb as extension vector (its TAP test skips)"
+        return 0
+    fi
+    as_root make -C "$WORK" -s install-as-vector >/dev/null
+}
+
 # Runs "$@" as the owner of WORK in a throwaway cluster (PGHOST, PGPORT, ...
 # set; the cluster is dropped when the command ends).
 in_throwaway_cluster() {

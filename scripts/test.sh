@@ -19,6 +19,7 @@ PACKAGES+=(valgrind)
 install_packages
 prepare_workdir
 build_and_install
+install_as_vector_unless_pgvector
 
 passed=0
 failed=0

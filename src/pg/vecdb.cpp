@@ -11,6 +11,35 @@
 #include "ivf/ivf.h"
 
 extern "C" {
+#include "utils/guc.h"
+}
+
+namespace {
+
+/*
+ * vecdb defines pgvector's settings (hnsw.ef_search, ivfflat.probes, ...)
+ * so that applications keep their SET statements.  A session that has
+ * loaded pgvector's library already has them, and PostgreSQL's own error
+ * ("attempt to redefine parameter") would not say why: name the conflict.
+ * A placeholder (a SET before either library loaded) is no conflict.
+ */
+void CheckNoPgvector()
+{
+    for (const char *name : {"hnsw.ef_search", "hnsw.iterative_scan", "ivfflat.probes", "ivfflat.iterative_scan"}) {
+        if (GetConfigOption(name, true, false) != nullptr &&
+            (GetConfigOptionFlags(name, true) & GUC_CUSTOM_PLACEHOLDER) == 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                     errmsg("vecdb cannot be loaded in a session that has loaded pgvector"),
+                     errdetail("Both define the setting \"%s\".", name),
+                     errhint("Use one of the two per server: vecdb replaces pgvector, with the same types, operators "
+                             "and index names (see \"make install-as-vector\" in vecdb's README).")));
+    }
+}
+
+}  // namespace
+
+extern "C" {
 PG_MODULE_MAGIC;
 
 PGDLLEXPORT void _PG_init(void);
@@ -18,6 +47,7 @@ PGDLLEXPORT void _PG_init(void);
 /* Chooses the SIMD kernel set for this process, once, before any query. */
 void _PG_init(void)
 {
+    CheckNoPgvector();
     vecdb::init_distance_kernels();
     vecdb::pg::hnsw::DefineGucs();
     vecdb::pg::ivf::DefineGucs();
