@@ -3,7 +3,8 @@
  * 128 and 768 dimensions: encode (ns per vector), distance (the estimate a
  * graph search ranks by) and distance_and_bound (estimate plus guaranteed
  * bound), the last two in ns per code over 4,096 codes, so the codes stream
- * from memory as in a scan.  Random Gaussian vectors (the rotation makes
+ * from memory as in a scan; and lower_bounds (the batch call an ivf list
+ * scan makes per page), under L2 and cosine.  Random Gaussian vectors (the rotation makes
  * every input look like one).  `make bench-quant-kernels`.
  */
 #include <cstdint>
@@ -34,11 +35,11 @@ struct Fixture {
     std::vector<std::uint64_t> computer_memory;
     DistanceComputer *computer = nullptr;
 
-    Fixture(const char *name, std::size_t d) : dim(d), ranges(2 * d)
+    Fixture(const char *name, std::size_t d, Metric metric = Metric::L2) : dim(d), ranges(2 * d)
     {
         Quantization q = Quantization::SQ8;
         parse_quantization(name, &q);
-        quantizer = make_quantizer(q, Metric::L2, d, kDefaultRotationSeed, ranges.data(), quantizer_memory);
+        quantizer = make_quantizer(q, metric, d, kDefaultRotationSeed, ranges.data(), quantizer_memory);
         std::mt19937 rng(42);
         std::normal_distribution<float> normal;
         vectors.resize(kCodes * d);
@@ -90,6 +91,20 @@ void register_all()
                     }
                 state.SetItemsProcessed(state.iterations() * kCodes);
             });
+            for (Metric metric : {Metric::L2, Metric::Cosine}) {
+                auto g = metric == Metric::L2 ? f : std::make_shared<Fixture>(name, d, metric);
+                const char *metric_name = metric == Metric::L2 ? "l2" : "cosine";
+                benchmark::RegisterBenchmark(("lower_bounds/" + std::string(metric_name) + "/" + suffix).c_str(),
+                                             [g](benchmark::State &state) {
+                                                 std::vector<float> out(kCodes);
+                                                 for (auto _ : state) {
+                                                     g->computer->lower_bounds(g->codes.data(), g->quantizer->code_size(),
+                                                                               kCodes, out.data());
+                                                     benchmark::DoNotOptimize(out.data());
+                                                 }
+                                                 state.SetItemsProcessed(state.iterations() * kCodes);
+                                             });
+            }
         }
     }
 }
