@@ -10,6 +10,7 @@
 #include "index_util.h"
 
 extern "C" {
+#include "access/genam.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 }
@@ -36,7 +37,9 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
         elog(ERROR, "%s: opclass has no distance function", am);
     if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
         return vecdb::Metric::L2;
-    if (strcmp(name, "vector_negative_inner_product") == 0)
+    if (strcmp(name, "halfvec_l2_squared_distance") == 0)
+        return vecdb::Metric::L2;
+    if (strcmp(name, "vector_negative_inner_product") == 0 || strcmp(name, "halfvec_negative_inner_product") == 0)
         return vecdb::Metric::InnerProduct;
     if (strcmp(name, "cosine_distance") == 0)
         return vecdb::Metric::Cosine;
@@ -45,6 +48,14 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("%s does not support distance function \"%s\"", am, name)));
     pg_unreachable();
+}
+
+const Vector *IndexedVector(Relation index, Datum value)
+{
+    if (!OidIsValid(index_getprocid(index, 1, 2)))
+        return DatumGetVector(value);
+    FmgrInfo *convert = index_getprocinfo(index, 1, 2);
+    return DatumGetVector(FunctionCall3Coll(convert, InvalidOid, value, Int32GetDatum(-1), BoolGetDatum(false)));
 }
 
 unsigned BuildThreads()

@@ -7,6 +7,7 @@
 
 #include "../core/metric.h"
 #include "pg.h"
+#include "types/vector.h"
 
 extern "C" {
 #include "utils/rel.h"
@@ -23,6 +24,12 @@ namespace vecdb::pg {
  * function 1); raises ERRCODE_FEATURE_NOT_SUPPORTED naming access method
  * `am` for any other function. */
 vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am);
+
+/* The vector an index orders by for `value`, a datum of its first column:
+ * the value itself (vector), or what the opclass's support function 2
+ * (halfvec_to_vector, ...) makes of it, in the current memory context.
+ * The quantized codes then do not care where the floats came from. */
+const Vector *IndexedVector(Relation index, Datum value);
 
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */

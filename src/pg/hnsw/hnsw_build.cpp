@@ -155,14 +155,14 @@ uint32 CapacityFor(Size bytes, uint32 dims, const core::Params &params, unsigned
     return lo;
 }
 
-void BuildCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
+void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
 {
     auto *bs = static_cast<BuildState *>(state);
     bs->heap_tuples++;
     if (isnull[0])
         return;
     MemoryContext old = MemoryContextSwitchTo(bs->tuple_context);
-    const Vector *v = DatumGetVector(values[0]);
+    const Vector *v = IndexedVector(index, values[0]);
     if (uint32(v->dim) != bs->dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
     if (Orderable(bs->metric, v->x, bs->dims)) {

@@ -219,7 +219,7 @@ Datum hnsw_handler(PG_FUNCTION_ARGS)
     IndexAmRoutine *am = makeNode(IndexAmRoutine);
 
     am->amstrategies = 0;
-    am->amsupport = 1;
+    am->amsupport = 2;
     am->amoptsprocnum = 0;
     am->amcanorder = false;
     am->amcanorderbyop = true;

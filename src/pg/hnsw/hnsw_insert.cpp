@@ -497,7 +497,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
     if (isnull[0])
         return false;
     const IndexInfoCache *info = GetIndexInfo(index);
-    const Vector *v = DatumGetVector(values[0]);
+    const Vector *v = IndexedVector(index, values[0]);
     if (uint32(v->dim) != info->meta.dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));

@@ -446,7 +446,7 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     st->query_null = true;
     st->orderable = true;
     if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
-        const Vector *q = DatumGetVector(orderbys[0].sk_argument);
+        const Vector *q = IndexedVector(scan->indexRelation, orderbys[0].sk_argument);
         if (uint32(q->dim) != dims)
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                             errmsg("different vector dimensions %u and %d", dims, q->dim)));

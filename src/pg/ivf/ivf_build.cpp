@@ -79,21 +79,21 @@ struct AssignState {
     double index_tuples;
 };
 
-const Vector *CheckedVector(Datum value, uint32 dims)
+const Vector *CheckedVector(Relation index, Datum value, uint32 dims)
 {
-    const Vector *v = DatumGetVector(value);
+    const Vector *v = IndexedVector(index, value);
     if (uint32(v->dim) != dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", dims, v->dim)));
     return v;
 }
 
-void SampleCallback(Relation, ItemPointer, Datum *values, bool *isnull, bool, void *state)
+void SampleCallback(Relation index, ItemPointer, Datum *values, bool *isnull, bool, void *state)
 {
     auto *ss = static_cast<SampleState *>(state);
     ss->heap_tuples++;
     if (isnull[0])
         return;
-    const Vector *v = CheckedVector(values[0], ss->dims);
+    const Vector *v = CheckedVector(index, values[0], ss->dims);
     if (Orderable(ss->metric, v->x, ss->dims)) {
         uint64 slot = ss->seen;
         if (ss->count == ss->capacity) /* algorithm R: keep row n with probability capacity / (n + 1) */
@@ -172,14 +172,14 @@ void FlushChunk(AssignState *as)
     CHECK_FOR_INTERRUPTS();
 }
 
-void AssignCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
+void AssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
 {
     auto *as = static_cast<AssignState *>(state);
     as->heap_tuples++;
     if (isnull[0])
         return;
     const uint32 dims = as->info->meta.dims;
-    const Vector *v = CheckedVector(values[0], dims);
+    const Vector *v = CheckedVector(index, values[0], dims);
     if (Orderable(Metric(as->info->meta.metric), v->x, dims)) {
         /* Stored as scans compare it: normalized under cosine. */
         vecdb::hnsw::prepare_vector(Metric(as->info->meta.metric), v->x, as->vectors + Size(as->count) * dims, dims);

@@ -112,7 +112,7 @@ IndexAmRoutine *MakeRoutine()
 {
     IndexAmRoutine *am = makeNode(IndexAmRoutine);
     am->amstrategies = 0;
-    am->amsupport = 1;
+    am->amsupport = 2;
     am->amoptsprocnum = 0;
     am->amcanorder = false;
     am->amcanorderbyop = true;

@@ -104,7 +104,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
     MemoryContext old = MemoryContextSwitchTo(context);
     const IndexInfoCache *info = GetIndexInfo(index);
     const MetaPageData &meta = info->meta;
-    const Vector *v = DatumGetVector(values[0]);
+    const Vector *v = IndexedVector(index, values[0]);
     if (uint32(v->dim) != meta.dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", meta.dims, v->dim)));
     const Metric metric = Metric(meta.metric);

@@ -180,7 +180,7 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     float *query = static_cast<float *>(palloc0(sizeof(float) * meta.dims));
     st->query_null = scan->numberOfOrderBys < 1 || (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
     if (!st->query_null) {
-        const Vector *v = DatumGetVector(scan->orderByData[0].sk_argument);
+        const Vector *v = IndexedVector(scan->indexRelation, scan->orderByData[0].sk_argument);
         if (uint32(v->dim) != meta.dims)
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                             errmsg("different vector dimensions %u and %d", meta.dims, v->dim)));
