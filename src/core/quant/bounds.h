@@ -65,6 +65,9 @@ double ls_recon_norm2_low(double norm, double r, double rot_eps);
 /// nothing (r = +inf: outside kCodeNormMin .. kCodeNormMax) gets the least
 /// value the operator can take: 0, or -inf for inner product.
 inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
+/// The same for a metric known at compile time (query.metric must be M).
+template <Metric M>
+inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
 
 /// bound on |c_i| over a codeword -> QueryBounds::ip_err_unit for a query
 /// whose rotated form has 1-norm q_l1 over `dims_rotated` coordinates
@@ -128,56 +131,78 @@ inline float round_up(double v)
 
 namespace detail {
 
-inline float finite_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+/* One function per metric, so that a batch of codes (sq8.cpp) pays for
+ * the metric's choice once rather than per code. */
+template <Metric M>
+inline float finite_lower_bound(const QueryBounds &query, const CodeBoundInputs &code);
+
+template <>
+inline float finite_lower_bound<Metric::L2>(const QueryBounds &query, const CodeBoundInputs &code)
 {
     const double operator_rel = 2.0 * (query.dims + 4.0) * kUnit;
-    switch (query.metric) {
-    case Metric::L2: {
-        // |q - x| >= |q~ - u^| - |R q - q~| - |R x - u^|
-        //          >= |q~ - u^| - eps_R |q| - (r + eps_R |x|)
-        // |q~ - u^|^2 = |q~|^2 + |u^|^2 - 2 <q~, u^>, each term bounded below.
-        double scan = code.gain * query.ip_err_unit + kUnit * std::fabs(code.ip);
-        double d2 = query.q2 + code.recon_norm2_low - 2.0 * (code.ip + scan);
-        d2 -= 1e-12 * (query.q2 + code.norm * code.norm);
-        if (d2 <= 0.0)
-            return 0.0f;
-        double d = std::sqrt(d2) - code.r - query.rot_eps * (1.0 + 4.0 * kUnit) * (query.qnorm + code.norm);
-        if (d <= 0.0)
-            return 0.0f;
-        // The operator's fp32 sum of d squares is >= (1 - (d + 2) u) |q - x|^2.
-        return round_down(d * d * (1.0 - operator_rel) * (1.0 - 1e-12));
-    }
-    case Metric::InnerProduct: {
-        double upper = code.ip + ip_error(query, code);
-        double operator_error = operator_rel * (1.0 + kUnit) * query.qnorm * code.norm;
-        return round_down(-upper - operator_error);
-    }
-    case Metric::Cosine: {
-        if (query.zero_query || code.norm == 0.0)
-            return 0.0f;  // the operator gives NaN, or 1: 0 is below both
-        // q and x were rounded to float after normalization: 3u more.
-        double cos_upper = code.ip + ip_error(query, code) + 3.0 * kUnit;
-        double operator_error = 2.0 * (2.0 * query.dims + 8.0) * kUnit;
-        double bound = 1.0 - cos_upper - operator_error;
-        // The operator clamps the similarity to [-1, 1].
-        return bound > 0.0 ? round_down(bound) : 0.0f;
-    }
-    case Metric::L1:  // rejected when the quantizer is made
-        break;
-    }
-    return 0.0f;
+    // |q - x| >= |q~ - u^| - |R q - q~| - |R x - u^|
+    //          >= |q~ - u^| - eps_R |q| - (r + eps_R |x|)
+    // |q~ - u^|^2 = |q~|^2 + |u^|^2 - 2 <q~, u^>, each term bounded below.
+    double scan = code.gain * query.ip_err_unit + kUnit * std::fabs(code.ip);
+    double d2 = query.q2 + code.recon_norm2_low - 2.0 * (code.ip + scan);
+    d2 -= 1e-12 * (query.q2 + code.norm * code.norm);
+    if (d2 <= 0.0)
+        return 0.0f;
+    double d = std::sqrt(d2) - code.r - query.rot_eps * (1.0 + 4.0 * kUnit) * (query.qnorm + code.norm);
+    if (d <= 0.0)
+        return 0.0f;
+    // The operator's fp32 sum of d squares is >= (1 - (d + 2) u) |q - x|^2.
+    return round_down(d * d * (1.0 - operator_rel) * (1.0 - 1e-12));
+}
+
+template <>
+inline float finite_lower_bound<Metric::InnerProduct>(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    const double operator_rel = 2.0 * (query.dims + 4.0) * kUnit;
+    double upper = code.ip + ip_error(query, code);
+    double operator_error = operator_rel * (1.0 + kUnit) * query.qnorm * code.norm;
+    return round_down(-upper - operator_error);
+}
+
+template <>
+inline float finite_lower_bound<Metric::Cosine>(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    if (query.zero_query || code.norm == 0.0)
+        return 0.0f;  // the operator gives NaN, or 1: 0 is below both
+    // q and x were rounded to float after normalization: 3u more.
+    double cos_upper = code.ip + ip_error(query, code) + 3.0 * kUnit;
+    double operator_error = 2.0 * (2.0 * query.dims + 8.0) * kUnit;
+    double bound = 1.0 - cos_upper - operator_error;
+    // The operator clamps the similarity to [-1, 1].
+    return bound > 0.0 ? round_down(bound) : 0.0f;
 }
 
 }  // namespace detail
 
+template <Metric M>
 inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
 {
     if (std::isfinite(code.r) && std::isfinite(code.norm) && std::isfinite(code.ip)) {
-        float bound = detail::finite_lower_bound(query, code);
+        float bound = detail::finite_lower_bound<M>(query, code);
         if (!std::isnan(bound))
             return bound;
     }
-    return query.metric == Metric::InnerProduct ? -INFINITY : 0.0f;
+    return M == Metric::InnerProduct ? -INFINITY : 0.0f;
+}
+
+inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInputs &code)
+{
+    switch (query.metric) {
+    case Metric::L2:
+        return guaranteed_lower_bound<Metric::L2>(query, code);
+    case Metric::InnerProduct:
+        return guaranteed_lower_bound<Metric::InnerProduct>(query, code);
+    case Metric::Cosine:
+        return guaranteed_lower_bound<Metric::Cosine>(query, code);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
+    }
+    return 0.0f;
 }
 
 }  // namespace vecdb

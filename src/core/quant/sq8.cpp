@@ -216,7 +216,7 @@ float sq8_estimate(const QueryBounds &query, double ip, const Sq8Header &h)
     return distance_from_ip(query.metric, query.q2, recon * recon + r * r, ip);
 }
 
-float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
+CodeBoundInputs sq8_bound_inputs(double ip, const Sq8Header &h)
 {
     CodeBoundInputs in;
     in.ip = ip;
@@ -224,7 +224,33 @@ float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
     in.r = h.r;
     in.norm = h.norm;
     in.recon_norm2_low = static_cast<double>(h.recon_norm) * h.recon_norm * (1.0 - 1e-12);
-    return guaranteed_lower_bound(query, in);
+    return in;
+}
+
+float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
+{
+    return guaranteed_lower_bound(query, sq8_bound_inputs(ip, h));
+}
+
+/* lower_bounds for metric M: the dots of a block first, then its bounds in
+ * a loop of plain arithmetic with no per-code dispatch, where the codes'
+ * dependency chains (square root, rounding) overlap. */
+template <Metric M>
+void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float offset, std::size_t dim,
+                      const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out)
+{
+    const auto dot_u8 = distance_kernels().dot_u8;
+    constexpr std::size_t kBlock = 64;
+    double ip[kBlock];
+    for (std::size_t start = 0; start < n; start += kBlock) {
+        const std::size_t m = std::min(kBlock, n - start);
+        const std::uint8_t *block = codes + start * stride;
+        // As reconstruction_dot (ip_err_unit covers any summation order).
+        for (std::size_t i = 0; i < m; i++)
+            ip[i] = query.ip_scale * (offset + dot_u8(scaled_query, block + i * stride + kHeaderBytes, dim));
+        for (std::size_t i = 0; i < m; i++)
+            out[start + i] = guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_header(block + i * stride)));
+    }
 }
 
 }  // namespace
@@ -242,18 +268,18 @@ float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
 void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n,
                                        float *out) const
 {
-    // The dots first (each a call into the kernel set), then the bounds in
-    // a loop of plain arithmetic, where the codes' dependency chains (square
-    // root, rounding) overlap.
-    constexpr std::size_t kBlock = 64;
-    double ip[kBlock];
-    for (std::size_t start = 0; start < n; start += kBlock) {
-        const std::size_t m = std::min(kBlock, n - start);
-        for (std::size_t i = 0; i < m; i++)
-            ip[i] = reconstruction_dot(codes + (start + i) * stride);
-        for (std::size_t i = 0; i < m; i++)
-            out[start + i] = sq8_bound(bounds_, ip[i], load_header(codes + (start + i) * stride));
+    const std::size_t d = quantizer_->dim();
+    switch (bounds_.metric) {
+    case Metric::L2:
+        return sq8_lower_bounds<Metric::L2>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
+    case Metric::InnerProduct:
+        return sq8_lower_bounds<Metric::InnerProduct>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
+    case Metric::Cosine:
+        return sq8_lower_bounds<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
+    case Metric::L1:  // rejected when the quantizer is made
+        break;
     }
+    DistanceComputer::lower_bounds(codes, stride, n, out);
 }
 
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const
