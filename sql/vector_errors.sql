@@ -54,7 +54,7 @@ SELECT statement, sqlstate_of(statement) FROM (VALUES
     ($$SELECT '[1,2]'::vector + '[1,2,3]'$$),
     ($$SELECT '[1,2]'::vector - '[1,2,3]'$$),
     ($$SELECT '[1,2]'::vector * '[1,2,3]'$$),
-    ($$SELECT inner_product('[1,2]', '[1,2,3]')$$),
+    ($$SELECT inner_product('[1,2]'::vector, '[1,2,3]')$$),
     ($$SELECT B'101' <~> B'10'$$),
     ($$SELECT B'101' <%> B'1011'$$)
 ) AS t(statement);
@@ -107,7 +107,7 @@ SELECT statement, sqlstate_of(statement) FROM (VALUES
 SELECT vector_avg('{2,Infinity,1}'::float8[]);
 SELECT vector_avg('{0.5,1}'::float8[]);
 -- ... functions that cannot overflow give finite vectors at float's limits ...
-SELECT l2_normalize('[3.4e38,-3.4e38,1e-45]'), l2_normalize('[1e-45,0]'), subvector('[3.4e38,1e-45,-3.4e38]', 2, 2),
+SELECT l2_normalize('[3.4e38,-3.4e38,1e-45]'::vector), l2_normalize('[1e-45,0]'::vector), subvector('[3.4e38,1e-45,-3.4e38]'::vector, 2, 2),
        '[3.4028235e38]'::vector || '[-1e-45]' AS concat, vector_avg('{3,1.0208470e39}'::float8[]) AS avg;
 -- ... and a quantization's decoded vector is finite or the call fails with
 -- 22003 (value out of range for quantization); vecdb_quantization_error is
@@ -136,9 +136,9 @@ DROP FUNCTION quantize_outcome(text);
 
 -- subvector and concatenation must leave 1 .. 16000 dimensions
 SELECT statement, sqlstate_of(statement) FROM (VALUES
-    ($$SELECT subvector('[1,2,3]', 1, 0)$$),
-    ($$SELECT subvector('[1,2,3]', 4, 1)$$),
-    ($$SELECT subvector('[1,2,3]', -5, 3)$$),
+    ($$SELECT subvector('[1,2,3]'::vector, 1, 0)$$),
+    ($$SELECT subvector('[1,2,3]'::vector, 4, 1)$$),
+    ($$SELECT subvector('[1,2,3]'::vector, -5, 3)$$),
     ($$SELECT array_fill(1, ARRAY[8001])::vector || array_fill(1, ARRAY[8000])::vector$$)
 ) AS t(statement);
 

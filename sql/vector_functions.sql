@@ -3,13 +3,13 @@
 -- Distances on small integer vectors have exact answers.
 SELECT '[1,2,3]'::vector <-> '[3,1,2]' AS l2, '[1,2,3]'::vector <#> '[3,1,2]' AS neg_ip,
        '[1,2,3]'::vector <=> '[3,1,2]' AS cosine, '[1,2,3]'::vector <+> '[3,1,2]' AS l1;
-SELECT l2_distance('[0,0]', '[3,4]'), vector_l2_squared_distance('[0,0]', '[3,4]'),
-       inner_product('[1,2]', '[3,4]'), vector_negative_inner_product('[1,2]', '[3,4]'),
-       cosine_distance('[1,0]', '[0,1]'), cosine_distance('[1,1]', '[2,2]'), cosine_distance('[1,1]', '[-1,-1]'),
-       l1_distance('[1,-2]', '[-3,4]');
+SELECT l2_distance('[0,0]'::vector, '[3,4]'), vector_l2_squared_distance('[0,0]', '[3,4]'),
+       inner_product('[1,2]'::vector, '[3,4]'), vector_negative_inner_product('[1,2]', '[3,4]'),
+       cosine_distance('[1,0]'::vector, '[0,1]'), cosine_distance('[1,1]'::vector, '[2,2]'), cosine_distance('[1,1]'::vector, '[-1,-1]'),
+       l1_distance('[1,-2]'::vector, '[-3,4]');
 SELECT vector_spherical_distance('[1,0]', '[0,1]'), vector_spherical_distance('[1,0]', '[1,0]');
 -- The zero vector has no direction: cosine distance is NaN (as in pgvector).
-SELECT cosine_distance('[0,0]', '[1,1]');
+SELECT cosine_distance('[0,0]'::vector, '[1,1]');
 
 -- Distances agree with the definitions computed in SQL, across the SIMD
 -- main loop and scalar tail (dims 1 .. 70).
@@ -104,11 +104,11 @@ SELECT id, round((embedding <-> '[3,1,2]')::numeric, 4) AS dist FROM items WHERE
 DROP TABLE items;
 
 -- Norm, normalize, dims, subvector, binary quantization
-SELECT vector_norm('[3,4]'), vector_norm('[0,0,0]'), vector_dims('[1,2,3]');
-SELECT l2_normalize('[3,4]'), l2_normalize('[0,0]'), vector_norm(l2_normalize('[1,2,3,4,5]'));
-SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2), subvector('[1,2,3,4,5]', 4, 10),
-       subvector('[1,2,3,4,5]', -1, 3), subvector('[1,2,3,4,5]', 5, 1);
-SELECT binary_quantize('[1,-2,3,0,0.5,-0.1,7,8,9]'), binary_quantize('[-1]'), length(binary_quantize(array_fill(1, ARRAY[100])::vector));
+SELECT vector_norm('[3,4]'), vector_norm('[0,0,0]'), vector_dims('[1,2,3]'::vector);
+SELECT l2_normalize('[3,4]'::vector), l2_normalize('[0,0]'::vector), vector_norm(l2_normalize('[1,2,3,4,5]'::vector));
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 3), subvector('[1,2,3,4,5]'::vector, 3, 2), subvector('[1,2,3,4,5]'::vector, 4, 10),
+       subvector('[1,2,3,4,5]'::vector, -1, 3), subvector('[1,2,3,4,5]'::vector, 5, 1);
+SELECT binary_quantize('[1,-2,3,0,0.5,-0.1,7,8,9]'::vector), binary_quantize('[-1]'::vector), length(binary_quantize(array_fill(1, ARRAY[100])::vector));
 
 -- Element-wise arithmetic and concatenation
 SELECT '[1,2,3]'::vector + '[4,5,6]', '[1,2,3]'::vector - '[4,5,6]', '[1,2,3]'::vector * '[4,5,6]';
@@ -145,6 +145,6 @@ SELECT count(*) AS lengths_checked,
                                     / length(replace((a | b)::text, '0', '')) END) AS jaccard_ok
 FROM bits;
 SELECT id FROM (VALUES (1, '[1,-1,1,-1]'::vector), (2, '[1,1,1,1]'), (3, '[-1,-1,1,-1]')) t(id, v)
-ORDER BY binary_quantize(v)::bit(4) <~> binary_quantize('[1,-1,1,1]'), id;
+ORDER BY binary_quantize(v)::bit(4) <~> binary_quantize('[1,-1,1,1]'::vector), id;
 
 SELECT vecdb_simd_kernels() IN ('avx512f', 'avx2', 'neon', 'scalar') AS known_kernel_set;

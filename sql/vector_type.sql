@@ -7,7 +7,7 @@ SELECT '[1.5E+2, 0.1, 3.4028235e38, -1.17549435e-38]'::vector;
 -- Shortest round-trip output: 0.1 stays 0.1, and text -> vector -> text is stable.
 SELECT '[0.1,0.2,0.30000001]'::vector::text::vector = '[0.1,0.2,0.30000001]'::vector AS round_trip;
 SELECT '[1,2,3]'::vector(3);
-SELECT vector_dims('[1,2,3,4,5]'), vector_dims(array_fill(1, ARRAY[16000])::vector);
+SELECT vector_dims('[1,2,3,4,5]'::vector), vector_dims(array_fill(1, ARRAY[16000])::vector);
 
 -- Type modifier in tables
 CREATE TABLE items (id int, embedding vector(3));

@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(162);
+SELECT plan(245);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -96,11 +96,53 @@ INSERT INTO expected_functions VALUES
     ('jaccard_distance',              '{bit,bit}',                                   'double precision'),
     -- aggregates
     ('avg',                           '{vector}',                                    'vector'),
-    ('sum',                           '{vector}',                                    'vector');
+    ('sum',                           '{vector}',                                    'vector'),
+    -- src/pg/types/halfvec.sql: pgvector's 39 halfvec functions and two aggregates
+    ('array_to_halfvec', '{"double precision[]",integer,boolean}', 'halfvec'),
+    ('array_to_halfvec', '{"integer[]",integer,boolean}', 'halfvec'),
+    ('array_to_halfvec', '{"numeric[]",integer,boolean}', 'halfvec'),
+    ('array_to_halfvec', '{"real[]",integer,boolean}', 'halfvec'),
+    ('binary_quantize', '{halfvec}', 'bit'),
+    ('cosine_distance', '{halfvec,halfvec}', 'double precision'),
+    ('halfvec', '{halfvec,integer,boolean}', 'halfvec'),
+    ('halfvec_accum', '{"double precision[]",halfvec}', 'double precision[]'),
+    ('halfvec_add', '{halfvec,halfvec}', 'halfvec'),
+    ('halfvec_avg', '{"double precision[]"}', 'halfvec'),
+    ('halfvec_cmp', '{halfvec,halfvec}', 'integer'),
+    ('halfvec_combine', '{"double precision[]","double precision[]"}', 'double precision[]'),
+    ('halfvec_concat', '{halfvec,halfvec}', 'halfvec'),
+    ('halfvec_eq', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_ge', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_gt', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_in', '{cstring,oid,integer}', 'halfvec'),
+    ('halfvec_l2_squared_distance', '{halfvec,halfvec}', 'double precision'),
+    ('halfvec_le', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_lt', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_mul', '{halfvec,halfvec}', 'halfvec'),
+    ('halfvec_ne', '{halfvec,halfvec}', 'boolean'),
+    ('halfvec_negative_inner_product', '{halfvec,halfvec}', 'double precision'),
+    ('halfvec_out', '{halfvec}', 'cstring'),
+    ('halfvec_recv', '{internal,oid,integer}', 'halfvec'),
+    ('halfvec_send', '{halfvec}', 'bytea'),
+    ('halfvec_spherical_distance', '{halfvec,halfvec}', 'double precision'),
+    ('halfvec_sub', '{halfvec,halfvec}', 'halfvec'),
+    ('halfvec_to_float4', '{halfvec,integer,boolean}', 'real[]'),
+    ('halfvec_to_vector', '{halfvec,integer,boolean}', 'vector'),
+    ('halfvec_typmod_in', '{"cstring[]"}', 'integer'),
+    ('inner_product', '{halfvec,halfvec}', 'double precision'),
+    ('l1_distance', '{halfvec,halfvec}', 'double precision'),
+    ('l2_distance', '{halfvec,halfvec}', 'double precision'),
+    ('l2_norm', '{halfvec}', 'double precision'),
+    ('l2_normalize', '{halfvec}', 'halfvec'),
+    ('subvector', '{halfvec,integer,integer}', 'halfvec'),
+    ('vector_dims', '{halfvec}', 'integer'),
+    ('vector_to_halfvec', '{vector,integer,boolean}', 'halfvec'),
+    ('avg', '{halfvec}', 'halfvec'),
+    ('sum', '{halfvec}', 'halfvec');
 
--- 46 x has_function
+-- 87 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 46 x function_returns
+-- 87 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -183,7 +225,11 @@ SELECT set_eq(
     $$VALUES ('vector_l2_ops', '<->', 'vector_l2_squared_distance'),
              ('vector_ip_ops', '<#>', 'vector_negative_inner_product'),
              ('vector_cosine_ops', '<=>', 'cosine_distance'),
-             ('vector_l1_ops', '<+>', 'l1_distance')$$,
+             ('vector_l1_ops', '<+>', 'l1_distance'),
+             ('halfvec_l2_ops', '<->', 'halfvec_l2_squared_distance'),
+             ('halfvec_ip_ops', '<#>', 'halfvec_negative_inner_product'),
+             ('halfvec_cosine_ops', '<=>', 'cosine_distance'),
+             ('halfvec_l1_ops', '<+>', 'l1_distance')$$,
     'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
 SELECT set_eq(
     $$SELECT c.opcname::text, c.opcintype::regtype::text FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
@@ -228,7 +274,13 @@ SELECT set_eq(
              ('ivf', 'vector_cosine_ops', '<=>', 'cosine_distance', false),
              ('ivfflat', 'vector_l2_ops', '<->', 'vector_l2_squared_distance', true),
              ('ivfflat', 'vector_ip_ops', '<#>', 'vector_negative_inner_product', false),
-             ('ivfflat', 'vector_cosine_ops', '<=>', 'cosine_distance', false)$$,
+             ('ivfflat', 'vector_cosine_ops', '<=>', 'cosine_distance', false),
+             ('ivf', 'halfvec_l2_ops', '<->', 'halfvec_l2_squared_distance', false),
+             ('ivf', 'halfvec_ip_ops', '<#>', 'halfvec_negative_inner_product', false),
+             ('ivf', 'halfvec_cosine_ops', '<=>', 'cosine_distance', false),
+             ('ivfflat', 'halfvec_l2_ops', '<->', 'halfvec_l2_squared_distance', false),
+             ('ivfflat', 'halfvec_ip_ops', '<#>', 'halfvec_negative_inner_product', false),
+             ('ivfflat', 'halfvec_cosine_ops', '<=>', 'cosine_distance', false)$$,
     'ivf and ivfflat opclasses: pgvector''s names, ORDER BY operators, distance functions, l2 the default');
 SELECT is((SELECT count(*)::int FROM pg_amop ao JOIN pg_opfamily f ON f.oid = ao.amopfamily
              JOIN pg_am a ON a.oid = f.opfmethod AND a.amname IN ('ivf', 'ivfflat') WHERE ao.amoppurpose = 's'),
@@ -256,9 +308,11 @@ SELECT results_eq(
              a.aggfinalfn::regproc::text, format_type(a.aggtranstype, NULL)
         FROM extension_functions f JOIN pg_aggregate a ON a.aggfnoid = f.oid
        ORDER BY 1$$,
-    $$VALUES ('avg(vector)', 'vector_accum', 'vector_combine', 'vector_avg', 'double precision[]'),
+    $$VALUES ('avg(halfvec)', 'halfvec_accum', 'halfvec_combine', 'halfvec_avg', 'double precision[]'),
+             ('avg(vector)', 'vector_accum', 'vector_combine', 'vector_avg', 'double precision[]'),
+             ('sum(halfvec)', 'halfvec_add', 'halfvec_add', '-', 'halfvec'),
              ('sum(vector)', 'vector_add',   'vector_add',     '-',          'vector')$$,
-    'avg(vector) and sum(vector) have the expected support functions');
+    'avg and sum of vector and halfvec have the expected support functions');
 
 -- ---------------------------------------------------------------------------
 -- Operators
@@ -284,16 +338,27 @@ SELECT is((SELECT string_agg(oprname || ' ' || oprcode::regproc::text, ', ' ORDE
           '<%> jaccard_distance, <~> hamming_distance', 'the bit operators and their functions');
 
 SELECT results_eq(
-    $$SELECT oprname::text COLLATE "default", oprcode::regproc::text
+    $$SELECT oprname::text COLLATE "default", oprcode::regprocedure::text
         FROM pg_operator
        WHERE oprleft = 'vector'::regtype AND oprright = 'vector'::regtype
        ORDER BY oprname COLLATE "C"$$,
-    $$VALUES ('*', 'vector_mul'), ('+', 'vector_add'), ('-', 'vector_sub'),
-             ('<', 'vector_lt'), ('<#>', 'vector_negative_inner_product'),
-             ('<+>', 'l1_distance'), ('<->', 'l2_distance'), ('<=', 'vector_le'),
-             ('<=>', 'cosine_distance'), ('<>', 'vector_ne'), ('=', 'vector_eq'),
-             ('>', 'vector_gt'), ('>=', 'vector_ge'), ('||', 'vector_concat')$$,
+    $$VALUES ('*', 'vector_mul(vector,vector)'), ('+', 'vector_add(vector,vector)'), ('-', 'vector_sub(vector,vector)'),
+             ('<', 'vector_lt(vector,vector)'), ('<#>', 'vector_negative_inner_product(vector,vector)'),
+             ('<+>', 'l1_distance(vector,vector)'), ('<->', 'l2_distance(vector,vector)'), ('<=', 'vector_le(vector,vector)'),
+             ('<=>', 'cosine_distance(vector,vector)'), ('<>', 'vector_ne(vector,vector)'), ('=', 'vector_eq(vector,vector)'),
+             ('>', 'vector_gt(vector,vector)'), ('>=', 'vector_ge(vector,vector)'), ('||', 'vector_concat(vector,vector)')$$,
     'the vector operators and the functions implementing them');
+SELECT results_eq(
+    $$SELECT oprname::text COLLATE "default", oprcode::regprocedure::text
+        FROM pg_operator
+       WHERE oprleft = 'halfvec'::regtype AND oprright = 'halfvec'::regtype
+       ORDER BY oprname COLLATE "C"$$,
+    $$VALUES ('*', 'halfvec_mul(halfvec,halfvec)'), ('+', 'halfvec_add(halfvec,halfvec)'), ('-', 'halfvec_sub(halfvec,halfvec)'),
+             ('<', 'halfvec_lt(halfvec,halfvec)'), ('<#>', 'halfvec_negative_inner_product(halfvec,halfvec)'),
+             ('<+>', 'l1_distance(halfvec,halfvec)'), ('<->', 'l2_distance(halfvec,halfvec)'), ('<=', 'halfvec_le(halfvec,halfvec)'),
+             ('<=>', 'cosine_distance(halfvec,halfvec)'), ('<>', 'halfvec_ne(halfvec,halfvec)'), ('=', 'halfvec_eq(halfvec,halfvec)'),
+             ('>', 'halfvec_gt(halfvec,halfvec)'), ('>=', 'halfvec_ge(halfvec,halfvec)'), ('||', 'halfvec_concat(halfvec,halfvec)')$$,
+    'the halfvec operators and the functions implementing them');
 
 -- ---------------------------------------------------------------------------
 -- btree operator class

@@ -24,6 +24,28 @@ CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(vector, vector);
 
+-- halfvec columns: support function 2 converts each value (and the query)
+-- to vector; the codes are then the same as for a vector column.
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+    FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean);
+
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean);
+
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 cosine_distance(halfvec, halfvec),
+    FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean);
+
+CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(halfvec, halfvec),
+    FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean);
+
 -- Filter columns: an hnsw index's optional second key column, whose WHERE
 -- clauses the scan tests while it walks (hnsw_filter.cpp).  Strategies 1-6
 -- are < <= = >= > <>, 7-9 are && @> <@.  Integers form one family, so

@@ -25,6 +25,19 @@ BEGIN
         EXECUTE format('CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING %s AS '
                        'OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops, '
                        'FUNCTION 1 cosine_distance(vector, vector)', am);
+        -- halfvec: support function 2 converts each value to vector.
+        EXECUTE format('CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING %s AS '
+                       'OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops, '
+                       'FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec), '
+                       'FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean)', am);
+        EXECUTE format('CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING %s AS '
+                       'OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops, '
+                       'FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec), '
+                       'FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean)', am);
+        EXECUTE format('CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING %s AS '
+                       'OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops, '
+                       'FUNCTION 1 cosine_distance(halfvec, halfvec), '
+                       'FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean)', am);
     END LOOP;
 END
 $$;

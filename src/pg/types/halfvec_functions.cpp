@@ -1,0 +1,141 @@
+/*
+ * halfvec_functions.cpp -- distances, functions, operators, comparisons and
+ * aggregates of halfvec, each the vector function of the same name applied
+ * to the exact float values (halfvec.h), with halfvec's own dimension
+ * errors and, for halfvec results, one rounding back to half.
+ */
+#include "halfvec.h"
+
+extern "C" {
+#define VECTOR_FUNCTIONS(X)                                                                                   \
+    X(l2_distance) X(vector_l2_squared_distance) X(inner_product) X(vector_negative_inner_product)            \
+    X(cosine_distance) X(vector_spherical_distance) X(l1_distance) X(vector_norm) X(l2_normalize) X(subvector) \
+    X(binary_quantize) X(vector_add) X(vector_sub) X(vector_mul) X(vector_concat) X(vector_cmp) X(vector_accum) \
+    X(vector_avg)
+#define DECLARE(name) PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);
+VECTOR_FUNCTIONS(DECLARE)
+#undef DECLARE
+}
+
+namespace {
+
+struct FloatPair {
+    Datum a;
+    Datum b;
+};
+
+/* Arguments 0 and 1 as vectors, after halfvec's dimension check. */
+FloatPair GetFloatPair(FunctionCallInfo fcinfo)
+{
+    HalfVector *a = PG_GETARG_HALFVEC_P(0), *b = PG_GETARG_HALFVEC_P(1);
+    if (a->dim != b->dim)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("different halfvec dimensions %d and %d", a->dim, b->dim)));
+    return {PointerGetDatum(HalfvecToVector(a)), PointerGetDatum(HalfvecToVector(b))};
+}
+
+Datum OnPair(PGFunction function, FunctionCallInfo fcinfo)
+{
+    FloatPair pair = GetFloatPair(fcinfo);
+    return DirectFunctionCall2(function, pair.a, pair.b);
+}
+
+Datum HalfResult(Datum vector, HalfOverflow overflow)
+{
+    return PointerGetDatum(VectorToHalfvec(DatumGetVector(vector), overflow));
+}
+
+Datum Argument(FunctionCallInfo fcinfo, int n) { return PointerGetDatum(HalfvecToVector(PG_GETARG_HALFVEC_P(n))); }
+
+}  // namespace
+
+/* Distances (float8, as vector's). */
+VECDB_FUNCTION(halfvec_l2_distance) { return OnPair(l2_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_l2_squared_distance) { return OnPair(vector_l2_squared_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_inner_product) { return OnPair(inner_product, fcinfo); }
+VECDB_FUNCTION(halfvec_negative_inner_product) { return OnPair(vector_negative_inner_product, fcinfo); }
+VECDB_FUNCTION(halfvec_cosine_distance) { return OnPair(cosine_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_spherical_distance) { return OnPair(vector_spherical_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_l1_distance) { return OnPair(l1_distance, fcinfo); }
+
+/* Other functions. */
+VECDB_FUNCTION(halfvec_vector_dims) { PG_RETURN_INT32(PG_GETARG_HALFVEC_P(0)->dim); }
+VECDB_FUNCTION(halfvec_l2_norm) { return DirectFunctionCall1(vector_norm, Argument(fcinfo, 0)); }
+VECDB_FUNCTION(halfvec_l2_normalize)
+{
+    return HalfResult(DirectFunctionCall1(l2_normalize, Argument(fcinfo, 0)), HalfOverflow::Arithmetic);
+}
+VECDB_FUNCTION(halfvec_binary_quantize) { return DirectFunctionCall1(binary_quantize, Argument(fcinfo, 0)); }
+VECDB_FUNCTION(halfvec_subvector)
+{
+    return HalfResult(DirectFunctionCall3(subvector, Argument(fcinfo, 0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)),
+                      HalfOverflow::Arithmetic);
+}
+
+/* Element-wise arithmetic: a result beyond the half range is an overflow. */
+VECDB_FUNCTION(halfvec_add) { return HalfResult(OnPair(vector_add, fcinfo), HalfOverflow::Arithmetic); }
+VECDB_FUNCTION(halfvec_sub) { return HalfResult(OnPair(vector_sub, fcinfo), HalfOverflow::Arithmetic); }
+VECDB_FUNCTION(halfvec_mul)
+{
+    /* A product that is not zero in float but rounds to zero in half is an
+     * underflow, as a float product that rounds to zero is for vector. */
+    const Vector *product = DatumGetVector(OnPair(vector_mul, fcinfo));
+    HalfVector *result = VectorToHalfvec(product, HalfOverflow::Arithmetic);
+    for (int i = 0; i < result->dim; i++)
+        if (product->x[i] != 0.0f && vecdb::half_to_float(result->x[i]) == 0.0f)
+            float_underflow_error();
+    PG_RETURN_POINTER(result);
+}
+VECDB_FUNCTION(halfvec_concat)
+{
+    /* Any two dimensions concatenate; the sum is checked against the limit. */
+    HalfVector *a = PG_GETARG_HALFVEC_P(0), *b = PG_GETARG_HALFVEC_P(1);
+    CheckHalfvecDim(a->dim + b->dim);
+    HalfVector *result = InitHalfVector(a->dim + b->dim);
+    memcpy(result->x, a->x, sizeof(vecdb::Half) * a->dim);
+    memcpy(result->x + a->dim, b->x, sizeof(vecdb::Half) * b->dim);
+    PG_RETURN_POINTER(result);
+}
+
+/* Comparisons: vector's order (element by element, then the shorter first)
+ * on the float values, which order as the halves do. */
+namespace {
+int Compare(FunctionCallInfo fcinfo)
+{
+    return DatumGetInt32(DirectFunctionCall2(vector_cmp, Argument(fcinfo, 0), Argument(fcinfo, 1)));
+}
+}  // namespace
+VECDB_FUNCTION(halfvec_cmp) { PG_RETURN_INT32(Compare(fcinfo)); }
+VECDB_FUNCTION(halfvec_lt) { PG_RETURN_BOOL(Compare(fcinfo) < 0); }
+VECDB_FUNCTION(halfvec_le) { PG_RETURN_BOOL(Compare(fcinfo) <= 0); }
+VECDB_FUNCTION(halfvec_eq) { PG_RETURN_BOOL(Compare(fcinfo) == 0); }
+VECDB_FUNCTION(halfvec_ne) { PG_RETURN_BOOL(Compare(fcinfo) != 0); }
+VECDB_FUNCTION(halfvec_ge) { PG_RETURN_BOOL(Compare(fcinfo) >= 0); }
+VECDB_FUNCTION(halfvec_gt) { PG_RETURN_BOOL(Compare(fcinfo) > 0); }
+
+/* avg(halfvec): vector's float8[] state, fed the float values.  The call
+ * goes through the aggregate's own context, so vector_accum still updates
+ * its state in place. */
+VECDB_FUNCTION(halfvec_accum)
+{
+    LOCAL_FCINFO(inner, 2);
+    InitFunctionCallInfoData(*inner, nullptr, 2, InvalidOid, fcinfo->context, nullptr);
+    inner->args[0] = fcinfo->args[0];
+    inner->args[1].value = Argument(fcinfo, 1);
+    inner->args[1].isnull = false;
+    Datum state = vector_accum(inner);
+    if (inner->isnull)
+        elog(ERROR, "vector_accum returned NULL");
+    return state;
+}
+VECDB_FUNCTION(halfvec_avg)
+{
+    /* NULL (no rows) passes through. */
+    LOCAL_FCINFO(inner, 1);
+    InitFunctionCallInfoData(*inner, nullptr, 1, InvalidOid, fcinfo->context, nullptr);
+    inner->args[0] = fcinfo->args[0];
+    Datum average = vector_avg(inner);
+    if (inner->isnull)
+        PG_RETURN_NULL();
+    return HalfResult(average, HalfOverflow::Arithmetic);
+}
