@@ -128,5 +128,45 @@ REINDEX INDEX u_idx;
 SELECT id FROM u ORDER BY v <-> '[50,1,2]' LIMIT 3;
 RESET enable_seqscan;
 
-DROP TABLE t, queries, dup, nodim, wide, u;
+-- Rows inserted far outside the data an sq8 index learned its ranges from
+-- (their codes clamped) are still found: for queries next to each, the
+-- index's nearest row is the sequential scan's (before the fix, 3 of 10
+-- under L2).  Each opclass gets a fresh copy of the table, so no deleted
+-- row widens the ranges.
+CREATE TABLE drift (id int, v vector(16));
+INSERT INTO drift SELECT i, (SELECT array_agg((i % 20) * 0.5 * cos(j * 0.9 + (i % 20)) + 0.3 * sin(i * 0.41 + j * 1.7))
+                              FROM generate_series(1, 16) j)::vector(16)
+  FROM generate_series(1, 2000) i;
+CREATE TEMP TABLE far AS
+  SELECT 10000 + k AS id, (SELECT array_agg(k * (30 + 5 * sin(j * k)) * (CASE WHEN (j + k) % 3 = 0 THEN 1 ELSE -1 END))
+                             FROM generate_series(1, 16) j)::vector(16) AS v
+    FROM generate_series(1, 10) k;
+CREATE FUNCTION drift_agrees(opclass text, op text) RETURNS bigint AS $$
+    DECLARE
+        n bigint := 0;
+        q vector;
+        exact int;
+        found int;
+    BEGIN
+        CREATE TEMP TABLE drift_copy AS SELECT * FROM drift;
+        EXECUTE format('CREATE INDEX ON drift_copy USING hnsw (v %s) WITH (quantization = ''sq8'')', opclass);
+        INSERT INTO drift_copy SELECT * FROM far;
+        FOR q IN SELECT v + array_fill(0.01, ARRAY[16])::vector FROM far LOOP
+            PERFORM set_config('enable_indexscan', 'off', true);
+            PERFORM set_config('enable_seqscan', 'on', true);
+            EXECUTE format('SELECT id FROM drift_copy ORDER BY v %s $1, id LIMIT 1', op) INTO exact USING q;
+            PERFORM set_config('enable_indexscan', 'on', true);
+            PERFORM set_config('enable_seqscan', 'off', true);
+            EXECUTE format('SELECT id FROM drift_copy ORDER BY v %s $1 LIMIT 1', op) INTO found USING q;
+            n := n + (exact = found)::int;
+        END LOOP;
+        DROP TABLE drift_copy;
+        RETURN n;
+    END $$ LANGUAGE plpgsql;
+SELECT drift_agrees('vector_l2_ops', '<->') >= 9 AS l2, drift_agrees('vector_cosine_ops', '<=>') >= 9 AS cosine;
+RESET enable_seqscan;
+RESET enable_indexscan;
+
+DROP TABLE t, queries, dup, nodim, wide, u, drift;
+DROP FUNCTION drift_agrees;
 DROP FUNCTION knn;

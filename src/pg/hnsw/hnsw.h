@@ -308,8 +308,17 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
 struct VectorCache; /* decoded vectors of the nodes one operation reads */
 VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec);
 /* Node id's code decoded for selection (DecodeForSelection), or null if it
- * is not a live element. */
+ * is not a live element.  One more float follows the vector: 1 if the code
+ * was clamped (CodeClamped), else 0. */
 const float *CachedVector(VectorCache *cache, NodeId id);
+/* Algorithm 4's distance between two cached vectors: SelectionDistance(),
+ * but FLT_MAX if either code was clamped.  A clamped code decodes to the
+ * edge of the sq8 ranges, where its row is not: several rows far outside
+ * them decode to one corner and would read as copies, pruned from each
+ * other's lists, which strands them.  At FLT_MAX a clamped candidate is
+ * never covered by, nor covers, another: it is kept while the list has
+ * room. */
+float PairDistance(const Codec *codec, const float *a, const float *b);
 /* Node id's vector as the graph holds it (Decode) into out; false if it is
  * not a live element. */
 bool NodeVector(VectorCache *cache, NodeId id, float *out);

@@ -233,10 +233,20 @@ const float *CachedVector(VectorCache *c, NodeId id)
     c->count++;
     c->vectors[i] = nullptr;
     if (ReadCode(c->index, c->info, id, c->code)) {
-        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * SelectionDims(c->codec)));
+        const uint32 dims = SelectionDims(c->codec);
+        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * (dims + 1)));
         DecodeForSelection(c->codec, c->code, c->vectors[i]);
+        c->vectors[i][dims] = CodeClamped(c->codec, c->code) ? 1.0f : 0.0f;
     }
     return c->vectors[i];
+}
+
+float PairDistance(const Codec *codec, const float *a, const float *b)
+{
+    const uint32 dims = SelectionDims(codec);
+    if (a[dims] != 0.0f || b[dims] != 0.0f)
+        return FLT_MAX;
+    return SelectionDistance(codec, a, b);
 }
 
 bool NodeVector(VectorCache *c, NodeId id, float *out)
@@ -326,7 +336,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     auto *kept = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * max_links));
     const std::size_t k = core::select_neighbors_heuristic(
         candidates, unique, max_links,
-        [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors[a], vectors[b]); }, true, kept,
+        [&](uint32 a, uint32 b) { return PairDistance(codec, vectors[a], vectors[b]); }, true, kept,
         static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * Max(unique, 1u))));
     NodeId *new_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
     bool has_added = false;
@@ -423,7 +433,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cach
         });
         const std::size_t k = core::select_neighbors_heuristic(
             candidates, m, layout.max_links(lc),
-            [&](uint32 a, uint32 b) { return SelectionDistance(codec, vectors[a], vectors[b]); }, true, kept, pruned);
+            [&](uint32 a, uint32 b) { return PairDistance(codec, vectors[a], vectors[b]); }, true, kept, pruned);
         selected[lc] = static_cast<NodeId *>(palloc(sizeof(NodeId) * std::max<std::size_t>(k, 1)));
         for (std::size_t i = 0; i < k; i++)
             selected[lc][i] = candidate_ids[kept[i].id];
@@ -478,9 +488,13 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
     BlockNumber new_hint = hint;
     const NodeId id = PlaceElement(index, info, tuple, level, &new_hint);
 
+    /* The nearest neighbour keeps its link to the new node (its way in).
+     * A clamped code's (CodeClamped) estimates mislead the walk near it,
+     * so every neighbour keeps its link: many ways in. */
+    const bool clamped = CodeClamped(codec, code);
     for (int lc = 0; lc <= level; lc++)
         for (uint32 i = 0; i < count[lc]; i++)
-            RelinkNode(index, info, cache, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && i == 0);
+            RelinkNode(index, info, cache, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && (i == 0 || clamped));
 
     const bool new_entry = entry == kNoNode || level > entry_level;
     if (new_entry || new_hint != hint)

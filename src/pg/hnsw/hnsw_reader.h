@@ -113,6 +113,7 @@ public:
 
     void init(Relation index, const IndexInfoCache *info, Codec *codec)
     {
+        rank_clamped_by_bound_ = false;
         index_ = index;
         info_ = info;
         layout_ = &info->layout;
@@ -309,9 +310,22 @@ private:
         info->heap_tid = e.header()->heap_tid;
         info->unbounded = CodeUnbounded(codec_, e.code());
         info->passes = filter_ == nullptr || FilterMatches(filter_, *e.header());
+        if (rank_clamped_by_bound_ && CodeClamped(codec_, e.code()))
+            return CodeSearchBound(codec_, e.code());
         return CodeDistance(codec_, e.code());
     }
 
+public:
+    /* Scans: a node whose code was clamped (CodeClamped: a row inserted far
+     * outside the data the sq8 ranges were trained on) is ranked by its
+     * lower bound, so the walk cannot drop a row near the query on an
+     * estimate off by the whole clamping; its bound and the recheck then
+     * place it.  Inserts and VACUUM keep the estimates: they choose
+     * neighbours by them. */
+    void set_rank_clamped_by_bound(bool on) { rank_clamped_by_bound_ = on; }
+
+private:
+    bool rank_clamped_by_bound_;
     Relation index_;
     const IndexInfoCache *info_;
     const ElementLayout *layout_;

@@ -418,6 +418,7 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     const uint32 dims = st->info->meta.dims;
     st->codec = MakeCodec(st->info);
     st->reader.init(scan->indexRelation, st->info, st->codec);
+    st->reader.set_rank_clamped_by_bound(true);
     st->filter = MakeScanFilter(scan->indexRelation, keys, nkeys, &st->filter_empty);
     st->reader.set_filter(st->filter);
     /* Coarse codes re-rank each batch whole: their first batch is at least

@@ -57,6 +57,7 @@ struct Codec {
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
     int residual_offset; /* of the code's float r, or -1 ('none') */
+    float clamped_r;     /* sq8: r above this means a clamped vector (CodeClamped); else +inf */
     float *raw; /* CodeBounds(): the quantizer's bounds */
     uint32 raw_capacity;
 };
@@ -94,6 +95,17 @@ Codec *MakeCodec(const CodecParams &params)
     codec->quantizer = make_quantizer(codec->quantization, codec->metric, codec->dims, params.rotation_seed,
                                      params.aux, palloc(kQuantizerBytes));
     codec->residual_offset = codec->quantizer != nullptr ? int(codec->quantizer->residual_offset()) : -1;
+    codec->clamped_r = FLT_MAX;
+    if (codec->quantization == Quantization::SQ8) {
+        /* A vector inside the trained box rounds each coordinate by at most
+         * half a step: r <= |step| / 2.  Twice that (|step|) can only come
+         * from coordinates clamped to the box. */
+        const float *step = params.aux + codec->dims;
+        double step2 = 0.0;
+        for (uint32 i = 0; i < codec->dims; i++)
+            step2 += double(step[i]) * step[i];
+        codec->clamped_r = float(std::sqrt(step2));
+    }
     codec->distance = vecdb::hnsw::metric_distance(codec->metric, codec->dims);
     codec->selection = vecdb::hnsw::metric_distance(
         codec->metric == Metric::InnerProduct ? Metric::L2 : codec->metric, SelectionDims(codec));
@@ -243,6 +255,23 @@ void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double 
     codec->computer->lower_bounds(codes, stride, n, codec->raw);
     for (uint32 i = 0; i < n; i++)
         bounds[i] = OperatorBound(codec, codec->raw[i]);
+}
+
+bool CodeClamped(const Codec *codec, const uint8 *code)
+{
+    if (codec->residual_offset < 0)
+        return false;
+    float r;
+    memcpy(&r, code + codec->residual_offset, sizeof(r));
+    return !(r <= codec->clamped_r);
+}
+
+float CodeSearchBound(const Codec *codec, const uint8 *code)
+{
+    if (codec->computer == nullptr)
+        return CodeDistance(codec, code);
+    const float bound = codec->computer->lower_bound(code);
+    return bound == bound ? vecdb::rank_float(bound) : -INFINITY;
 }
 
 bool CodeUnbounded(const Codec *codec, const uint8 *code)

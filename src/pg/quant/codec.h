@@ -53,6 +53,15 @@ void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double 
 /* True for a code whose bound says nothing (a vector outside the range codes
  * describe, quantizer.h): its estimate is not to be trusted either. */
 bool CodeUnbounded(const Codec *codec, const uint8 *code);
+/* True for a code whose vector lay well outside what the code describes:
+ * under sq8, outside the box the ranges were trained on (a row inserted
+ * after the build, unlike the rows before it), clamped by more than
+ * rounding; under any code, CodeUnbounded.  Its estimate can be off by the
+ * whole excess; its bound stays valid. */
+bool CodeClamped(const Codec *codec, const uint8 *code);
+/* The code's lower bound in search units (CodeDistance()'s, rank_float
+ * mapped): what a scan ranks a clamped code by. */
+float CodeSearchBound(const Codec *codec, const uint8 *code);
 /* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 /* Inserts and VACUUM choose neighbours among many decoded codes, so they
