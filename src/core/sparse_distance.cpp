@@ -1,0 +1,162 @@
+/*
+ * sparse_distance.cpp -- merges over two sorted index lists.
+ */
+#include "sparse_distance.h"
+
+#include <cfloat>
+#include <cmath>
+
+#include "simd/distance.h"
+
+#include "core_only.h"
+
+namespace vecdb {
+
+namespace {
+
+/// Sums term(x, y) over the union of a's and b's indices in ascending
+/// order, with 0 standing for a missing element.  Acc is float (pgvector's
+/// sums) or double (the fallback); terms are computed in Acc.
+template <class Acc, class Term>
+Acc merge_sum(SparseView a, SparseView b, Term term)
+{
+    Acc sum = 0;
+    std::size_t i = 0, j = 0;
+    while (i < a.nnz && j < b.nnz) {
+        if (a.indices[i] < b.indices[j]) {
+            sum += term(Acc(a.values[i++]), Acc(0));
+        } else if (a.indices[i] > b.indices[j]) {
+            sum += term(Acc(0), Acc(b.values[j++]));
+        } else {
+            sum += term(Acc(a.values[i++]), Acc(b.values[j++]));
+        }
+    }
+    for (; i < a.nnz; i++)
+        sum += term(Acc(a.values[i]), Acc(0));
+    for (; j < b.nnz; j++)
+        sum += term(Acc(0), Acc(b.values[j]));
+    return sum;
+}
+
+/// Sums a[k] * b[k] over the shared indices only, in ascending order.
+template <class Acc>
+Acc merge_dot(SparseView a, SparseView b)
+{
+    Acc sum = 0;
+    std::size_t i = 0, j = 0;
+    while (i < a.nnz && j < b.nnz) {
+        if (a.indices[i] < b.indices[j])
+            i++;
+        else if (a.indices[i] > b.indices[j])
+            j++;
+        else
+            sum += Acc(a.values[i++]) * Acc(b.values[j++]);
+    }
+    return sum;
+}
+
+template <class Acc>
+Acc squares(SparseView a)
+{
+    Acc sum = 0;
+    for (std::size_t i = 0; i < a.nnz; i++)
+        sum += Acc(a.values[i]) * Acc(a.values[i]);
+    return sum;
+}
+
+template <class Acc>
+Acc l2_squared_sum(SparseView a, SparseView b)
+{
+    return merge_sum<Acc>(a, b, [](Acc x, Acc y) {
+        Acc diff = x - y;
+        return diff * diff;
+    });
+}
+
+template <class Acc>
+Acc l1_sum(SparseView a, SparseView b)
+{
+    return merge_sum<Acc>(a, b, [](Acc x, Acc y) { return std::fabs(x - y); });
+}
+
+/// Same rule as the dense checked distances: neither overflowed nor small
+/// enough that underflowed terms may dominate.  False for NaN.
+bool trusted(float sum)
+{
+    const float magnitude = std::fabs(sum);
+    return magnitude >= kMinTrustedFloatSum && magnitude <= FLT_MAX;
+}
+
+}  // namespace
+
+float sparse_l2_squared_float(SparseView a, SparseView b) { return l2_squared_sum<float>(a, b); }
+float sparse_dot_float(SparseView a, SparseView b) { return merge_dot<float>(a, b); }
+float sparse_l1_float(SparseView a, SparseView b) { return l1_sum<float>(a, b); }
+
+double sparse_l2_squared(SparseView a, SparseView b)
+{
+    const float sum = l2_squared_sum<float>(a, b);
+    return trusted(sum) ? sum : l2_squared_sum<double>(a, b);
+}
+
+double sparse_dot(SparseView a, SparseView b)
+{
+    const float sum = merge_dot<float>(a, b);
+    return trusted(sum) ? sum : merge_dot<double>(a, b);
+}
+
+double sparse_l1(SparseView a, SparseView b)
+{
+    // A sum of absolute differences loses nothing to gradual underflow.
+    const float sum = l1_sum<float>(a, b);
+    return sum <= FLT_MAX ? sum : l1_sum<double>(a, b);
+}
+
+double sparse_cosine_distance(SparseView a, SparseView b)
+{
+    double dot, norm_a, norm_b;
+    const float dot_f = merge_dot<float>(a, b);
+    const float norm_a_f = squares<float>(a);
+    const float norm_b_f = squares<float>(b);
+    if (trusted(norm_a_f) && trusted(norm_b_f) && std::fabs(dot_f) <= FLT_MAX) {
+        dot = dot_f;
+        norm_a = norm_a_f;
+        norm_b = norm_b_f;
+    } else {
+        dot = merge_dot<double>(a, b);
+        norm_a = squares<double>(a);
+        norm_b = squares<double>(b);
+    }
+    // sqrt of the product, as pgvector; 0 / 0 for a zero vector is NaN.
+    const double similarity = dot / std::sqrt(norm_a * norm_b);
+    if (std::isnan(similarity))
+        return similarity;
+    // Rounding can leave |similarity| slightly above 1.
+    return 1.0 - std::fmax(-1.0, std::fmin(1.0, similarity));
+}
+
+double sparse_norm(SparseView a) { return std::sqrt(squares<double>(a)); }
+
+int sparse_compare(SparseView a, std::int32_t dims_a, SparseView b, std::int32_t dims_b)
+{
+    const std::int32_t common = dims_a < dims_b ? dims_a : dims_b;
+    std::size_t i = 0, j = 0;
+    // The first index below `common` where the dense forms differ decides;
+    // an index only one side stores differs there (its value is not 0).
+    for (;;) {
+        const std::int32_t ia = i < a.nnz ? a.indices[i] : common;
+        const std::int32_t ib = j < b.nnz ? b.indices[j] : common;
+        const std::int32_t index = ia < ib ? ia : ib;
+        if (index >= common)
+            break;
+        const float va = ia == index ? a.values[i++] : 0.0f;
+        const float vb = ib == index ? b.values[j++] : 0.0f;
+        if (va < vb)
+            return -1;
+        if (va > vb)
+            return 1;
+    }
+    return (dims_a > dims_b) - (dims_a < dims_b);
+}
+
+}  // namespace vecdb

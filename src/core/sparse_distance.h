@@ -1,0 +1,47 @@
+/*
+ * sparse_distance.h -- distances between sparse vectors, merged over their
+ * sorted indices.
+ *
+ * The float sums add their terms in ascending index order, which is the
+ * order pgvector's loops add them in, so ordinary results are identical to
+ * pgvector's.  As for dense vectors (simd/distance.h, "checked distances"), a
+ * float sum that overflowed or that underflow may have emptied is redone in
+ * double, so every distance between valid sparse vectors is finite.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace vecdb {
+
+/// A sparse vector's stored elements: ascending 0-based indices, non-zero values.
+struct SparseView {
+    const std::int32_t *indices;
+    const float *values;
+    std::size_t nnz;
+};
+
+/// sum over all indices of (a[i] - b[i])^2.
+double sparse_l2_squared(SparseView a, SparseView b);
+/// sum over shared indices of a[i] * b[i].
+double sparse_dot(SparseView a, SparseView b);
+/// 1 - cos(a, b) clamped to [0, 2]; NaN when either vector is zero (as pgvector).
+double sparse_cosine_distance(SparseView a, SparseView b);
+/// sum over all indices of |a[i] - b[i]|.
+double sparse_l1(SparseView a, SparseView b);
+/// Euclidean norm, summed in double.
+double sparse_norm(SparseView a);
+
+/// The float sums alone, as pgvector computes them (tests compare the
+/// checked results with these on ordinary data).
+float sparse_l2_squared_float(SparseView a, SparseView b);
+float sparse_dot_float(SparseView a, SparseView b);
+float sparse_l1_float(SparseView a, SparseView b);
+
+/// -1, 0 or 1: the dense forms compared element by element over the
+/// dimensions both have, then the one with fewer dimensions first (the order
+/// pgvector's sparsevec_cmp gives, and vector's).
+int sparse_compare(SparseView a, std::int32_t dims_a, SparseView b, std::int32_t dims_b);
+
+}  // namespace vecdb
