@@ -23,6 +23,10 @@ PG_OBJS = \
 	src/pg/types/halfvec_functions.o \
 	src/pg/types/vector_aggregates.o \
 	src/pg/types/bit_distance.o \
+	src/pg/types/sparsevec.o \
+	src/pg/types/sparsevec_io.o \
+	src/pg/types/sparsevec_cast.o \
+	src/pg/types/sparsevec_functions.o \
 	src/pg/hnsw/hnsw_handler.o \
 	src/pg/hnsw/hnsw_page.o \
 	src/pg/hnsw/hnsw_filter.o \
@@ -41,11 +45,12 @@ OBJS = $(CORE_OBJS) $(PG_OBJS)
 
 # The install script is built from the SQL beside the code it declares.
 SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/halfvec.sql src/pg/types/bit.sql \
+              src/pg/types/sparsevec.sql \
               src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql \
               src/pg/ivf/ivf.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1
