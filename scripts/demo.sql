@@ -106,7 +106,7 @@ FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 
 \echo '== Functions'
 SELECT vector_dims(:'q'::vector) AS dims, round(vector_norm(:'q')::numeric, 4) AS norm,
-       round(vector_norm(l2_normalize(:'q'))::numeric, 4) AS normalized_norm,
+       round(vector_norm(l2_normalize(:'q'::vector))::numeric, 4) AS normalized_norm,
        binary_quantize(subvector(:'q'::vector, 1, 16)) AS sign_bits_1_16;
 SELECT '[1,2,3]'::vector + '[4,5,6]' AS sum, '[1,2]'::vector || '[3]' AS concat,
        ARRAY[1.5, 2.5]::real[]::vector AS from_array, '[1,2]'::vector::real[] AS to_array;
