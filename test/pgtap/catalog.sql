@@ -1,4 +1,4 @@
--- Catalog checks of the vecdb SQL surface: the vector type, its functions,
+-- Catalog checks of the vecdb SQL surface: the vector and sparsevec types, their functions,
 -- operators, btree operator class, casts and aggregates, and generic rules
 -- every function the extension owns must follow (volatility, strictness,
 -- parallel safety, comments).
@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(245);
+SELECT plan(313);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -94,6 +94,34 @@ INSERT INTO expected_functions VALUES
     -- src/pg/types/bit.sql
     ('hamming_distance',              '{bit,bit}',                                   'double precision'),
     ('jaccard_distance',              '{bit,bit}',                                   'double precision'),
+    -- src/pg/types/sparsevec.sql
+    ('sparsevec_in',                  '{cstring,oid,integer}',                       'sparsevec'),
+    ('sparsevec_out',                 '{sparsevec}',                                 'cstring'),
+    ('sparsevec_typmod_in',           '{cstring[]}',                                 'integer'),
+    ('sparsevec_recv',                '{internal,oid,integer}',                      'sparsevec'),
+    ('sparsevec_send',                '{sparsevec}',                                 'bytea'),
+    ('sparsevec',                     '{sparsevec,integer,boolean}',                 'sparsevec'),
+    ('vector_to_sparsevec',           '{vector,integer,boolean}',                    'sparsevec'),
+    ('sparsevec_to_vector',           '{sparsevec,integer,boolean}',                 'vector'),
+    ('array_to_sparsevec',            '{integer[],integer,boolean}',                 'sparsevec'),
+    ('array_to_sparsevec',            '{real[],integer,boolean}',                    'sparsevec'),
+    ('array_to_sparsevec',            '{"double precision[]",integer,boolean}',      'sparsevec'),
+    ('array_to_sparsevec',            '{numeric[],integer,boolean}',                 'sparsevec'),
+    ('l2_distance',                   '{sparsevec,sparsevec}',                       'double precision'),
+    ('sparsevec_l2_squared_distance', '{sparsevec,sparsevec}',                       'double precision'),
+    ('inner_product',                 '{sparsevec,sparsevec}',                       'double precision'),
+    ('sparsevec_negative_inner_product', '{sparsevec,sparsevec}',                    'double precision'),
+    ('cosine_distance',               '{sparsevec,sparsevec}',                       'double precision'),
+    ('l1_distance',                   '{sparsevec,sparsevec}',                       'double precision'),
+    ('l2_norm',                       '{sparsevec}',                                 'double precision'),
+    ('l2_normalize',                  '{sparsevec}',                                 'sparsevec'),
+    ('sparsevec_lt',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_le',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_eq',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_ne',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_ge',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_gt',                  '{sparsevec,sparsevec}',                       'boolean'),
+    ('sparsevec_cmp',                 '{sparsevec,sparsevec}',                       'integer'),
     -- aggregates
     ('avg',                           '{vector}',                                    'vector'),
     ('sum',                           '{vector}',                                    'vector'),
@@ -140,9 +168,9 @@ INSERT INTO expected_functions VALUES
     ('avg', '{halfvec}', 'halfvec'),
     ('sum', '{halfvec}', 'halfvec');
 
--- 87 x has_function
+-- 114 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 87 x function_returns
+-- 114 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -404,6 +432,51 @@ SELECT cast_context_is('integer[]',          'vector', 'assignment');
 SELECT cast_context_is('real[]',             'vector', 'assignment');
 SELECT cast_context_is('double precision[]', 'vector', 'assignment');
 SELECT cast_context_is('numeric[]',          'vector', 'assignment');
+
+-- ---------------------------------------------------------------------------
+-- sparsevec: pgvector's type, operators, btree operator class and casts
+-- ---------------------------------------------------------------------------
+SELECT has_type('sparsevec');
+SELECT is((SELECT ARRAY[typstorage::text, typlen::text, typmodin::regproc::text, typinput::regproc::text,
+                        typoutput::regproc::text, typreceive::regproc::text, typsend::regproc::text]
+             FROM pg_type WHERE oid = 'sparsevec'::regtype),
+          ARRAY['e', '-1', 'sparsevec_typmod_in', 'sparsevec_in', 'sparsevec_out', 'sparsevec_recv', 'sparsevec_send'],
+          'sparsevec: a varlena with STORAGE external (as pgvector), typmod, text and binary I/O');
+SELECT is(format_type('sparsevec'::regtype, 3), 'sparsevec(3)', 'typmod 3 displays as sparsevec(3)');
+SELECT ok(obj_description('sparsevec'::regtype, 'pg_type') IS NOT NULL, 'type sparsevec has a comment');
+SELECT results_eq(
+    $$SELECT oprname::text COLLATE "default", p.proname::text COLLATE "default", oprresult::regtype::text
+        FROM pg_operator JOIN pg_proc p ON p.oid = oprcode
+       WHERE oprleft = 'sparsevec'::regtype AND oprright = 'sparsevec'::regtype
+       ORDER BY oprname COLLATE "C"$$,
+    $$VALUES ('<', 'sparsevec_lt', 'boolean'), ('<#>', 'sparsevec_negative_inner_product', 'double precision'),
+             ('<+>', 'l1_distance', 'double precision'), ('<->', 'l2_distance', 'double precision'),
+             ('<=', 'sparsevec_le', 'boolean'), ('<=>', 'cosine_distance', 'double precision'),
+             ('<>', 'sparsevec_ne', 'boolean'), ('=', 'sparsevec_eq', 'boolean'),
+             ('>', 'sparsevec_gt', 'boolean'), ('>=', 'sparsevec_ge', 'boolean')$$,
+    'the sparsevec operators and the functions implementing them');
+SELECT results_eq(
+    $$SELECT c.opcdefault, o.amopstrategy::int, o.amopopr::regoperator::text
+        FROM pg_amop o JOIN pg_opclass c ON o.amopfamily = c.opcfamily
+        JOIN pg_am a ON a.oid = c.opcmethod AND a.amname = 'btree'
+       WHERE c.opcname = 'sparsevec_ops' ORDER BY 2$$,
+    $$VALUES (true, 1, '<(sparsevec,sparsevec)'), (true, 2, '<=(sparsevec,sparsevec)'),
+             (true, 3, '=(sparsevec,sparsevec)'), (true, 4, '>=(sparsevec,sparsevec)'),
+             (true, 5, '>(sparsevec,sparsevec)')$$,
+    'sparsevec_ops is the default btree operator class of sparsevec, with the five strategies');
+SELECT results_eq(
+    $$SELECT p.amprocnum::int, p.amproc::regproc::text
+        FROM pg_amproc p JOIN pg_opclass c ON p.amprocfamily = c.opcfamily
+       WHERE c.opcname = 'sparsevec_ops' ORDER BY 1$$,
+    $$VALUES (1, 'sparsevec_cmp')$$,
+    'sparsevec_ops support function 1 is sparsevec_cmp');
+SELECT cast_context_is('sparsevec',          'sparsevec', 'implicit');
+SELECT cast_context_is('vector',             'sparsevec', 'implicit');
+SELECT cast_context_is('sparsevec',          'vector',    'assignment');
+SELECT cast_context_is('integer[]',          'sparsevec', 'assignment');
+SELECT cast_context_is('real[]',             'sparsevec', 'assignment');
+SELECT cast_context_is('double precision[]', 'sparsevec', 'assignment');
+SELECT cast_context_is('numeric[]',          'sparsevec', 'assignment');
 
 SELECT * FROM finish();
 ROLLBACK;
