@@ -70,6 +70,12 @@ SELECT '{2:1.5,4:-3.5}/5'::sparsevec::vector, '{2:1.5,4:-3.5}/5'::sparsevec::vec
 SELECT '{2:1.5,4:-3.5}/5'::sparsevec::vector(4);
 SELECT '{}/16000'::sparsevec::vector = array_fill(0, ARRAY[16000])::vector AS zeros_16000;
 SELECT '{}/16001'::sparsevec::vector;
+-- halfvec: exact to sparsevec (zeros dropped), rounded to half back; 22003 beyond half's range.
+SELECT '[0,1.5,0,-3.5,0.1]'::halfvec::sparsevec, '{2:1.5,4:-3.5,5:0.1}/5'::sparsevec::halfvec,
+       '{2:1.5}/5'::sparsevec::halfvec(5);
+SELECT '{1:1}/3'::sparsevec::halfvec(2);
+SELECT '{1:1e5}/3'::sparsevec::halfvec;
+SELECT '[1,0,2]'::halfvec::sparsevec(4);
 SELECT ARRAY[1,0,2,0,3,0]::sparsevec, ARRAY[1.5,0,-2]::numeric[]::sparsevec,
        '{0,2.5,0}'::real[]::sparsevec(3), '{1e-46,4}'::double precision[]::sparsevec;
 SELECT '{1,0}'::real[]::sparsevec(3);
@@ -79,7 +85,10 @@ SELECT '{1,NULL}'::real[]::sparsevec;
 SELECT '{NaN}'::real[]::sparsevec;
 SELECT '{4e38}'::double precision[]::sparsevec;
 SELECT array_agg(n)::sparsevec FROM generate_series(1, 16001) n;
--- vector -> sparsevec is implicit, as in pgvector: sparsevec functions take vectors.
+-- vector -> sparsevec is implicit, as in pgvector: a sparsevec function takes
+-- a vector argument.  (l2_norm(vector) is ambiguous between the halfvec and
+-- sparsevec ones, as in pgvector.)
+SELECT l2_distance('{1:3}/3'::sparsevec, '[0,0,4]'::vector);
 SELECT l2_norm('[3,0,4]'::vector);
 
 -- Binary output, pgvector's wire format worked out by hand: dim 5, nnz 2,

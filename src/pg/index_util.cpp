@@ -37,9 +37,10 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
         elog(ERROR, "%s: opclass has no distance function", am);
     if (strcmp(name, "vector_l2_squared_distance") == 0 || strcmp(name, "l2_distance") == 0)
         return vecdb::Metric::L2;
-    if (strcmp(name, "halfvec_l2_squared_distance") == 0)
+    if (strcmp(name, "halfvec_l2_squared_distance") == 0 || strcmp(name, "sparsevec_l2_squared_distance") == 0)
         return vecdb::Metric::L2;
-    if (strcmp(name, "vector_negative_inner_product") == 0 || strcmp(name, "halfvec_negative_inner_product") == 0)
+    if (strcmp(name, "vector_negative_inner_product") == 0 || strcmp(name, "halfvec_negative_inner_product") == 0 ||
+        strcmp(name, "sparsevec_negative_inner_product") == 0)
         return vecdb::Metric::InnerProduct;
     if (strcmp(name, "cosine_distance") == 0)
         return vecdb::Metric::Cosine;
@@ -56,6 +57,15 @@ const Vector *IndexedVector(Relation index, Datum value)
         return DatumGetVector(value);
     FmgrInfo *convert = index_getprocinfo(index, 1, 2);
     return DatumGetVector(FunctionCall3Coll(convert, InvalidOid, value, Int32GetDatum(-1), BoolGetDatum(false)));
+}
+
+bool OperatorSumsInOwnOrder(Relation index)
+{
+    const Oid convert = index_getprocid(index, 1, 2);
+    if (!OidIsValid(convert))
+        return false;
+    const char *name = get_func_name(convert);
+    return name != nullptr && strcmp(name, "sparsevec_to_vector") == 0;
 }
 
 unsigned BuildThreads()

@@ -30,6 +30,10 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am);
  * (halfvec_to_vector, ...) makes of it, in the current memory context.
  * The quantized codes then do not care where the floats came from. */
 const Vector *IndexedVector(Relation index, Datum value);
+/* True when the opclass's operator sums in its own order, not as the dense
+ * vector kernels do (support function 2 is sparsevec_to_vector): scans tell
+ * the codec (SetOperatorSumsInOwnOrder). */
+bool OperatorSumsInOwnOrder(Relation index);
 
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */

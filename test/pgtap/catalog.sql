@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(313);
+SELECT plan(319);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -103,6 +103,8 @@ INSERT INTO expected_functions VALUES
     ('sparsevec',                     '{sparsevec,integer,boolean}',                 'sparsevec'),
     ('vector_to_sparsevec',           '{vector,integer,boolean}',                    'sparsevec'),
     ('sparsevec_to_vector',           '{sparsevec,integer,boolean}',                 'vector'),
+    ('halfvec_to_sparsevec',          '{halfvec,integer,boolean}',                   'sparsevec'),
+    ('sparsevec_to_halfvec',          '{sparsevec,integer,boolean}',                 'halfvec'),
     ('array_to_sparsevec',            '{integer[],integer,boolean}',                 'sparsevec'),
     ('array_to_sparsevec',            '{real[],integer,boolean}',                    'sparsevec'),
     ('array_to_sparsevec',            '{"double precision[]",integer,boolean}',      'sparsevec'),
@@ -168,9 +170,9 @@ INSERT INTO expected_functions VALUES
     ('avg', '{halfvec}', 'halfvec'),
     ('sum', '{halfvec}', 'halfvec');
 
--- 114 x has_function
+-- 116 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 114 x function_returns
+-- 116 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -257,7 +259,11 @@ SELECT set_eq(
              ('halfvec_l2_ops', '<->', 'halfvec_l2_squared_distance'),
              ('halfvec_ip_ops', '<#>', 'halfvec_negative_inner_product'),
              ('halfvec_cosine_ops', '<=>', 'cosine_distance'),
-             ('halfvec_l1_ops', '<+>', 'l1_distance')$$,
+             ('halfvec_l1_ops', '<+>', 'l1_distance'),
+             ('sparsevec_l2_ops', '<->', 'sparsevec_l2_squared_distance'),
+             ('sparsevec_ip_ops', '<#>', 'sparsevec_negative_inner_product'),
+             ('sparsevec_cosine_ops', '<=>', 'cosine_distance'),
+             ('sparsevec_l1_ops', '<+>', 'l1_distance')$$,
     'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
 SELECT set_eq(
     $$SELECT c.opcname::text, c.opcintype::regtype::text FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
@@ -477,6 +483,8 @@ SELECT cast_context_is('integer[]',          'sparsevec', 'assignment');
 SELECT cast_context_is('real[]',             'sparsevec', 'assignment');
 SELECT cast_context_is('double precision[]', 'sparsevec', 'assignment');
 SELECT cast_context_is('numeric[]',          'sparsevec', 'assignment');
+SELECT cast_context_is('halfvec',            'sparsevec', 'implicit');
+SELECT cast_context_is('sparsevec',          'halfvec',   'assignment');
 
 SELECT * FROM finish();
 ROLLBACK;

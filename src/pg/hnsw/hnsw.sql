@@ -85,3 +85,27 @@ CREATE OPERATOR CLASS array_ops DEFAULT FOR TYPE anyarray USING hnsw AS
     OPERATOR 7 && (anyarray, anyarray),
     OPERATOR 8 @> (anyarray, anyarray),
     OPERATOR 9 <@ (anyarray, anyarray);
+
+-- sparsevec columns: support function 2 makes each value (and the query) a
+-- dense vector (up to 16,000 dimensions), so the codes are a vector
+-- column's; the operators sum over the stored indices in their own order,
+-- which 'none' bounds allow for (codec.cpp).
+CREATE OPERATOR CLASS sparsevec_l2_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_l2_squared_distance(sparsevec, sparsevec),
+    FUNCTION 2 sparsevec_to_vector(sparsevec, integer, boolean);
+
+CREATE OPERATOR CLASS sparsevec_ip_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_negative_inner_product(sparsevec, sparsevec),
+    FUNCTION 2 sparsevec_to_vector(sparsevec, integer, boolean);
+
+CREATE OPERATOR CLASS sparsevec_cosine_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 cosine_distance(sparsevec, sparsevec),
+    FUNCTION 2 sparsevec_to_vector(sparsevec, integer, boolean);
+
+CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(sparsevec, sparsevec),
+    FUNCTION 2 sparsevec_to_vector(sparsevec, integer, boolean);

@@ -417,6 +417,8 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     st->info = GetIndexInfo(scan->indexRelation);
     const uint32 dims = st->info->meta.dims;
     st->codec = MakeCodec(st->info);
+    if (OperatorSumsInOwnOrder(scan->indexRelation))
+        SetOperatorSumsInOwnOrder(st->codec);
     st->reader.init(scan->indexRelation, st->info, st->codec);
     st->reader.set_rank_clamped_by_bound(true);
     st->filter = MakeScanFilter(scan->indexRelation, keys, nkeys, &st->filter_empty);

@@ -177,6 +177,8 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     const Metric metric = Metric(meta.metric);
     MemoryContext old = MemoryContextSwitchTo(st->context);
     st->codec = MakeCodec(CodecParamsOf(info));
+    if (OperatorSumsInOwnOrder(scan->indexRelation))
+        SetOperatorSumsInOwnOrder(st->codec);
     float *query = static_cast<float *>(palloc0(sizeof(float) * meta.dims));
     st->query_null = scan->numberOfOrderBys < 1 || (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
     if (!st->query_null) {

@@ -20,7 +20,12 @@
  * same floats; cosine compares normalized copies, whose float sums can
  * differ from the operator's by (d + 2) units of rounding each way, so
  * `rounding` covers 4 (d + 2) of them.  kBoundSlack covers the rest (a
- * square root in double).
+ * square root in double).  An operator that sums in its own order
+ * (sparsevec's merge over sorted indices: SetOperatorSumsInOwnOrder) can
+ * differ from the dense kernels by 2 (d + 4) units of rounding relative to
+ * the sum of the terms' magnitudes (Higham 2002, section 3.1, for both
+ * sums), so a 'none' bound gives up that much: of the value itself for L2
+ * and L1 (every term is non-negative), of |q| |x| for inner product.
  */
 #include <cfloat>
 #include <cmath>
@@ -56,6 +61,8 @@ struct Codec {
     vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
     double rounding; /* subtracted from bounds computed on fp32 copies */
+    double any_order; /* 'none': 2 (d + 4) 2^-24 if the operator sums in its own order, else 0 */
+    double query_norm; /* 'none', inner product: |q|, for any_order */
     int residual_offset; /* of the code's float r, or -1 ('none') */
     float clamped_r;     /* sq8: r above this means a clamped vector (CodeClamped); else +inf */
     float *raw; /* CodeBounds(): the quantizer's bounds */
@@ -183,9 +190,16 @@ bool Orderable(Metric metric, const float *x, uint32 dims)
     return false;
 }
 
+void SetOperatorSumsInOwnOrder(Codec *codec)
+{
+    codec->any_order = 2.0 * (codec->dims + 4) * std::ldexp(1.0, -24);
+}
+
 void SetQuery(Codec *codec, const float *query)
 {
     vecdb::hnsw::prepare_vector(codec->metric, query, codec->query, codec->dims);
+    if (codec->any_order > 0.0 && codec->metric == Metric::InnerProduct)
+        codec->query_norm = std::sqrt(vecdb::dot_checked(codec->query, codec->query, codec->dims));
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
 }
@@ -227,12 +241,20 @@ double CodeBound(const Codec *codec, const uint8 *code)
      * allows for `rounding`). */
     const float *x = reinterpret_cast<const float *>(code);
     switch (codec->metric) {
-    case Metric::L2:
-        return OperatorBound(codec, vecdb::l2_squared_checked(codec->query, x, codec->dims));
-    case Metric::InnerProduct:
-        return OperatorBound(codec, -vecdb::dot_checked(codec->query, x, codec->dims));
-    case Metric::L1:
-        return OperatorBound(codec, vecdb::l1_checked(codec->query, x, codec->dims));
+    case Metric::L2: {
+        const double d2 = vecdb::l2_squared_checked(codec->query, x, codec->dims);
+        return OperatorBound(codec, d2 - codec->any_order * d2);
+    }
+    case Metric::InnerProduct: {
+        double margin = 0.0;
+        if (codec->any_order > 0.0)
+            margin = codec->any_order * codec->query_norm * std::sqrt(vecdb::dot_checked(x, x, codec->dims));
+        return OperatorBound(codec, -vecdb::dot_checked(codec->query, x, codec->dims) - margin);
+    }
+    case Metric::L1: {
+        const double d1 = vecdb::l1_checked(codec->query, x, codec->dims);
+        return OperatorBound(codec, d1 - codec->any_order * d1);
+    }
     case Metric::Cosine:
         break;
     }

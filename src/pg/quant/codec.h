@@ -40,6 +40,9 @@ void Encode(Codec *codec, const float *vector, uint8 *code);
 /* Encode() of vectors[0 .. n) into codes (CodeSize() bytes each) on up to
  * `threads` threads, the caller's included (index builds). */
 void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *codes, unsigned threads);
+/* The SQL operator sums in its own order, not the dense kernels' (sparsevec):
+ * 'none' bounds allow for the difference (quantized bounds always do). */
+void SetOperatorSumsInOwnOrder(Codec *codec);
 /* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
 /* The search distance from the query to a code ("smaller is nearer"). */

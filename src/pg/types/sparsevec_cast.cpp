@@ -1,9 +1,9 @@
 /*
- * sparsevec_cast.cpp -- casts between sparsevec and vector, and from SQL
- * arrays to sparsevec.  Zeros of the dense form are not stored; there are
- * no halfvec casts because vecdb has no halfvec type yet.
+ * sparsevec_cast.cpp -- casts between sparsevec and vector or halfvec, and
+ * from SQL arrays to sparsevec.  Zeros of the dense form are not stored.
  */
 #include "vector.h"
+#include "halfvec.h"
 #include "sparsevec.h"
 
 namespace {
@@ -125,4 +125,29 @@ VECDB_FUNCTION(array_to_sparsevec)
         SparsevecCheckElement(values[i]);
     pfree(dense);
     PG_RETURN_SPARSEVEC_P(result);
+}
+
+/*
+ * halfvec_to_sparsevec(halfvec, typmod, explicit) -- exact: a half is a
+ * float.
+ */
+VECDB_FUNCTION(halfvec_to_sparsevec)
+{
+    const Vector *vector = HalfvecToVector(PG_GETARG_HALFVEC_P(0));
+    int32 typmod = PG_GETARG_INT32(1);
+
+    SparsevecCheckDim(vector->dim);
+    SparsevecCheckExpectedDim(typmod, vector->dim);
+    PG_RETURN_SPARSEVEC_P(DenseToSparse(vector->x, vector->dim));
+}
+
+/*
+ * sparsevec_to_halfvec(sparsevec, typmod, explicit) -- the dense vector
+ * (sparsevec_to_vector's checks), rounded to half; a value beyond the half
+ * range is an error, as in a vector to halfvec cast.
+ */
+VECDB_FUNCTION(sparsevec_to_halfvec)
+{
+    Datum dense = DirectFunctionCall3(sparsevec_to_vector, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+    PG_RETURN_POINTER(VectorToHalfvec(DatumGetVector(dense), HalfOverflow::Cast));
 }
