@@ -3,19 +3,20 @@
 CREATE SCHEMA sparsevec_index_test;
 SET search_path = sparsevec_index_test, public;
 
--- 2,000 rows of 300 dimensions with 6 to 15 non-zero values each, in 20
--- clusters (each cluster has its own 30 likely indices); queries near rows.
+-- 1,200 rows of 48 dimensions with 4 to 9 non-zero values each, in 20
+-- clusters (each cluster has its own 12 likely indices); queries near rows.
+-- (Small: the suite also runs under Valgrind.)
 -- Exact answers come from sequential scans of the same operators.
-CREATE TABLE s (id int PRIMARY KEY, v sparsevec(300));
+CREATE TABLE s (id int PRIMARY KEY, v sparsevec(48));
 INSERT INTO s SELECT i,
     ('{' || (SELECT string_agg(k || ':' || round((((i % 20) + 1) * 0.2 * cos(k * 0.7 + i) + 0.5 * sin(i * 0.37 + k))::numeric, 3),
                                ',' ORDER BY k)
-               FROM (SELECT DISTINCT 1 + ((i % 20) * 15 + (j * j + i * j) % 30) % 300 AS k
-                       FROM generate_series(1, 6 + i % 10) j) ks) || '}/300')::sparsevec
-  FROM generate_series(1, 2000) i;
+               FROM (SELECT DISTINCT 1 + ((i % 20) * 5 + (j * j + i * j) % 12) % 48 AS k
+                       FROM generate_series(1, 4 + i % 6) j) ks) || '}/48')::sparsevec
+  FROM generate_series(1, 1200) i;
 ANALYZE s;
-CREATE TABLE sq AS SELECT id AS qid, (v::vector + array_fill(0.01, ARRAY[300])::vector)::sparsevec(300) AS q
-  FROM s WHERE id % 100 = 0;
+CREATE TABLE sq AS SELECT id AS qid, (v::vector + array_fill(0.01, ARRAY[48])::vector)::sparsevec(48) AS q
+  FROM s WHERE id % 60 = 0;
 
 CREATE FUNCTION knn(op text, k int) RETURNS TABLE (qid int, ids int[]) AS $$
     BEGIN
@@ -55,7 +56,7 @@ CREATE FUNCTION index_check(opclass text, op text, options text, OUT hits bigint
 
 -- The plan uses the index.
 CREATE INDEX s_idx ON s USING hnsw (v sparsevec_l2_ops);
-EXPLAIN (COSTS OFF) SELECT id FROM s ORDER BY v <-> '{1:1,7:2}/300' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM s ORDER BY v <-> '{1:1,7:2}/48' LIMIT 5;
 DROP INDEX s_idx;
 
 SET hnsw.ef_search = 100;
