@@ -306,9 +306,10 @@ TEST_F(IvfKMeansTest, SphericalCentroidsAreUnitAndFindDirections)
             const std::size_t first = b * per_blob + 1;  // row b * per_blob may be a zero row
             const std::uint32_t c = nearest_centroid(centroids.data(), blobs, dims, metric, &x[first * dims]);
             for (std::size_t i = first; i < (b + 1) * per_blob; i++) {
-                if (i % 37 != 0)
+                if (i % 37 != 0) {
                     ASSERT_EQ(nearest_centroid(centroids.data(), blobs, dims, metric, &x[i * dims]), c)
                         << "metric " << int(metric) << " blob " << b;
+                }
             }
             used.insert(c);
         }
