@@ -50,7 +50,7 @@ SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_funct
               src/pg/ivf/ivf.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

@@ -39,6 +39,8 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
         return vecdb::Metric::L2;
     if (strcmp(name, "halfvec_l2_squared_distance") == 0 || strcmp(name, "sparsevec_l2_squared_distance") == 0)
         return vecdb::Metric::L2;
+    if (strcmp(name, "hamming_distance") == 0) /* squared L2 of 0/1 vectors (OperatorIsSquaredL2) */
+        return vecdb::Metric::L2;
     if (strcmp(name, "vector_negative_inner_product") == 0 || strcmp(name, "halfvec_negative_inner_product") == 0 ||
         strcmp(name, "sparsevec_negative_inner_product") == 0)
         return vecdb::Metric::InnerProduct;
@@ -66,6 +68,12 @@ bool OperatorSumsInOwnOrder(Relation index)
         return false;
     const char *name = get_func_name(convert);
     return name != nullptr && strcmp(name, "sparsevec_to_vector") == 0;
+}
+
+bool OperatorIsSquaredL2(Relation index)
+{
+    const char *name = get_func_name(index_getprocid(index, 1, 1));
+    return name != nullptr && strcmp(name, "hamming_distance") == 0;
 }
 
 unsigned BuildThreads()

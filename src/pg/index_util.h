@@ -34,6 +34,10 @@ const Vector *IndexedVector(Relation index, Datum value);
  * vector kernels do (support function 2 is sparsevec_to_vector): scans tell
  * the codec (SetOperatorSumsInOwnOrder). */
 bool OperatorSumsInOwnOrder(Relation index);
+/* True when the ORDER BY operator's value is the squared L2 distance of the
+ * indexed vectors, not the distance (hamming_distance on bit_to_vector's 0/1
+ * vectors): scans tell the codec (SetOperatorSquaredL2). */
+bool OperatorIsSquaredL2(Relation index);
 
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */

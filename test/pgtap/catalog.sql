@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(319);
+SELECT plan(321);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -94,6 +94,7 @@ INSERT INTO expected_functions VALUES
     -- src/pg/types/bit.sql
     ('hamming_distance',              '{bit,bit}',                                   'double precision'),
     ('jaccard_distance',              '{bit,bit}',                                   'double precision'),
+    ('bit_to_vector',                 '{bit,integer,boolean}',                       'vector'),
     -- src/pg/types/sparsevec.sql
     ('sparsevec_in',                  '{cstring,oid,integer}',                       'sparsevec'),
     ('sparsevec_out',                 '{sparsevec}',                                 'cstring'),
@@ -170,9 +171,9 @@ INSERT INTO expected_functions VALUES
     ('avg', '{halfvec}', 'halfvec'),
     ('sum', '{halfvec}', 'halfvec');
 
--- 116 x has_function
+-- 117 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 116 x function_returns
+-- 117 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -263,7 +264,8 @@ SELECT set_eq(
              ('sparsevec_l2_ops', '<->', 'sparsevec_l2_squared_distance'),
              ('sparsevec_ip_ops', '<#>', 'sparsevec_negative_inner_product'),
              ('sparsevec_cosine_ops', '<=>', 'cosine_distance'),
-             ('sparsevec_l1_ops', '<+>', 'l1_distance')$$,
+             ('sparsevec_l1_ops', '<+>', 'l1_distance'),
+             ('bit_hamming_ops', '<~>', 'hamming_distance')$$,
     'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
 SELECT set_eq(
     $$SELECT c.opcname::text, c.opcintype::regtype::text FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
@@ -314,7 +316,9 @@ SELECT set_eq(
              ('ivf', 'halfvec_cosine_ops', '<=>', 'cosine_distance', false),
              ('ivfflat', 'halfvec_l2_ops', '<->', 'halfvec_l2_squared_distance', false),
              ('ivfflat', 'halfvec_ip_ops', '<#>', 'halfvec_negative_inner_product', false),
-             ('ivfflat', 'halfvec_cosine_ops', '<=>', 'cosine_distance', false)$$,
+             ('ivfflat', 'halfvec_cosine_ops', '<=>', 'cosine_distance', false),
+             ('ivf', 'bit_hamming_ops', '<~>', 'hamming_distance', false),
+             ('ivfflat', 'bit_hamming_ops', '<~>', 'hamming_distance', false)$$,
     'ivf and ivfflat opclasses: pgvector''s names, ORDER BY operators, distance functions, l2 the default');
 SELECT is((SELECT count(*)::int FROM pg_amop ao JOIN pg_opfamily f ON f.oid = ao.amopfamily
              JOIN pg_am a ON a.oid = f.opfmethod AND a.amname IN ('ivf', 'ivfflat') WHERE ao.amoppurpose = 's'),

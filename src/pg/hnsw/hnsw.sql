@@ -109,3 +109,11 @@ CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
     OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(sparsevec, sparsevec),
     FUNCTION 2 sparsevec_to_vector(sparsevec, integer, boolean);
+
+-- bit columns: support function 2 makes each bit string a vector of 0s and
+-- 1s, whose squared L2 distance is the Hamming distance; the codec reports
+-- bounds squared (OperatorIsSquaredL2).
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 2 bit_to_vector(bit, integer, boolean);

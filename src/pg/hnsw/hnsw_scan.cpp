@@ -111,6 +111,7 @@ struct ScanState {
     float *query;
     bool query_null;  /* ORDER BY v <-> NULL: rows in any order, value NULL */
     bool orderable;   /* false: cosine to a zero vector, every value NaN */
+    bool squared_l2;  /* the operator's value is the squared L2 distance (OperatorIsSquaredL2) */
     bool started;
     bool exhausted;
     uint32 batches;
@@ -226,7 +227,9 @@ bool ExactDistance(IndexScanDesc scan, Reranker *r, ItemPointerData tid, double 
 double OperatorUnits(const ScanState *st, double estimate)
 {
     estimate = vecdb::rank_double(float(estimate)); /* huge distances are compressed (metric.h) */
-    return Metric(st->info->meta.metric) == Metric::L2 ? std::sqrt(std::max(estimate, 0.0)) : estimate;
+    if (Metric(st->info->meta.metric) != Metric::L2)
+        return estimate;
+    return st->squared_l2 ? std::max(estimate, 0.0) : std::sqrt(std::max(estimate, 0.0));
 }
 
 /* The first batch goes out whole when it is a complete K-NN-SEARCH: an
@@ -419,6 +422,9 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     st->codec = MakeCodec(st->info);
     if (OperatorSumsInOwnOrder(scan->indexRelation))
         SetOperatorSumsInOwnOrder(st->codec);
+    st->squared_l2 = OperatorIsSquaredL2(scan->indexRelation);
+    if (st->squared_l2)
+        SetOperatorSquaredL2(st->codec);
     st->reader.init(scan->indexRelation, st->info, st->codec);
     st->reader.set_rank_clamped_by_bound(true);
     st->filter = MakeScanFilter(scan->indexRelation, keys, nkeys, &st->filter_empty);

@@ -38,6 +38,11 @@ BEGIN
                        'OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops, '
                        'FUNCTION 1 cosine_distance(halfvec, halfvec), '
                        'FUNCTION 2 halfvec_to_vector(halfvec, integer, boolean)', am);
+        -- bit: 0/1 vectors, whose squared L2 distance is the Hamming distance.
+        EXECUTE format('CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING %s AS '
+                       'OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops, '
+                       'FUNCTION 1 hamming_distance(bit, bit), '
+                       'FUNCTION 2 bit_to_vector(bit, integer, boolean)', am);
     END LOOP;
 END
 $$;

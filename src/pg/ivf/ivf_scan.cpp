@@ -179,6 +179,8 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     st->codec = MakeCodec(CodecParamsOf(info));
     if (OperatorSumsInOwnOrder(scan->indexRelation))
         SetOperatorSumsInOwnOrder(st->codec);
+    if (OperatorIsSquaredL2(scan->indexRelation))
+        SetOperatorSquaredL2(st->codec);
     float *query = static_cast<float *>(palloc0(sizeof(float) * meta.dims));
     st->query_null = scan->numberOfOrderBys < 1 || (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
     if (!st->query_null) {

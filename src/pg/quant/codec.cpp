@@ -63,6 +63,7 @@ struct Codec {
     double rounding; /* subtracted from bounds computed on fp32 copies */
     double any_order; /* 'none': 2 (d + 4) 2^-24 if the operator sums in its own order, else 0 */
     double query_norm; /* 'none', inner product: |q|, for any_order */
+    bool squared_l2;   /* L2: the operator's value is the squared distance */
     int residual_offset; /* of the code's float r, or -1 ('none') */
     float clamped_r;     /* sq8: r above this means a clamped vector (CodeClamped); else +inf */
     float *raw; /* CodeBounds(): the quantizer's bounds */
@@ -195,6 +196,11 @@ void SetOperatorSumsInOwnOrder(Codec *codec)
     codec->any_order = 2.0 * (codec->dims + 4) * std::ldexp(1.0, -24);
 }
 
+void SetOperatorSquaredL2(Codec *codec)
+{
+    codec->squared_l2 = true;
+}
+
 void SetQuery(Codec *codec, const float *query)
 {
     vecdb::hnsw::prepare_vector(codec->metric, query, codec->query, codec->dims);
@@ -217,7 +223,7 @@ static double OperatorBound(const Codec *codec, double bound)
 {
     bound -= codec->rounding;
     if (codec->metric == Metric::L2)
-        bound = std::sqrt(std::fmax(0.0, bound));
+        bound = codec->squared_l2 ? std::fmax(0.0, bound) : std::sqrt(std::fmax(0.0, bound));
     bound = Slack(bound);
     return std::isnan(bound) ? -HUGE_VAL : bound;
 }

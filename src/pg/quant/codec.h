@@ -43,6 +43,9 @@ void EncodeParallel(Codec *codec, const float *const *vectors, uint32 n, uint8 *
 /* The SQL operator sums in its own order, not the dense kernels' (sparsevec):
  * 'none' bounds allow for the difference (quantized bounds always do). */
 void SetOperatorSumsInOwnOrder(Codec *codec);
+/* Under L2, the SQL operator's value is the squared distance (Hamming on 0/1
+ * vectors): bounds are reported squared. */
+void SetOperatorSquaredL2(Codec *codec);
 /* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
 /* The search distance from the query to a code ("smaller is nearer"). */

@@ -7,6 +7,11 @@ CREATE FUNCTION hamming_distance(bit, bit) RETURNS float8
 CREATE FUNCTION jaccard_distance(bit, bit) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION bit_to_vector(bit, integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bit_to_vector(bit, integer, boolean) IS
+    'the bits as a vector of 0s and 1s (support function 2 of bit_hamming_ops)';
+
 COMMENT ON FUNCTION hamming_distance(bit, bit) IS 'number of differing bits (operator <~>)';
 COMMENT ON FUNCTION jaccard_distance(bit, bit) IS '1 - shared set bits / all set bits (operator <%>)';
 

@@ -1,0 +1,86 @@
+-- bit columns in hnsw, ivf and ivfflat indexes (bit_hamming_ops): each bit
+-- string is indexed as a vector of 0s and 1s, whose squared L2 distance is
+-- the Hamming distance.
+CREATE SCHEMA bit_index_test;
+SET search_path = bit_index_test, public;
+
+-- 1,200 rows of 64 bits: binary_quantize of 20 clusters of 64-dimensional
+-- vectors; queries are rows with a few bits flipped.  Exact answers come
+-- from sequential scans.
+CREATE TABLE b (id int PRIMARY KEY, v bit(64));
+INSERT INTO b SELECT i,
+    binary_quantize((SELECT array_agg(cos(j * 0.9 + (i % 20) * 1.3) + 0.6 * sin(i * 0.41 + j * 1.7))
+                       FROM generate_series(1, 64) j)::vector)::bit(64)
+  FROM generate_series(1, 1200) i;
+ANALYZE b;
+CREATE TABLE bq AS SELECT id AS qid, v # (B'1001' || repeat('0', 60))::bit(64) AS q FROM b WHERE id % 60 = 0;
+
+-- Hamming distances tie often, so answers are compared as distances: the
+-- index's k-th distance list against the exact one.
+CREATE FUNCTION knn_distances() RETURNS TABLE (qid int, d float8[]) AS $$
+    SELECT qid, array(SELECT v <~> q FROM b ORDER BY v <~> q LIMIT 10) FROM bq ORDER BY qid
+$$ LANGUAGE sql;
+SET enable_indexscan = off;
+CREATE TEMP TABLE exact AS SELECT * FROM knn_distances();
+RESET enable_indexscan;
+SET enable_seqscan = off;
+
+-- Queries (of 20) whose 10 distances, in the order the index returned them,
+-- equal the exact ones: in order and nothing nearer missed.
+CREATE FUNCTION matches(am text, options text) RETURNS bigint AS $$
+    DECLARE
+        n bigint;
+    BEGIN
+        EXECUTE format('CREATE INDEX b_idx ON b USING %s (v bit_hamming_ops) %s', am, options);
+        SELECT count(*) FILTER (WHERE e.d = a.d) INTO n FROM exact e JOIN knn_distances() a USING (qid);
+        DROP INDEX b_idx;
+        RETURN n;
+    END $$ LANGUAGE plpgsql;
+
+-- The plan uses the index, and the ORDER BY value is the Hamming distance.
+CREATE INDEX b_idx ON b USING hnsw (v bit_hamming_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM b ORDER BY v <~> (SELECT q FROM bq WHERE qid = 60) LIMIT 5;
+SELECT v <~> (SELECT q FROM bq WHERE qid = 60) AS d FROM b ORDER BY v <~> (SELECT q FROM bq WHERE qid = 60) LIMIT 3;
+DROP INDEX b_idx;
+
+SET hnsw.ef_search = 100;
+SELECT matches('hnsw', 'WITH (quantization = ''none'')') >= 19 AS hnsw_none,
+       matches('hnsw', 'WITH (quantization = ''sq8'')') >= 19 AS hnsw_sq8;
+-- ivf with every list probed: exact.
+SET ivf.probes = 8;
+SET ivfflat.probes = 8;
+SELECT matches('ivf', 'WITH (lists = 8)') AS ivf, matches('ivfflat', 'WITH (lists = 8)') AS ivfflat;
+
+-- The pattern pgvector documents: an expression index on binary_quantize,
+-- used by a query that re-ranks its candidates with the exact distance.
+CREATE TABLE items (id int, embedding vector(64));
+INSERT INTO items SELECT i, (SELECT array_agg(cos(j * 0.9 + (i % 20) * 1.3) + 0.6 * sin(i * 0.41 + j * 1.7))
+                               FROM generate_series(1, 64) j)::vector FROM generate_series(1, 1200) i;
+CREATE INDEX ON items USING hnsw ((binary_quantize(embedding)::bit(64)) bit_hamming_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM items
+  ORDER BY binary_quantize(embedding)::bit(64) <~> binary_quantize('[1,2,3]'::vector)::bit(64) LIMIT 5;
+SELECT count(*) FILTER (WHERE found) AS self_found FROM (
+    SELECT i.id = (SELECT x.id FROM (SELECT id, embedding FROM items
+                                       ORDER BY binary_quantize(embedding)::bit(64) <~> binary_quantize(i.embedding)::bit(64)
+                                       LIMIT 20) x
+                    ORDER BY x.embedding <-> i.embedding LIMIT 1) AS found
+      FROM items i WHERE i.id % 60 = 0) t;
+
+-- Inserts go through the same conversion.
+CREATE INDEX b_hnsw ON b USING hnsw (v bit_hamming_ops);
+INSERT INTO b SELECT 10000 + qid, q FROM bq;
+SELECT count(*) FILTER (WHERE (SELECT v <~> q FROM b ORDER BY v <~> q LIMIT 1) = 0) AS hnsw_found FROM bq;
+
+-- Errors: another length; a column without a length; no jaccard opclass.
+SELECT id FROM b ORDER BY v <~> B'101' LIMIT 1;
+CREATE TABLE nolen (v varbit);
+CREATE INDEX ON nolen USING hnsw (v bit_hamming_ops);
+CREATE TABLE bits (v bit(8));
+CREATE INDEX ON bits USING hnsw (v bit_jaccard_ops);
+
+RESET enable_seqscan;
+RESET hnsw.ef_search;
+RESET ivf.probes;
+RESET ivfflat.probes;
+RESET search_path;
+DROP SCHEMA bit_index_test CASCADE;
