@@ -139,6 +139,39 @@ is($filtered, knn_lists($primary, '<+>', where => 't = 3'), 'items_l1: the stand
 my $filtered_recall = recall($filtered, knn_lists($standby, '<+>', where => 't = 3', exact => 1));
 cmp_ok($filtered_recall, '>=', 0.95, "items_l1: filtered recall\@10 on the standby >= 0.95 ($filtered_recall)");
 
+# halfvec, sparsevec and bit columns: their indexes store the codes of the
+# vector support function 2 makes of each value, through the same pages and
+# WAL.  Built, then inserted into, deleted from and vacuumed on the primary:
+# the standby answers every query through them as the primary does.
+$primary->safe_psql(
+	'postgres', q{
+	CREATE TABLE typed (id int PRIMARY KEY, h halfvec(16), s sparsevec(16), b bit(16));
+	INSERT INTO typed SELECT id, v::halfvec, v::sparsevec, binary_quantize(v)::bit(16) FROM items;
+	CREATE INDEX typed_h ON typed USING hnsw (h halfvec_l2_ops);
+	CREATE INDEX typed_s ON typed USING hnsw (s sparsevec_cosine_ops) WITH (quantization = 'none');
+	CREATE INDEX typed_b ON typed USING hnsw (b bit_hamming_ops);
+	INSERT INTO typed SELECT i, point(i, 16)::halfvec, point(i, 16)::sparsevec, binary_quantize(point(i, 16))::bit(16)
+	  FROM generate_series(900001, 900400) i;
+	DELETE FROM typed WHERE id % 7 = 0;
+	VACUUM typed;
+});
+$primary->wait_for_catchup($standby);
+for my $case ([ 'typed_h', 'h <->', '%s::halfvec' ], [ 'typed_s', 's <=>', '%s::sparsevec' ],
+	[ 'typed_b', 'b <~>', 'binary_quantize(%s)::bit(16)' ])
+{
+	my ($index, $order, $query) = @$case;
+	my $q = sprintf($query, 'q.v');
+	my $sql = qq{SET enable_seqscan = off;
+		SELECT q.qid || ': ' || (SELECT string_agg(id::text, ',' ORDER BY n)
+		  FROM (SELECT id, row_number() OVER () n FROM (SELECT id FROM typed ORDER BY $order $q LIMIT 10) x) y)
+		  FROM queries q ORDER BY q.qid};
+	my $on_primary = $primary->safe_psql('postgres', $sql);
+	like(plan_of($standby, "SELECT id FROM typed ORDER BY $order " . sprintf($query, "'[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]'::vector") . ' LIMIT 10'),
+		qr/Index Scan using $index on typed/, "$index: the standby's plan uses it");
+	is(scalar(() = $on_primary =~ /^\d+: (?:\d+,){9}\d+$/mg), 30, "$index: 30 queries with 10 rows each");
+	is($standby->safe_psql('postgres', $sql), $on_primary, "$index: the standby returns the primary's lists");
+}
+
 # Rows deleted on the primary are not returned by the standby's index.
 cmp_ok($standby->safe_psql('postgres', 'SELECT count(*) FROM gone'), '>', 500,
 	'the cycles deleted rows');
