@@ -133,7 +133,7 @@ test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann
+.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-halfvec
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -204,7 +204,13 @@ bench-ann-codes:
 	    VECDB_INDEX_OPTS=", quantization = '$$code'" bash scripts/bench_ann.sh || exit 1; \
 	done
 
-bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-codes
+# The same on halfvec columns (halfvec_*_ops, both extensions): reports
+# bench/results/ann-<data set>-halfvec.md.
+bench-ann-halfvec:
+	VECTOR_TYPE=halfvec DATASETS="$${DATASETS:-glove-100 mnist-10k}" bash scripts/bench_ann.sh
+
+bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-codes \
+       bench-ann-halfvec
 
 # --- The two commands of the README ----------------------------------------
 test:

@@ -286,10 +286,11 @@ struct Config {
     std::size_t rounds = 3, insert_rows = 2000;
     std::string maintenance_work_mem = "1GB", vecdb_opts, pgvector_iterative = "relaxed_order";
     std::vector<std::string> dbs, notes;
+    std::string type = "vector";  ///< the column's type (--type): vector or halfvec
     const char *op() const { return metric == Metric::L2 ? "<->" : metric == Metric::Cosine ? "<=>" : "<#>"; }
-    const char *opclass() const
+    std::string opclass() const
     {
-        return metric == Metric::L2 ? "vector_l2_ops" : metric == Metric::Cosine ? "vector_cosine_ops" : "vector_ip_ops";
+        return type + (metric == Metric::L2 ? "_l2_ops" : metric == Metric::Cosine ? "_cosine_ops" : "_ip_ops");
     }
 };
 
@@ -317,7 +318,7 @@ bool prepare_statements(Db &db, const Config &c)
         statements.emplace_back(statement_of(f), std::string("WHERE ") + f.predicate + " ");
     for (const auto &[stmt, where] : statements) {
         std::string q = "SELECT id FROM " + db.table + " " + where + "ORDER BY embedding " + c.op() +
-                        " $1::vector LIMIT " + std::to_string(K);
+                        " $1::" + c.type + " LIMIT " + std::to_string(K);
         PGresult *r = PQprepare(db.conn, stmt.c_str(), q.c_str(), 1, nullptr);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
@@ -1259,7 +1260,7 @@ void usage(const char *prog)
                  "          [--queries N] [--min-seconds S] [--chunks N] [--ef-list \"10 20 ...\"] [--filter-ef-list \"40 ...\"]\n"
                  "          [--filter-queries N] [--filter-index] [--buffer-sample N]\n"
                  "          [--m M] [--ef-construction N] [--maintenance-work-mem 1GB] [--vecdb-opts \", k = v\"]\n"
-                 "          [--pgvector-iterative relaxed_order] [--note \"header line\"]...\n"
+                 "          [--pgvector-iterative relaxed_order] [--type vector|halfvec] [--note \"header line\"]...\n"
                  "          [--ivf [--ivf-lists N] [--probes-list \"1 2 ...\"] [--rounds N] [--insert-rows N]]\n",
                  prog);
     std::exit(2);
@@ -1309,6 +1310,7 @@ int main(int argc, char **argv)
         else if (a == "--vecdb-opts") c.vecdb_opts = v;
         else if (a == "--pgvector-iterative") c.pgvector_iterative = v;
         else if (a == "--note") c.notes.push_back(v);
+        else if (a == "--type") c.type = v;
         else if (a == "--ivf-lists") c.ivf_lists = std::atoi(v);
         else if (a == "--probes-list") c.probes_list = int_list(v);
         else if (a == "--rounds") c.rounds = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));

@@ -45,6 +45,8 @@
 #   VECDB_SETTINGS            settings for database vecdb, "name=value ..." (ALTER DATABASE ... SET),
 #                             e.g. "hnsw.rerank_window=20"
 #   MAINTENANCE_WORK_MEM      for both builds (1GB)
+#   VECTOR_TYPE     the embedding column's type in both databases: vector (default) or
+#                   halfvec (halfvec_*_ops indexes, queries cast to halfvec)
 #   QUICK=1         development run: siftsmall, EF_LIST "10 40 200", small samples
 #   SKIP_BUILD=1    use the vecdb already installed instead of building and
 #                   installing this tree
@@ -86,6 +88,7 @@ VECDB_INDEX_OPTS=${VECDB_INDEX_OPTS:-}
 VECDB_SETTINGS=${VECDB_SETTINGS:-}
 REPORT_TAG=${REPORT_TAG:+-$REPORT_TAG}
 MAINTENANCE_WORK_MEM=${MAINTENANCE_WORK_MEM:-1GB}
+VECTOR_TYPE=${VECTOR_TYPE:-vector}
 VECDB_EXTENSION=${VECDB_EXTENSION:-vecdb}
 DATA_DIR=$(cd "${DATA_DIR:-$VECDB_SRC/../shared/data}" && pwd)
 RESULTS=$VECDB_SRC/bench/results
@@ -95,7 +98,10 @@ PROBES_LIST=${PROBES_LIST:-1 2 4 8 16 32 64}
 IVF_LISTS=${IVF_LISTS:-}
 ROUNDS=${ROUNDS:-3}
 INSERT_ROWS=${INSERT_ROWS:-2000}
-report_name() { if [ "$IVF" = 1 ]; then echo "ann-$1-ivf$REPORT_TAG"; else echo "ann-$1$REPORT_TAG"; fi; }
+report_name() {  # ann-<data set>[-halfvec][-ivf][<REPORT_TAG>]
+    local type=; [ "$VECTOR_TYPE" = vector ] || type=-$VECTOR_TYPE
+    if [ "$IVF" = 1 ]; then echo "ann-$1$type-ivf$REPORT_TAG"; else echo "ann-$1$type$REPORT_TAG"; fi
+}
 filter_index_arg=()
 if [ "${FILTER_INDEX:-0}" = 1 ]; then filter_index_arg=(--filter-index); fi
 
@@ -231,7 +237,7 @@ for dataset in $DATASETS; do
         # The filter columns are fvecs_copy's (see its header comment).
         psql_q -d "$db" -c "DROP TABLE IF EXISTS items" \
             -c "CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL, u int NOT NULL, c int NOT NULL,
-                                    embedding vector($dims))"
+                                    embedding $VECTOR_TYPE($dims))"
         t0=$(date +%s.%N)
         pg "$WORK/bench/fvecs_copy" --metric "$metric" "$base" | psql_q -d "$db" -c "\\copy items FROM STDIN"
         # A btree per filter column, as a user's table would have: the
@@ -267,7 +273,7 @@ for dataset in $DATASETS; do
         --queries "${QUERIES:-$queries}" --ef-list "$EF_LIST" --filter-ef-list "$FILTER_EF_LIST" \
         --filter-queries "$FILTER_QUERIES" "${filter_index_arg[@]}" \
         --buffer-sample "$BUFFER_SAMPLE" --min-seconds "$MIN_SECONDS" --m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION" \
-        --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --vecdb-opts "$VECDB_INDEX_OPTS" "${mode_args[@]}" \
+        --maintenance-work-mem "$MAINTENANCE_WORK_MEM" --type "$VECTOR_TYPE" --vecdb-opts "$VECDB_INDEX_OPTS" "${mode_args[@]}" \
         --report "$TMP/results/$report.md" --svg "$TMP/results/$report.svg" \
         "${note_args[@]}"
     cp "$TMP/results/$report.md" "$TMP/results/$report.svg" "$RESULTS/"
