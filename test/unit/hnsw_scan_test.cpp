@@ -288,8 +288,9 @@ TEST_F(HnswScanTest, FirstBatchCompleteness)
         scan.init(s2.scratch, &s2.visited, malloc_allocator(), 40);
         scan.start(sparse->graph.entry_point(), sparse->graph.max_level());
         const std::uint32_t n = scan.next_batch(reader);
-        if (n < 40)
+        if (n < 40) {
             EXPECT_FALSE(scan.first_batch_complete()) << "query " << qi << ": " << n << " results";
+        }
         incomplete += !scan.first_batch_complete();
         scan.release();
     }
