@@ -106,6 +106,12 @@ SELECT statement, sqlstate_of(statement) FROM (VALUES
 ) AS t(statement);
 SELECT vector_avg('{2,Infinity,1}'::float8[]);
 SELECT vector_avg('{0.5,1}'::float8[]);
+-- ... and a state of more than 16,000 sums is 54000, as in pgvector.
+SELECT statement, sqlstate_of(statement) FROM (VALUES
+    ($$SELECT vector_combine('{0}', (SELECT array_agg(n) FROM generate_series(1, 16002) n))$$),
+    ($$SELECT vector_avg((SELECT array_agg(n) FROM generate_series(1, 16002) n))$$),
+    ($$SELECT vector_accum((SELECT array_agg(n) FROM generate_series(1, 16002) n), '[1]')$$)
+) AS t(statement);
 -- ... functions that cannot overflow give finite vectors at float's limits ...
 SELECT l2_normalize('[3.4e38,-3.4e38,1e-45]'::vector), l2_normalize('[1e-45,0]'::vector), subvector('[3.4e38,1e-45,-3.4e38]'::vector, 2, 2),
        '[3.4028235e38]'::vector || '[-1e-45]' AS concat, vector_avg('{3,1.0208470e39}'::float8[]) AS avg;

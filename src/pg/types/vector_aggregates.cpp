@@ -22,6 +22,8 @@ float8 *StateValues(ArrayType *state, int *length)
     if (ARR_NDIM(state) != 1 || ARR_ELEMTYPE(state) != FLOAT8OID || ARR_HASNULL(state) || ARR_DIMS(state)[0] < 1)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected a float8[] vector aggregate state")));
     *length = ARR_DIMS(state)[0];
+    if (*length > 1)
+        CheckDim(*length - 1); /* 54000 beyond 16,000 sums, as pgvector */
     float8 *values = (float8 *) ARR_DATA_PTR(state);
     if (!(std::isfinite(values[0]) && values[0] >= 0 && values[0] == std::floor(values[0])))
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected a float8[] vector aggregate state"),
