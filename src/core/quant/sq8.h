@@ -77,6 +77,12 @@ public:
     /// <q, x^> as the scan computes it (in float, then in q's own units).
     double reconstruction_dot(const std::uint8_t *code) const;
 
+    /// The query as the codes are scored against it (normalized under
+    /// cosine, rescaled when query_bounds().ip_scale != 1), and its bound
+    /// constants: what the fast scan (sq8_fastscan.h) builds on.
+    const float *query() const { return query_; }
+    const QueryBounds &query_bounds() const { return bounds_; }
+
 private:
     const SQ8Quantizer *quantizer_;
     float *query_;         ///< q (normalized under cosine), d floats

@@ -26,7 +26,11 @@ namespace vecdb {
 
 namespace {
 
+#define VECDB_SCAN_U4_AVX2
+#include "scan_u4.inc"
+
 struct Avx512 {
+    static constexpr auto scan_u4 = scan_u4_avx2;
     using V = simde__m512;
     static constexpr std::size_t kWidth = 16;
     static V zero() { return simde_mm512_setzero_ps(); }

@@ -13,6 +13,13 @@
  * tight; the coarse codes' looser bounds make the executor fetch more rows
  * before the first goes out: see README.md for the measured cost.)
  *
+ * Under sq8 a page's codes are first bounded by their 4-bit nibbles
+ * (quant/sq8_fastscan.h, 32 codes per SIMD pass); only codes whose nibble
+ * bound does not already exceed the largest of the round's best go through
+ * the full SQ8 bound.  The others keep the nibble bound, a valid lower bound
+ * too, and are only turned into a value if the executor asks for that many
+ * rows.  So the rows and their order are those of scoring every code.
+ *
  * Iterative scan (ivf.iterative_scan = relaxed_order, the default): once
  * the probed lists are used up and the executor still wants rows (its
  * WHERE clause rejected some), the scan reads the next `probes` lists, up
@@ -25,6 +32,7 @@
 #include <cstring>
 
 #include "../../core/ivf/kmeans.h"
+#include "../../core/simd/distance.h"
 #include "ivf.h"
 
 extern "C" {
@@ -54,6 +62,14 @@ struct Nearer {
     bool operator()(const Candidate &a, const Candidate &b) const { return a.bound < b.bound; }
 };
 
+/* An entry the nibble pre-filter left out of the round's best: its table
+ * sum and page (for its maxima), bounded only if the executor gets to it. */
+struct Deferred {
+    uint32 sum;
+    uint32 page; /* into ScanState.page_max */
+    ItemPointerData tid;
+};
+
 struct ScanState {
     MemoryContext context; /* per rescan: reset by Rescan */
     const IndexInfoCache *info;
@@ -74,8 +90,21 @@ struct ScanState {
     uint32 capacity;
     bool heaped;
     double *bounds; /* one page's */
+    /* The 4-bit pre-filter (sq8), or null. */
+    const vecdb::SQ8FastScan *fastscan;
+    const uint8 *tables;
+    uint32 *sums;    /* one page's table sums */
+    uint32 *picked;  /* one page's entries to bound in full */
+    uint8 *gathered; /* and their codes, side by side */
+    Deferred *deferred; /* the round's entries left with their nibble bound */
+    uint32 deferred_count;
+    uint32 deferred_capacity;
+    vecdb::FastScanPageMax *page_max; /* the maxima of the round's pages with deferred entries */
+    uint32 page_max_count;
+    uint32 page_max_capacity;
     uint64 pages;
     uint64 codes;
+    uint64 bounded; /* codes bounded in full */
     uint64 returned;
 };
 
@@ -118,6 +147,104 @@ void Offer(ScanState *st, const Candidate &c)
     }
 }
 
+/*
+ * The sums a page's entries must not exceed (L2; the others: fall below)
+ * to be bounded in full: the last sum whose nibble bound is <= tau, so that
+ * every entry left out bounds above tau.  FastScanBound() is monotone; the
+ * search starts where its inverse is about tau and gallops.
+ */
+int64 CutFor(const ScanState *st, double tau, vecdb::FastScanPageMax page)
+{
+    const bool up = st->fastscan->increasing();
+    const int64 most = st->fastscan->max_sum();
+    /* G(t) = F(t) (L2) or F(most - t): non-decreasing in t; find the last t
+     * in [-1, most] with G(t) <= tau (G(-1) counts as -inf). */
+    auto at_most = [&](int64 t) {
+        return t < 0 || FastScanBound(st->codec, uint32(up ? t : most - t), page) <= tau;
+    };
+    const double near = FastScanSumNear(st->codec, tau, page);
+    int64 guess = int64(std::clamp(up ? near : double(most) - near, -1.0, double(most)));
+    int64 lo, hi; /* G(lo) <= tau < G(hi), hi = most + 1 standing for +inf */
+    if (at_most(guess)) {
+        lo = guess;
+        int64 step = 1;
+        while (lo + step <= most && at_most(lo + step)) {
+            lo += step;
+            step *= 2;
+        }
+        hi = std::min(lo + step, most + 1);
+    } else {
+        hi = guess;
+        int64 step = 1;
+        while (hi - step >= 0 && !at_most(hi - step)) {
+            hi -= step;
+            step *= 2;
+        }
+        lo = std::max(hi - step, int64(-1));
+    }
+    while (hi - lo > 1) {
+        const int64 mid = lo + (hi - lo) / 2;
+        if (at_most(mid))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return up ? lo : most - lo;
+}
+
+/* The page's n entries into the round through the nibble pre-filter. */
+void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
+{
+    const ItemPointerData *tids = PageTids(page, layout);
+    const uint8 *codes = PageCodes(page);
+    const double tau = st->best_count == kBest ? st->best[0].bound : HUGE_VAL;
+    if (tau == HUGE_VAL) {
+        CodeBounds(st->codec, codes, layout.code_size, n, st->bounds);
+        for (uint32 i = 0; i < n; i++)
+            Offer(st, Candidate{st->bounds[i], tids[i]});
+        st->bounded += n;
+        return;
+    }
+    const ListPageOpaque *opaque = PageOpaque(page);
+    const vecdb::FastScanPageMax max{opaque->max_r, opaque->max_norm};
+    distance_kernels().scan_u4(PageNibbles(page, layout), (n + 31) / 32, st->tables, layout.nibble_dims, st->sums);
+    const int64 cut = CutFor(st, tau, max);
+    const bool up = st->fastscan->increasing();
+    uint32 picked = 0, deferred = 0;
+    if (st->deferred_count + n > st->deferred_capacity) {
+        const uint32 capacity = std::max({1024u, st->deferred_capacity * 2, st->deferred_count + n});
+        st->deferred = static_cast<Deferred *>(
+            st->deferred == nullptr ? MemoryContextAllocHuge(st->context, sizeof(Deferred) * capacity)
+                                    : repalloc_huge(st->deferred, sizeof(Deferred) * capacity));
+        st->deferred_capacity = capacity;
+    }
+    for (uint32 i = 0; i < n; i++) {
+        const int64 sum = st->sums[i];
+        if (up ? sum <= cut : sum >= cut)
+            st->picked[picked++] = i;
+        else
+            st->deferred[st->deferred_count + deferred++] = Deferred{st->sums[i], st->page_max_count, tids[i]};
+    }
+    if (deferred > 0) {
+        if (st->page_max_count == st->page_max_capacity) {
+            const uint32 capacity = std::max(64u, st->page_max_capacity * 2);
+            st->page_max = static_cast<vecdb::FastScanPageMax *>(
+                st->page_max == nullptr ? MemoryContextAlloc(st->context, sizeof(vecdb::FastScanPageMax) * capacity)
+                                        : repalloc(st->page_max, sizeof(vecdb::FastScanPageMax) * capacity));
+            st->page_max_capacity = capacity;
+        }
+        st->page_max[st->page_max_count++] = max;
+        st->deferred_count += deferred;
+    }
+    for (uint32 k = 0; k < picked; k++)
+        memcpy(st->gathered + Size(k) * layout.code_size, codes + Size(st->picked[k]) * layout.code_size,
+               layout.code_size);
+    CodeBounds(st->codec, st->gathered, layout.code_size, picked, st->bounds);
+    for (uint32 k = 0; k < picked; k++)
+        Offer(st, Candidate{st->bounds[k], tids[st->picked[k]]});
+    st->bounded += picked;
+}
+
 /* Every entry of list `list` into the round. */
 void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
 {
@@ -134,13 +261,18 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
         const uint32 n = opaque->count;
         const BlockNumber next = opaque->next;
         Reserve(st, n);
-        const ItemPointerData *tids = PageTids(page, layout);
-        if (st->orderable && !st->query_null)
-            CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
-        else
-            std::fill(st->bounds, st->bounds + n, 0.0);
-        for (uint32 i = 0; i < n; i++)
-            Offer(st, Candidate{st->bounds[i], tids[i]});
+        if (st->fastscan != nullptr) {
+            OfferPage(st, page, layout, n);
+        } else {
+            const ItemPointerData *tids = PageTids(page, layout);
+            if (st->orderable && !st->query_null)
+                CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
+            else
+                std::fill(st->bounds, st->bounds + n, 0.0);
+            for (uint32 i = 0; i < n; i++)
+                Offer(st, Candidate{st->bounds[i], tids[i]});
+            st->bounded += n;
+        }
         UnlockReleaseBuffer(buffer);
         st->pages++;
         st->codes += n;
@@ -154,6 +286,17 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
     }
 }
 
+/* The round's deferred entries, bounded, into candidates (once best is used up). */
+void BoundDeferred(ScanState *st)
+{
+    Reserve(st, st->deferred_count);
+    for (uint32 i = 0; i < st->deferred_count; i++) {
+        const Deferred &d = st->deferred[i];
+        st->candidates[st->count++] = Candidate{FastScanBound(st->codec, d.sum, st->page_max[d.page]), d.tid};
+    }
+    st->deferred_count = 0;
+}
+
 /* Reads the next round of lists; false when none is left. */
 bool NextRound(IndexScanDesc scan, ScanState *st)
 {
@@ -163,6 +306,7 @@ bool NextRound(IndexScanDesc scan, ScanState *st)
     for (uint32 i = st->probed; i < end; i++)
         PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->lists[i]);
     st->count = st->best_count = st->best_next = 0;
+    st->deferred_count = st->page_max_count = 0;
     st->heaped = false;
     for (; st->probed < end; st->probed++)
         ReadList(scan, st, st->lists[st->probed]);
@@ -202,6 +346,13 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     st->lists = static_cast<uint32 *>(palloc(sizeof(uint32) * most));
     st->list_count = vecdb::ivf::nearest_centroids(info->centroids, meta.lists, meta.dims, metric, query, most, st->lists);
     st->bounds = static_cast<double *>(palloc(sizeof(double) * meta.capacity));
+    if (st->orderable && !st->query_null && info->layout.nibble_dims > 0)
+        st->fastscan = FastScanOf(st->codec, &st->tables);
+    if (st->fastscan != nullptr) {
+        st->sums = static_cast<uint32 *>(palloc(sizeof(uint32) * info->layout.nibble_blocks() * 32));
+        st->picked = static_cast<uint32 *>(palloc(sizeof(uint32) * meta.capacity));
+        st->gathered = static_cast<uint8 *>(palloc(Size(meta.capacity) * meta.code_size));
+    }
     MemoryContextSwitchTo(old);
     st->started = true;
     pgstat_count_index_scan(scan->indexRelation);
@@ -244,7 +395,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (!st->started)
         StartScan(scan, st);
-    while (st->best_next == st->best_count && st->count == 0)
+    while (st->best_next == st->best_count && st->count == 0 && st->deferred_count == 0)
         if (!NextRound(scan, st))
             return false;
     const Candidate *next;
@@ -252,6 +403,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
         next = &st->best[st->best_next++];
     } else {
         if (!st->heaped) {
+            BoundDeferred(st);
             std::make_heap(st->candidates, st->candidates + st->count, Farther());
             st->heaped = true;
         }
@@ -280,8 +432,9 @@ void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (st->started)
-        elog(DEBUG1, "ivf scan: %u lists, %llu pages, %llu codes, %llu rows returned", st->probed,
-             (unsigned long long) st->pages, (unsigned long long) st->codes, (unsigned long long) st->returned);
+        elog(DEBUG1, "ivf scan: %u lists, %llu pages, %llu codes (%llu bounded in full), %llu rows returned",
+             st->probed, (unsigned long long) st->pages, (unsigned long long) st->codes,
+             (unsigned long long) st->bounded, (unsigned long long) st->returned);
     MemoryContextDelete(st->context);
     pfree(st);
     scan->opaque = nullptr;

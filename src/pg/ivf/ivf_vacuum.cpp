@@ -68,9 +68,7 @@ BlockNumber VacuumList(IndexVacuumInfo *vinfo, const IndexInfoCache *info, uint3
                 }
                 count--;
                 if (i != count) { /* the last entry fills the hole (and is tested in its turn) */
-                    memcpy(codes + Size(i) * layout.code_size, codes + Size(count) * layout.code_size,
-                           layout.code_size);
-                    copy_tids[i] = copy_tids[count];
+                    SetEntry(copy, layout, i, codes + Size(count) * layout.code_size, &copy_tids[count]);
                     dead[i] = dead[count];
                 }
             }

@@ -30,6 +30,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "../../core/graph/hnsw.h"
 #include "../../core/parallel.h"
@@ -68,6 +69,9 @@ struct Codec {
     float clamped_r;     /* sq8: r above this means a clamped vector (CodeClamped); else +inf */
     float *raw; /* CodeBounds(): the quantizer's bounds */
     uint32 raw_capacity;
+    vecdb::SQ8FastScan *fastscan; /* sq8: the pre-filter, once a query is set */
+    uint8 *fastscan_tables;
+    bool fastscan_ready; /* the tables bound the query last set */
 };
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
@@ -208,6 +212,26 @@ void SetQuery(Codec *codec, const float *query)
         codec->query_norm = std::sqrt(vecdb::dot_checked(codec->query, codec->query, codec->dims));
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
+    if (codec->quantization == Quantization::SQ8) {
+        if (codec->fastscan == nullptr) {
+            MemoryContext context = GetMemoryChunkContext(codec);
+            codec->fastscan = new (MemoryContextAlloc(context, sizeof(vecdb::SQ8FastScan))) vecdb::SQ8FastScan();
+            codec->fastscan_tables =
+                static_cast<uint8 *>(MemoryContextAlloc(context, vecdb::SQ8FastScan::table_bytes(codec->dims)));
+        }
+        codec->fastscan_ready =
+            codec->fastscan->set_query(*static_cast<const vecdb::SQ8Quantizer *>(codec->quantizer),
+                                       *static_cast<const vecdb::SQ8DistanceComputer *>(codec->computer),
+                                       codec->fastscan_tables);
+    }
+}
+
+const vecdb::SQ8FastScan *FastScanOf(const Codec *codec, const uint8 **tables)
+{
+    if (!codec->fastscan_ready)
+        return nullptr;
+    *tables = codec->fastscan_tables;
+    return codec->fastscan;
 }
 
 uint32 SelectionDims(const Codec *codec)
@@ -226,6 +250,19 @@ static double OperatorBound(const Codec *codec, double bound)
         bound = codec->squared_l2 ? std::fmax(0.0, bound) : std::sqrt(std::fmax(0.0, bound));
     bound = Slack(bound);
     return std::isnan(bound) ? -HUGE_VAL : bound;
+}
+
+double FastScanBound(const Codec *codec, uint32 sum, vecdb::FastScanPageMax page)
+{
+    return OperatorBound(codec, codec->fastscan->lower_bound(sum, page));
+}
+
+double FastScanSumNear(const Codec *codec, double bound, vecdb::FastScanPageMax page)
+{
+    double raw = bound + codec->rounding;
+    if (codec->metric == Metric::L2 && !codec->squared_l2)
+        raw = raw > 0.0 ? raw * raw : 0.0;
+    return codec->fastscan->sum_near(raw, page);
 }
 
 float CodeDistance(const Codec *codec, const uint8 *code)

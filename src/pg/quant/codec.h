@@ -12,6 +12,7 @@
 
 #include "../../core/metric.h"
 #include "../../core/quant/quantization.h"
+#include "../../core/quant/sq8_fastscan.h"
 #include "../pg.h"
 
 namespace vecdb::pg {
@@ -68,6 +69,17 @@ bool CodeClamped(const Codec *codec, const uint8 *code);
 /* The code's lower bound in search units (CodeDistance()'s, rank_float
  * mapped): what a scan ranks a clamped code by. */
 float CodeSearchBound(const Codec *codec, const uint8 *code);
+/* sq8: the 4-bit pre-filter (quant/sq8_fastscan.h) for the query last set,
+ * with its tables; null for other codes, or when no bound can be had for
+ * this query (then every code is scored in full).  FastScanBound() is a
+ * lower bound, in CodeBound()'s units, of every code of a page with maxima
+ * `page` whose table sum is `sum`: monotone in the sum (the direction
+ * FastScan::increasing() says). */
+const vecdb::SQ8FastScan *FastScanOf(const Codec *codec, const uint8 **tables);
+double FastScanBound(const Codec *codec, uint32 sum, vecdb::FastScanPageMax page);
+/* The table sum at which FastScanBound() is about `bound` (a starting point
+ * for a search: not exact). */
+double FastScanSumNear(const Codec *codec, double bound, vecdb::FastScanPageMax page);
 /* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 /* Inserts and VACUUM choose neighbours among many decoded codes, so they
