@@ -70,6 +70,71 @@ struct Deferred {
     ItemPointerData tid;
 };
 
+/*
+ * A round's arrays (the candidates past the best, the deferred entries) grow
+ * to the rows of the lists read: ~10,000 entries, ~300 KB, at 10 probes of
+ * 1,000-row lists.  Allocated per scan they cost more than the scoring:
+ * malloc maps fresh pages for them and unmaps them at the end of the query,
+ * and those page faults were ~30% of a query's time (perf, GloVe-100,
+ * probes 8).  So each backend keeps one set between scans, lent to one scan
+ * at a time (a scan running beside it allocates its own) and given back
+ * when the scan's memory goes (end, rescan or error: a reset callback).
+ */
+struct RoundArrays {
+    MemoryContext context; /* where the arrays live */
+    Candidate *candidates;
+    uint32 candidate_capacity;
+    Deferred *deferred;
+    uint32 deferred_capacity;
+    bool lent;
+};
+RoundArrays kept_arrays;
+/* Kept arrays larger than this are freed when given back. */
+constexpr Size kKeptBytesMax = Size(64) << 20;
+
+template <class T>
+T *Grow(MemoryContext context, T *array, uint32 *capacity, uint32 needed)
+{
+    if (needed <= *capacity)
+        return array;
+    const uint32 grown = std::max({1024u, *capacity * 2, needed});
+    array = static_cast<T *>(array == nullptr ? MemoryContextAllocHuge(context, sizeof(T) * grown)
+                                              : repalloc_huge(array, sizeof(T) * grown));
+    *capacity = grown;
+    return array;
+}
+
+void GiveBack(void *arg)
+{
+    auto *arrays = static_cast<RoundArrays *>(arg);
+    arrays->lent = false;
+    if (sizeof(Candidate) * Size(arrays->candidate_capacity) + sizeof(Deferred) * Size(arrays->deferred_capacity) >
+        kKeptBytesMax) {
+        if (arrays->candidates != nullptr)
+            pfree(arrays->candidates);
+        if (arrays->deferred != nullptr)
+            pfree(arrays->deferred);
+        *arrays = RoundArrays{};
+    }
+}
+
+/* The kept arrays if free, else arrays of the scan's own. */
+RoundArrays *BorrowArrays(MemoryContext scan_context)
+{
+    if (kept_arrays.lent) {
+        auto *own = static_cast<RoundArrays *>(MemoryContextAllocZero(scan_context, sizeof(RoundArrays)));
+        own->context = scan_context;
+        return own;
+    }
+    kept_arrays.context = TopMemoryContext;
+    kept_arrays.lent = true;
+    auto *callback = static_cast<MemoryContextCallback *>(MemoryContextAlloc(scan_context, sizeof(MemoryContextCallback)));
+    callback->func = GiveBack;
+    callback->arg = &kept_arrays;
+    MemoryContextRegisterResetCallback(scan_context, callback);
+    return &kept_arrays;
+}
+
 struct ScanState {
     MemoryContext context; /* per rescan: reset by Rescan */
     const IndexInfoCache *info;
@@ -85,9 +150,9 @@ struct ScanState {
     Candidate best[64]; /* the round's nearest by bound: a max-heap, then sorted */
     uint32 best_count;
     uint32 best_next; /* best[best_next ..] are still to return */
-    Candidate *candidates; /* the rest of the round: no bound below best's; a min-heap once best is used up */
+    RoundArrays *arrays;
+    Candidate *candidates; /* arrays->candidates: the rest of the round, no bound below best's; a min-heap once best is used up */
     uint32 count;
-    uint32 capacity;
     bool heaped;
     double *bounds; /* one page's */
     /* The 4-bit pre-filter (sq8), or null. */
@@ -96,9 +161,8 @@ struct ScanState {
     uint32 *sums;    /* one page's table sums */
     uint32 *picked;  /* one page's entries to bound in full */
     uint8 *gathered; /* and their codes, side by side */
-    Deferred *deferred; /* the round's entries left with their nibble bound */
+    Deferred *deferred; /* arrays->deferred: the round's entries left with their nibble bound */
     uint32 deferred_count;
-    uint32 deferred_capacity;
     vecdb::FastScanPageMax *page_max; /* the maxima of the round's pages with deferred entries */
     uint32 page_max_count;
     uint32 page_max_capacity;
@@ -110,13 +174,8 @@ struct ScanState {
 
 void Reserve(ScanState *st, uint32 more)
 {
-    if (st->count + more <= st->capacity)
-        return;
-    const uint32 capacity = std::max({1024u, st->capacity * 2, st->count + more});
-    st->candidates = static_cast<Candidate *>(st->candidates == nullptr
-                                                  ? MemoryContextAllocHuge(st->context, sizeof(Candidate) * capacity)
-                                                  : repalloc_huge(st->candidates, sizeof(Candidate) * capacity));
-    st->capacity = capacity;
+    RoundArrays *a = st->arrays;
+    st->candidates = a->candidates = Grow(a->context, a->candidates, &a->candidate_capacity, st->count + more);
 }
 
 /*
@@ -211,13 +270,8 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
     const int64 cut = CutFor(st, tau, max);
     const bool up = st->fastscan->increasing();
     uint32 picked = 0, deferred = 0;
-    if (st->deferred_count + n > st->deferred_capacity) {
-        const uint32 capacity = std::max({1024u, st->deferred_capacity * 2, st->deferred_count + n});
-        st->deferred = static_cast<Deferred *>(
-            st->deferred == nullptr ? MemoryContextAllocHuge(st->context, sizeof(Deferred) * capacity)
-                                    : repalloc_huge(st->deferred, sizeof(Deferred) * capacity));
-        st->deferred_capacity = capacity;
-    }
+    RoundArrays *a = st->arrays;
+    st->deferred = a->deferred = Grow(a->context, a->deferred, &a->deferred_capacity, st->deferred_count + n);
     for (uint32 i = 0; i < n; i++) {
         const int64 sum = st->sums[i];
         if (up ? sum <= cut : sum >= cut)
@@ -226,13 +280,7 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
             st->deferred[st->deferred_count + deferred++] = Deferred{st->sums[i], st->page_max_count, tids[i]};
     }
     if (deferred > 0) {
-        if (st->page_max_count == st->page_max_capacity) {
-            const uint32 capacity = std::max(64u, st->page_max_capacity * 2);
-            st->page_max = static_cast<vecdb::FastScanPageMax *>(
-                st->page_max == nullptr ? MemoryContextAlloc(st->context, sizeof(vecdb::FastScanPageMax) * capacity)
-                                        : repalloc(st->page_max, sizeof(vecdb::FastScanPageMax) * capacity));
-            st->page_max_capacity = capacity;
-        }
+        st->page_max = Grow(st->context, st->page_max, &st->page_max_capacity, st->page_max_count + 1);
         st->page_max[st->page_max_count++] = max;
         st->deferred_count += deferred;
     }
@@ -346,6 +394,7 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     st->lists = static_cast<uint32 *>(palloc(sizeof(uint32) * most));
     st->list_count = vecdb::ivf::nearest_centroids(info->centroids, meta.lists, meta.dims, metric, query, most, st->lists);
     st->bounds = static_cast<double *>(palloc(sizeof(double) * meta.capacity));
+    st->arrays = BorrowArrays(st->context);
     if (st->orderable && !st->query_null && info->layout.nibble_dims > 0)
         st->fastscan = FastScanOf(st->codec, &st->tables);
     if (st->fastscan != nullptr) {
