@@ -132,7 +132,9 @@ RESET enable_seqscan;
 -- (their codes clamped) are still found: for queries next to each, the
 -- index's nearest row is the sequential scan's (before the fix, 3 of 10
 -- under L2).  Each opclass gets a fresh copy of the table, so no deleted
--- row widens the ranges.
+-- row widens the ranges, built on one thread: a parallel build's graph
+-- depends on the threads' timing, and on a loaded machine it sometimes
+-- left 2 of the 10 unfound under L2 (8 runs: 10, 10, 10, 9, 10, 9, 10, 10).
 CREATE TABLE drift (id int, v vector(16));
 INSERT INTO drift SELECT i, (SELECT array_agg((i % 20) * 0.5 * cos(j * 0.9 + (i % 20)) + 0.3 * sin(i * 0.41 + j * 1.7))
                               FROM generate_series(1, 16) j)::vector(16)
@@ -149,6 +151,7 @@ CREATE FUNCTION drift_agrees(opclass text, op text) RETURNS bigint AS $$
         found int;
     BEGIN
         CREATE TEMP TABLE drift_copy AS SELECT * FROM drift;
+        PERFORM set_config('max_parallel_maintenance_workers', '0', true);
         EXECUTE format('CREATE INDEX ON drift_copy USING hnsw (v %s) WITH (quantization = ''sq8'')', opclass);
         INSERT INTO drift_copy SELECT * FROM far;
         FOR q IN SELECT v + array_fill(0.01, ARRAY[16])::vector FROM far LOOP
