@@ -1,6 +1,7 @@
 -- bit columns in hnsw, ivf and ivfflat indexes (bit_hamming_ops): each bit
 -- string is indexed as a vector of 0s and 1s, whose squared L2 distance is
--- the Hamming distance.
+-- the Hamming distance; and hnsw's bit_jaccard_ops, on the same vectors
+-- stored whole.
 CREATE SCHEMA bit_index_test;
 SET search_path = bit_index_test, public;
 
@@ -66,17 +67,43 @@ SELECT count(*) FILTER (WHERE found) AS self_found FROM (
                     ORDER BY x.embedding <-> i.embedding LIMIT 1) AS found
       FROM items i WHERE i.id % 60 = 0) t;
 
+-- bit_jaccard_ops (hnsw only, as in pgvector): vectors stored whole
+-- ('none', the default for it), the ORDER BY value the exact Jaccard
+-- distance.  Rows of few set bits next to rows of many: the Jaccard order is
+-- not the Hamming order.
+CREATE TABLE j (id int PRIMARY KEY, v bit(64));
+INSERT INTO j SELECT id, v FROM b;
+INSERT INTO j SELECT 5000 + id, v & (repeat('0', 48) || repeat('1', 16))::bit(64) FROM b WHERE id % 3 = 0;
+CREATE FUNCTION jaccard_distances() RETURNS TABLE (qid int, d float8[]) AS $$
+    SELECT qid, array(SELECT v <%> q FROM j ORDER BY v <%> q LIMIT 10) FROM bq ORDER BY qid
+$$ LANGUAGE sql;
+SET enable_indexscan = off;
+RESET enable_seqscan;
+CREATE TEMP TABLE jaccard_exact AS SELECT * FROM jaccard_distances();
+RESET enable_indexscan;
+SET enable_seqscan = off;
+CREATE INDEX j_idx ON j USING hnsw (v bit_jaccard_ops);
+SELECT reloptions, (SELECT amname FROM pg_am WHERE oid = relam) FROM pg_class WHERE relname = 'j_idx';
+EXPLAIN (COSTS OFF) SELECT id FROM j ORDER BY v <%> (SELECT q FROM bq WHERE qid = 60) LIMIT 5;
+SELECT count(*) AS queries, count(*) FILTER (WHERE e.d = a.d) AS exact_answers
+  FROM jaccard_exact e JOIN jaccard_distances() a USING (qid);
+INSERT INTO j SELECT 20000 + qid, q FROM bq;
+SELECT count(*) FILTER (WHERE (SELECT v <%> q FROM j ORDER BY v <%> q LIMIT 1) = 0) AS inserted_found FROM bq;
+DROP TABLE j;
+
 -- Inserts go through the same conversion.
 CREATE INDEX b_hnsw ON b USING hnsw (v bit_hamming_ops);
 INSERT INTO b SELECT 10000 + qid, q FROM bq;
 SELECT count(*) FILTER (WHERE (SELECT v <~> q FROM b ORDER BY v <~> q LIMIT 1) = 0) AS hnsw_found FROM bq;
 
--- Errors: another length; a column without a length; no jaccard opclass.
+-- Errors: another length; a column without a length; jaccard with codes
+-- (no code bounds it) or in an ivf index (pgvector's ivfflat has none).
 SELECT id FROM b ORDER BY v <~> B'101' LIMIT 1;
 CREATE TABLE nolen (v varbit);
 CREATE INDEX ON nolen USING hnsw (v bit_hamming_ops);
 CREATE TABLE bits (v bit(8));
-CREATE INDEX ON bits USING hnsw (v bit_jaccard_ops);
+CREATE INDEX ON bits USING hnsw (v bit_jaccard_ops) WITH (quantization = 'sq8');
+CREATE INDEX ON bits USING ivf (v bit_jaccard_ops);
 
 RESET enable_seqscan;
 RESET hnsw.ef_search;

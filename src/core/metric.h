@@ -8,6 +8,9 @@
  *   Cosine        1 - cos(q, x)  (operator <=>)
  *   L1            sum |q_i - x_i| (operator <+>; no quantizer supports it:
  *                 L1 is not invariant under rotation, so codes give no bound)
+ *   Jaccard       1 - |a and b| / |a or b| of bit strings held as 0/1 vectors:
+ *                 1 - <q, x> / (|q|^2 + |x|^2 - <q, x>), and 1 when <q, x> = 0
+ *                 (operator <%> on bit; like L1, fp32 vectors only)
  */
 #pragma once
 
@@ -21,7 +24,11 @@ enum class Metric : std::uint8_t {
     InnerProduct = 1,
     Cosine = 2,
     L1 = 3,
+    Jaccard = 4,
 };
+
+/// The metrics no quantized code bounds: indexes store their vectors whole.
+inline bool metric_needs_exact_vectors(Metric metric) { return metric == Metric::L1 || metric == Metric::Jaccard; }
 
 /// Search distances are floats, but what they stand for can leave float's
 /// range: |q - x|^2 passes FLT_MAX once |q - x| > 1.8e19 and falls below

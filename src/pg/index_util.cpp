@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/tableam.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 }
@@ -48,9 +49,21 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)
         return vecdb::Metric::Cosine;
     if (strcmp(name, "l1_distance") == 0)
         return vecdb::Metric::L1;
+    if (strcmp(name, "jaccard_distance") == 0) /* of 0/1 vectors (bit_to_vector) */
+        return vecdb::Metric::Jaccard;
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("%s does not support distance function \"%s\"", am, name)));
     pg_unreachable();
+}
+
+double ExpectedRows(Relation heap)
+{
+    if (heap->rd_rel->reltuples >= 0)
+        return heap->rd_rel->reltuples;
+    BlockNumber pages;
+    double tuples, all_visible;
+    table_relation_estimate_size(heap, nullptr, &pages, &tuples, &all_visible);
+    return tuples;
 }
 
 const Vector *IndexedVector(Relation index, Datum value)

@@ -30,6 +30,10 @@ vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am);
  * (halfvec_to_vector, ...) makes of it, in the current memory context.
  * The quantized codes then do not care where the floats came from. */
 const Vector *IndexedVector(Relation index, Datum value);
+/* The rows a build should expect in `heap`: reltuples, or for a table never
+ * analyzed the planner's estimate from its size and column widths (a bit or
+ * halfvec column's rows are far narrower than a vector's). */
+double ExpectedRows(Relation heap);
 /* True when the opclass's operator sums in its own order, not as the dense
  * vector kernels do (support function 2 is sparsevec_to_vector): scans tell
  * the codec (SetOperatorSumsInOwnOrder). */

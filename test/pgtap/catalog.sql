@@ -265,7 +265,8 @@ SELECT set_eq(
              ('sparsevec_ip_ops', '<#>', 'sparsevec_negative_inner_product'),
              ('sparsevec_cosine_ops', '<=>', 'cosine_distance'),
              ('sparsevec_l1_ops', '<+>', 'l1_distance'),
-             ('bit_hamming_ops', '<~>', 'hamming_distance')$$,
+             ('bit_hamming_ops', '<~>', 'hamming_distance'),
+             ('bit_jaccard_ops', '<%>', 'jaccard_distance')$$,
     'hnsw opclasses: pgvector''s names, ORDER BY operators and distance functions');
 SELECT set_eq(
     $$SELECT c.opcname::text, c.opcintype::regtype::text FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod

@@ -408,6 +408,8 @@ double reference_distance(Metric metric, const float *c, const float *x, std::ui
         return 1.0 - dot_double(c, x, dims) / (norm(c, dims) * norm(x, dims));
     case Metric::L1:
         return l1_double(c, x, dims);
+    case Metric::Jaccard:  // k-means rejects it
+        break;
     }
     return 0.0;
 }

@@ -57,6 +57,7 @@ long double true_distance(Metric metric, const float *q, const float *x)
         return 1 - std::fmax(-1.0L, std::fmin(1.0L, c));
     }
     case Metric::L1:
+    case Metric::Jaccard:
         break;
     }
     return 0;

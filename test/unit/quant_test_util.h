@@ -68,6 +68,8 @@ inline double exact_distance(const DistanceKernels &k, Metric metric, const floa
     }
     case Metric::L1:
         return k.l1(q, x, d);
+    case Metric::Jaccard:  // no quantizer supports it
+        break;
     }
     return 0.0;
 }
@@ -83,6 +85,8 @@ inline const char *metric_name(Metric m)
         return "cosine";
     case Metric::L1:
         return "L1";
+    case Metric::Jaccard:
+        return "Jaccard";
     }
     return "?";
 }

@@ -96,6 +96,20 @@ int random_level(std::uint64_t seed, std::uint64_t id, double ml)
     return level >= kMaxLevel ? kMaxLevel : static_cast<int>(level);
 }
 
+namespace {
+
+/* Jaccard distance of 0/1 vectors, as jaccard_distance(bit, bit) computes it
+ * on the bits: float sums of 0s and 1s are exact integers below 2^24. */
+float jaccard_01(const float *a, const float *b, std::size_t n)
+{
+    const CosineSums s = distance_kernels().cosine_sums(a, b, n);
+    if (!(s.dot > 0.0f))
+        return 1.0f;
+    return static_cast<float>(1.0 - double(s.dot) / (double(s.norm_a) + double(s.norm_b) - double(s.dot)));
+}
+
+}  // namespace
+
 MetricDistance metric_distance(Metric metric, std::uint32_t dims)
 {
     const DistanceKernels &k = distance_kernels();
@@ -108,6 +122,8 @@ MetricDistance metric_distance(Metric metric, std::uint32_t dims)
         return MetricDistance{k.dot, -1.0f, 1.0f, dims, metric};
     case Metric::L1:
         return MetricDistance{k.l1, 1.0f, 0.0f, dims, metric};
+    case Metric::Jaccard:
+        return MetricDistance{jaccard_01, 1.0f, 0.0f, dims, metric};
     }
     throw Error(ErrorKind::InvalidParameter, "unknown HNSW metric");
 }
@@ -128,6 +144,11 @@ float MetricDistance::out_of_range(const float *a, const float *b) const
     case Metric::L1:
         d = l1_double(a, b, dims);
         break;
+    case Metric::Jaccard: {
+        const CosineSumsDouble s = cosine_sums_double(a, b, dims);
+        d = s.dot > 0.0 ? 1.0 - s.dot / (s.norm_a + s.norm_b - s.dot) : 1.0;
+        break;
+    }
     }
     return rank_float(d);
 }

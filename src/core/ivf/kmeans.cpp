@@ -55,6 +55,8 @@ double score(Metric metric, const float *c, const float *x, std::uint32_t dims)
         return l2_squared_checked(c, x, dims);
     case Metric::L1:
         return l1_checked(c, x, dims);
+    case Metric::Jaccard:  // rejected by train_centroids
+        break;
     case Metric::InnerProduct:
     case Metric::Cosine:
         return -dot_checked(c, x, dims);
@@ -372,8 +374,8 @@ KMeansResult train_centroids(const float *sample, std::size_t n, std::uint32_t d
         throw Error(ErrorKind::InvalidParameter, "k-means sample has more than 2^32 - 1 rows");
     if (dims == 0)
         throw Error(ErrorKind::InvalidParameter, "k-means needs at least one dimension");
-    if (options.metric == Metric::L1)
-        throw Error(ErrorKind::InvalidParameter, "k-means does not support the L1 metric");
+    if (metric_needs_exact_vectors(options.metric))
+        throw Error(ErrorKind::InvalidParameter, "k-means supports L2, inner product and cosine only");
     const std::uint32_t clusters = static_cast<std::uint32_t>(std::clamp<std::size_t>(k, 1, n));
     Trainer trainer(sample, n, dims, clusters, options, centroids);
     return trainer.run();

@@ -200,6 +200,7 @@ inline float guaranteed_lower_bound(const QueryBounds &query, const CodeBoundInp
     case Metric::Cosine:
         return guaranteed_lower_bound<Metric::Cosine>(query, code);
     case Metric::L1:  // rejected when the quantizer is made
+    case Metric::Jaccard:
         break;
     }
     return 0.0f;

@@ -142,8 +142,8 @@ public:
 protected:
     Quantizer(std::size_t dim, Metric metric) : dim_(dim), metric_(metric)
     {
-        if (metric == Metric::L1)
-            throw Error(ErrorKind::InvalidParameter, "quantized codes do not support L1 distance");
+        if (metric_needs_exact_vectors(metric))
+            throw Error(ErrorKind::InvalidParameter, "quantized codes do not support L1 or Jaccard distance");
     }
     Quantizer(const Quantizer &) = default;
     Quantizer &operator=(const Quantizer &) = default;
@@ -166,6 +166,7 @@ inline float distance_from_ip(Metric metric, double norm2_a, double norm2_b, dou
     case Metric::Cosine:
         return rank_float(1.0 - ip);
     case Metric::L1:
+    case Metric::Jaccard:
         break;
     }
     return 0.0f;

@@ -277,6 +277,7 @@ void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t st
     case Metric::Cosine:
         return sq8_lower_bounds<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
     case Metric::L1:  // rejected when the quantizer is made
+    case Metric::Jaccard:
         break;
     }
     DistanceComputer::lower_bounds(codes, stride, n, out);

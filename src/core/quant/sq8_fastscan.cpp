@@ -51,7 +51,7 @@ bool SQ8FastScan::set_query(const SQ8Quantizer &quantizer, const SQ8DistanceComp
     metric_ = qb.metric;
     dims_ = static_cast<double>(d);
     qnorm_ = qb.qnorm;
-    if (qb.ip_scale != 1.0 || qb.zero_query || !std::isfinite(qb.qnorm) || metric_ == Metric::L1)
+    if (qb.ip_scale != 1.0 || qb.zero_query || !std::isfinite(qb.qnorm) || metric_needs_exact_vectors(metric_))
         return false;
     const bool l2 = metric_ == Metric::L2;
     // The least term of dimension i over nibble n's interval of x^_i.
@@ -144,6 +144,7 @@ float SQ8FastScan::lower_bound(std::uint32_t s, FastScanPageMax page) const
         return bound > 0.0 ? round_down(bound) : 0.0f;
     }
     case Metric::L1:
+    case Metric::Jaccard:
         break;
     }
     return 0.0f;

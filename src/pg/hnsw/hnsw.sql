@@ -117,3 +117,10 @@ CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING hnsw AS
     OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
     FUNCTION 1 hamming_distance(bit, bit),
     FUNCTION 2 bit_to_vector(bit, integer, boolean);
+
+-- Jaccard distance of the same 0/1 vectors: no code bounds it, so the
+-- index stores them whole (quantization 'none', as for L1).
+CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit),
+    FUNCTION 2 bit_to_vector(bit, integer, boolean);

@@ -97,7 +97,9 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
                         errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
                                "quantization '%s'",
                                most, m, quantization_name(q)),
-                        errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
+                        vecdb::metric_needs_exact_vectors(Metric(meta->metric))
+                            ? errhint("Use a smaller m: no code supports this distance.")
+                            : errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
     }
 }
 
@@ -406,9 +408,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     const unsigned threads = BuildThreads();
 
     /* Size the graph for the rows expected, within maintenance_work_mem. */
-    double expected = heap->rd_rel->reltuples;
-    if (expected < 0)
-        expected = double(RelationGetNumberOfBlocks(heap)) * (BLCKSZ / double(VECTOR_SIZE(meta.dims) + 32));
+    const double expected = ExpectedRows(heap);
     const Size budget = Size(maintenance_work_mem) * 1024;
     const uint32 fits = CapacityFor(budget, meta.dims, params, threads);
     const uint32 capacity = uint32(std::min<double>(fits, expected * 1.2 + 1000));

@@ -149,21 +149,24 @@ int OptionEfConstruction(Relation index)
     return options != nullptr ? options->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
-/* 'sq8' unless asked otherwise; 'none' for L1, which codes cannot bound. */
+/* 'sq8' unless asked otherwise; 'none' for L1 and Jaccard, which codes
+ * cannot bound. */
 Quantization QuantizationOf(Relation index)
 {
     auto *options = reinterpret_cast<Options *>(index->rd_options);
     const char *value = "";
     if (options != nullptr && options->quantization_offset != 0)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
-    const bool l1 = MetricOf(index) == Metric::L1;
+    const Metric metric = MetricOf(index);
+    const bool exact = vecdb::metric_needs_exact_vectors(metric);
     Quantization q;
     if (!parse_quantization(value, &q))
-        return l1 ? Quantization::None : Quantization::SQ8;
-    if (l1 && q != Quantization::None)
+        return exact ? Quantization::None : Quantization::SQ8;
+    if (exact && q != Quantization::None)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("hnsw quantization \"%s\" does not support vector_l1_ops", value),
-                        errhint("Use quantization = 'none' for L1 distance.")));
+                        errmsg("hnsw quantization \"%s\" does not support %s", value,
+                               metric == Metric::L1 ? "L1 distance" : "Jaccard distance"),
+                        errhint("Use quantization = 'none' for %s distance.", metric == Metric::L1 ? "L1" : "Jaccard")));
     return q;
 }
 

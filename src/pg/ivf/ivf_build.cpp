@@ -223,9 +223,9 @@ uint32 IndexedDims(Relation index)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("column cannot have more than %d dimensions for ivf index", IVF_MAX_DIM),
                         errhint("Use an hnsw index for wider vectors.")));
-    if (MetricOf(index) == Metric::L1)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("ivf does not support L1 distance"),
-                        errhint("Use an hnsw index for vector_l1_ops.")));
+    if (vecdb::metric_needs_exact_vectors(MetricOf(index)))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("ivf does not support L1 or Jaccard distance"),
+                        errhint("Use an hnsw index for vector_l1_ops and bit_jaccard_ops.")));
     return uint32(typmod);
 }
 
@@ -268,9 +268,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
 
     /* 1. A sample within half of maintenance_work_mem, sized for the lists
      * the table is expected to need. */
-    double expected = heap->rd_rel->reltuples;
-    if (expected < 0)
-        expected = double(RelationGetNumberOfBlocks(heap)) * (BLCKSZ / double(VECTOR_SIZE(dims) + 32));
+    const double expected = ExpectedRows(heap);
     const uint32 lists_expected = lists_option > 0 ? uint32(lists_option) : DefaultLists(expected * 1.2);
     const Size budget = Size(maintenance_work_mem) * 1024 / 2;
     const double fits = double(budget) / (sizeof(float) * dims);

@@ -298,6 +298,11 @@ double CodeBound(const Codec *codec, const uint8 *code)
         const double d1 = vecdb::l1_checked(codec->query, x, codec->dims);
         return OperatorBound(codec, d1 - codec->any_order * d1);
     }
+    case Metric::Jaccard: {
+        /* Sums of 0s and 1s: exact, so this is the operator's own value. */
+        const vecdb::CosineSumsDouble s = vecdb::cosine_sums_double(codec->query, x, codec->dims);
+        return OperatorBound(codec, s.dot > 0.0 ? 1.0 - s.dot / (s.norm_a + s.norm_b - s.dot) : 1.0);
+    }
     case Metric::Cosine:
         break;
     }
