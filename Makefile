@@ -85,10 +85,10 @@ include $(PGXS)
 # Per-ISA translation units (CXXFLAGS, after the include: PGXS folds
 # PG_CXXFLAGS in with := so target-specific PG_CXXFLAGS are ignored).
 ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
-src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma -mpopcnt
-src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma -mpopcnt
-build/asan/src/core/simd/distance_avx2.o: ISA_FLAGS = -mavx2 -mfma -mpopcnt
-build/asan/src/core/simd/distance_avx512.o: ISA_FLAGS = -mavx512f -mfma -mpopcnt
+src/core/simd/distance_avx2.o: CXXFLAGS += -mavx2 -mfma -mpopcnt -mf16c
+src/core/simd/distance_avx512.o: CXXFLAGS += -mavx512f -mfma -mpopcnt -mf16c
+build/asan/src/core/simd/distance_avx2.o: ISA_FLAGS = -mavx2 -mfma -mpopcnt -mf16c
+build/asan/src/core/simd/distance_avx512.o: ISA_FLAGS = -mavx512f -mfma -mpopcnt -mf16c
 endif
 
 $(DATA_built): $(SQL_SOURCES)

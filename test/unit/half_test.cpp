@@ -3,11 +3,15 @@
 // the compiler's _Float16.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "../../src/core/half.h"
+#include "../../src/core/simd/distance.h"
+#include "kernel_test_util.h"
 
 namespace {
 
@@ -97,3 +101,36 @@ TEST(Half, Boundaries)
 }
 
 }  // namespace
+
+namespace vecdb {
+namespace {
+
+// Every kernel set converts every one of the 65,536 bit patterns as the
+// compiler's _Float16 does (NaNs as NaNs), at every alignment of a tail.
+TEST(HalfKernels, EveryPatternConvertsAsFloat16Does)
+{
+    std::vector<std::uint16_t> all(65536 + 7);
+    for (std::size_t i = 0; i < all.size(); i++)
+        all[i] = std::uint16_t(i * 40503u);  // odd multiplier: a permutation of the patterns, then 7 more
+    std::vector<float> expected(all.size());
+    for (std::size_t i = 0; i < all.size(); i++)
+        expected[i] = half_to_float(all[i]);
+    for (const DistanceKernels *k : {&kScalarKernels, &kAvx2Kernels, &kAvx512Kernels, &kNeonKernels}) {
+        if (!kernel_test::cpu_can_run(k))
+            continue;
+        for (std::size_t offset : {0u, 1u, 3u}) {
+            std::vector<float> out(all.size() - offset, -1.0f);
+            k->half_to_float(all.data() + offset, out.data(), out.size());
+            for (std::size_t i = 0; i < out.size(); i++) {
+                const float e = expected[i + offset];
+                if (std::isnan(e))
+                    ASSERT_TRUE(std::isnan(out[i])) << k->name << " pattern " << all[i + offset];
+                else
+                    ASSERT_EQ(std::memcmp(&out[i], &e, sizeof(float)), 0) << k->name << " pattern " << all[i + offset];
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace vecdb

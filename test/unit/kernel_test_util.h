@@ -13,9 +13,10 @@ inline bool cpu_can_run(const DistanceKernels *k)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (k == &kAvx512Kernels)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("f16c");
     if (k == &kAvx2Kernels)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt") &&
+               __builtin_cpu_supports("f16c");
 #else
     (void)k;
 #endif

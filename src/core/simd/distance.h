@@ -43,6 +43,8 @@ struct DistanceKernels {
     BitCounts (*bit_counts)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
     /// sum a[i] * b[i] over n bytes b[i] as 0..255: the SQ8 scan's dot
     float (*dot_u8)(const float *a, const std::uint8_t *b, std::size_t n);
+    /// n binary16 values (halfvec) as floats, exactly
+    void (*half_to_float)(const std::uint16_t *in, float *out, std::size_t n);
     /// the 4-bit fast scan (quant/sq8_fastscan.h): 32 table sums per block
     void (*scan_u4)(const std::uint8_t *blocks, std::size_t nblocks, const std::uint8_t *tables, std::size_t dim,
                     std::uint32_t *sums);

@@ -20,8 +20,9 @@ const DistanceKernels *best_distance_kernels()
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    // Both vector sets are also built with -mpopcnt for the bit kernels.
-    if (!__builtin_cpu_supports("popcnt"))
+    // Both vector sets are also built with -mpopcnt for the bit kernels and
+    // -mf16c for halfvec's conversion.
+    if (!__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("f16c"))
         return &kScalarKernels;
     if (__builtin_cpu_supports("avx512f"))
         return &kAvx512Kernels;

@@ -11,6 +11,7 @@
 
 #include <simde/arm/neon.h>
 
+#include "../half.h"
 #include "distance.h"
 
 #include "../core_only.h"
@@ -19,9 +20,11 @@ namespace vecdb {
 
 namespace {
 
+#include "half_convert.inc"
 #include "scan_u4.inc"
 
 struct Neon {
+    static constexpr auto half_to_float = half_to_float_loop;
     static constexpr auto scan_u4 = scan_u4_loop;
     using V = simde_float32x4_t;
     static constexpr std::size_t kWidth = 4;

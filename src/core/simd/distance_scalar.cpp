@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../half.h"
 #include "distance.h"
 
 #include "../core_only.h"
@@ -62,13 +63,14 @@ float dot_u8_scalar(const float *a, const std::uint8_t *b, std::size_t n)
 }
 
 #include "bit_counts.inc"
+#include "half_convert.inc"
 #include "scan_u4.inc"
 
 }  // namespace
 
 const DistanceKernels kScalarKernels = {
     "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar, hamming_words, bit_counts_words,
-    dot_u8_scalar, scan_u4_loop,
+    dot_u8_scalar, half_to_float_loop, scan_u4_loop,
 };
 
 }  // namespace vecdb

@@ -9,7 +9,9 @@
 #include "hnsw.h"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/relscan.h"
+#include "catalog/pg_opfamily.h"
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "optimizer/cost.h"
@@ -17,6 +19,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
+#include "utils/syscache.h"
 }
 
 namespace vecdb::pg::hnsw {
@@ -149,6 +152,18 @@ int OptionEfConstruction(Relation index)
     return options != nullptr ? options->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
+/* The operator class of the index's column, e.g. vector_l1_ops, by its
+ * family (CREATE OPERATOR CLASS makes a family of the same name). */
+static const char *OpclassName(Relation index)
+{
+    HeapTuple tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(index->rd_opfamily[0]));
+    if (!HeapTupleIsValid(tuple))
+        return "this operator class";
+    const char *name = pstrdup(NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(tuple))->opfname));
+    ReleaseSysCache(tuple);
+    return name;
+}
+
 /* 'sq8' unless asked otherwise; 'none' for L1 and Jaccard, which codes
  * cannot bound. */
 Quantization QuantizationOf(Relation index)
@@ -164,8 +179,7 @@ Quantization QuantizationOf(Relation index)
         return exact ? Quantization::None : Quantization::SQ8;
     if (exact && q != Quantization::None)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("hnsw quantization \"%s\" does not support %s", value,
-                               metric == Metric::L1 ? "L1 distance" : "Jaccard distance"),
+                        errmsg("hnsw quantization \"%s\" does not support %s", value, OpclassName(index)),
                         errhint("Use quantization = 'none' for %s distance.", metric == Metric::L1 ? "L1" : "Jaccard")));
     return q;
 }

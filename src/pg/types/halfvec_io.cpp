@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/simd/distance.h"
 #include "../../core/vector_text.h"
 #include "halfvec.h"
 
@@ -36,8 +37,7 @@ void CheckHalfvecDim(int dim)
 Vector *HalfvecToVector(const HalfVector *h)
 {
     Vector *result = InitVector(h->dim);
-    for (int i = 0; i < h->dim; i++)
-        result->x[i] = vecdb::half_to_float(h->x[i]);
+    vecdb::distance_kernels().half_to_float(h->x, result->x, Size(h->dim));
     return result;
 }
 
