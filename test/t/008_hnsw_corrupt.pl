@@ -56,21 +56,12 @@ my %base = (
 	sq8 => { rows => 1100, opclass => 'vector_cosine_ops', op => '<=>' },
 	e8 => { rows => 400, opclass => 'vector_ip_ops', op => '<#>' },);
 
-# try(sql): 'ok:<the first column of its first row>' or
-# 'error:<SQLSTATE>:<message>' (scans and inserts run in one session).
+# try(sql) (VecdbHnsw.pm): scans and inserts run in one session.
 create_data(
 	$node, q{
 	CREATE TABLE queries (qid int PRIMARY KEY, v vector(16));
 	INSERT INTO queries SELECT k, point(1000000 + k, 16) FROM generate_series(1, 3) k;
-	CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE r text;
-	BEGIN
-	  EXECUTE sql INTO r;
-	  RETURN 'ok:' || coalesce(r, '');
-	EXCEPTION WHEN OTHERS THEN
-	  RETURN 'error:' || SQLSTATE || ':' || SQLERRM;
-	END $$;
-} . join('', map {
+} . $try_function . join('', map {
 	"CREATE TABLE base_$_ AS SELECT i AS id, point(i, 16)::vector(16) AS v"
 	  . " FROM generate_series(1, $base{$_}{rows}) i;\n" } sort keys %base));
 
@@ -78,7 +69,6 @@ create_data(
 # Page format (src/pg/hnsw/hnsw.h): the metapage's fields at their byte
 # offsets in block 0 (page header 24 bytes, MetaPageData from there).
 # ---------------------------------------------------------------------------
-my $BLCKSZ = 8192;
 my %meta_field = (
 	magic => [ 24, 'V' ],
 	version => [ 28, 'V' ],
@@ -98,28 +88,6 @@ my %meta_field = (
 	insert_page => [ 64, 'V' ],
 	seed => [ 72, 'Q<' ],
 	rotation_seed => [ 80, 'Q<' ],);
-
-sub read_block
-{
-	my ($file, $block) = @_;
-	open(my $fh, '<', $file) or die "open $file: $!";
-	binmode $fh;
-	sysseek($fh, $block * $BLCKSZ, 0) or die "seek: $!";
-	sysread($fh, my $page, $BLCKSZ) == $BLCKSZ or die "short read of block $block of $file";
-	close $fh;
-	return $page;
-}
-
-sub write_bytes
-{
-	my ($file, $offset, $bytes) = @_;
-	open(my $fh, '+<', $file) or die "open $file: $!";
-	binmode $fh;
-	sysseek($fh, $offset, 0) or die "seek: $!";
-	syswrite($fh, $bytes) == length($bytes) or die "short write to $file";
-	close $fh;
-	return;
-}
 
 # The metapage's fields, and the index's size in blocks.
 sub read_meta

@@ -41,17 +41,7 @@ statement_timeout = '60s'
 });
 $node->start;
 
-create_data(
-	$node, q{
-	CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE r text; detail text; hint text;
-	BEGIN
-	  EXECUTE sql INTO r;
-	  RETURN 'ok:' || coalesce(r, '');
-	EXCEPTION WHEN OTHERS THEN
-	  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-	  RETURN 'error:' || SQLSTATE || ':' || SQLERRM || ' ' || detail || ' ' || hint;
-	END $$;
+create_data($node, $try_function . q{
 	CREATE TABLE base AS SELECT i AS id, point(i, 16)::vector(16) AS v FROM generate_series(1, 1100) i;
 });
 
@@ -59,7 +49,6 @@ create_data(
 # Page format (src/pg/ivf/ivf.h): MetaPageData from byte 24 of block 0;
 # ListPageOpaque, the special space, in a list page's last 24 bytes.
 # ---------------------------------------------------------------------------
-my $BLCKSZ = 8192;
 my %meta_field = (
 	magic => [ 0, 'V' ],
 	version => [ 4, 'V' ],
@@ -81,28 +70,6 @@ my %list_field = (
 	count => [ 12, 'v' ],
 	page_id => [ 14, 'v' ],
 	max_r => [ 16, 'f<' ],);
-
-sub read_block
-{
-	my ($file, $block) = @_;
-	open(my $fh, '<', $file) or die "open $file: $!";
-	binmode $fh;
-	sysseek($fh, $block * $BLCKSZ, 0) or die "seek: $!";
-	sysread($fh, my $page, $BLCKSZ) == $BLCKSZ or die "short read of block $block of $file";
-	close $fh;
-	return $page;
-}
-
-sub write_bytes
-{
-	my ($file, $offset, $bytes) = @_;
-	open(my $fh, '+<', $file) or die "open $file: $!";
-	binmode $fh;
-	sysseek($fh, $offset, 0) or die "seek: $!";
-	syswrite($fh, $bytes) == length($bytes) or die "short write to $file";
-	close $fh;
-	return;
-}
 
 # MetaCheck() of ivf_page.cpp: FNV-1a over the 64 bytes of MetaPageData
 # with the check byte and build_rows zeroed, folded to 1..255.

@@ -13,7 +13,11 @@
 #    graph, and the count of rows of "items" found as their own nearest
 #    neighbour;
 #  - check_index: the checks that every row of "items" is reachable through
-#    one index (self-lookup plan and count, exhaustive scan, recall).
+#    one index (self-lookup plan and count, exhaustive scan, recall);
+#  - for the corruption tests (008, 013): $try_function, the SQL of try(sql),
+#    which returns 'ok:<the first column of its first row>' or
+#    'error:<SQLSTATE>:<message> <detail> <hint>'; read_block and
+#    write_bytes of an index file, $BLCKSZ bytes a block.
 #
 # Every sub that runs SQL takes the node (a PostgreSQL::Test::Cluster) as
 # its first argument and runs it in the database "postgres"; recall only
@@ -32,7 +36,44 @@ use Exporter 'import';
 use Test::More;
 
 our @EXPORT = qw(create_data plan_of knn_stats knn_lists recall
-  exhaustive_scan self_lookup self_lookup_ok check_index);
+  exhaustive_scan self_lookup self_lookup_ok check_index
+  $try_function $BLCKSZ read_block write_bytes);
+
+our $BLCKSZ = 8192;
+
+our $try_function = q{
+	CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+	DECLARE r text; detail text; hint text;
+	BEGIN
+	  EXECUTE sql INTO r;
+	  RETURN 'ok:' || coalesce(r, '');
+	EXCEPTION WHEN OTHERS THEN
+	  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	  RETURN 'error:' || SQLSTATE || ':' || SQLERRM || ' ' || detail || ' ' || hint;
+	END $$;
+};
+
+sub read_block
+{
+	my ($file, $block) = @_;
+	open(my $fh, '<', $file) or die "open $file: $!";
+	binmode $fh;
+	sysseek($fh, $block * $BLCKSZ, 0) or die "seek: $!";
+	sysread($fh, my $page, $BLCKSZ) == $BLCKSZ or die "short read of block $block of $file";
+	close $fh;
+	return $page;
+}
+
+sub write_bytes
+{
+	my ($file, $offset, $bytes) = @_;
+	open(my $fh, '+<', $file) or die "open $file: $!";
+	binmode $fh;
+	sysseek($fh, $offset, 0) or die "seek: $!";
+	syswrite($fh, $bytes) == length($bytes) or die "short write to $file";
+	close $fh;
+	return;
+}
 
 # Deterministic clustered data.  hrand(x) is a hash of x in [0, 1); point(i)
 # is the centre of cluster i % 50 (coordinates in [-1, 1]) plus uniform
