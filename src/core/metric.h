@@ -27,6 +27,13 @@ enum class Metric : std::uint8_t {
     Jaccard = 4,
 };
 
+/// Jaccard distance from a 0/1 pair's inner product and squared norms (the
+/// bit counts), as jaccard_distance(bit, bit): 1 when nothing is shared.
+inline double jaccard_from_sums(double dot, double norm2_a, double norm2_b)
+{
+    return dot > 0.0 ? 1.0 - dot / (norm2_a + norm2_b - dot) : 1.0;
+}
+
 /// The metrics no quantized code bounds: indexes store their vectors whole.
 inline bool metric_needs_exact_vectors(Metric metric) { return metric == Metric::L1 || metric == Metric::Jaccard; }
 

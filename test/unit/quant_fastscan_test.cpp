@@ -102,7 +102,7 @@ TEST_P(FastScanBound, StaysBelowTheOperatorAndExcludesFarCodes)
     for (std::size_t v = 0; v < n; v++) {
         std::uint8_t *code = &codes[v * quantizer.code_size()];
         quantizer.encode(&x[v * d], code, work.data());
-        fastscan_store(&blocks[(v / 32) * fastscan_block_bytes(d)], d, unsigned(v % 32), code + kSq8LevelsOffset);
+        fastscan_store(&blocks[(v / 32) * fastscan_block_bytes(d)], d, unsigned(v % 32), code + kSq8HeaderBytes);
         fastscan_note_code(&all, code);
         if (v < n - 32)
             fastscan_note_code(&clean, code);

@@ -103,9 +103,7 @@ namespace {
 float jaccard_01(const float *a, const float *b, std::size_t n)
 {
     const CosineSums s = distance_kernels().cosine_sums(a, b, n);
-    if (!(s.dot > 0.0f))
-        return 1.0f;
-    return static_cast<float>(1.0 - double(s.dot) / (double(s.norm_a) + double(s.norm_b) - double(s.dot)));
+    return static_cast<float>(jaccard_from_sums(s.dot, s.norm_a, s.norm_b));
 }
 
 }  // namespace
@@ -146,7 +144,7 @@ float MetricDistance::out_of_range(const float *a, const float *b) const
         break;
     case Metric::Jaccard: {
         const CosineSumsDouble s = cosine_sums_double(a, b, dims);
-        d = s.dot > 0.0 ? 1.0 - s.dot / (s.norm_a + s.norm_b - s.dot) : 1.0;
+        d = jaccard_from_sums(s.dot, s.norm_a, s.norm_b);
         break;
     }
     }

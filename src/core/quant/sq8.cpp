@@ -21,21 +21,6 @@ namespace vecdb {
 
 namespace {
 
-struct Sq8Header {
-    float r;
-    float norm;
-    float recon_norm;
-};
-
-Sq8Header load_header(const std::uint8_t *code)
-{
-    Sq8Header h;
-    std::memcpy(&h.r, code, 4);
-    std::memcpy(&h.norm, code + 4, 4);
-    std::memcpy(&h.recon_norm, code + 8, 4);
-    return h;
-}
-
 void store_header(std::uint8_t *code, const Sq8Header &h)
 {
     std::memcpy(code, &h.r, 4);
@@ -51,9 +36,16 @@ double norm_of(const float *x, std::size_t n)
     return std::sqrt(sum);
 }
 
-constexpr std::size_t kHeaderBytes = 12;
-
 }  // namespace
+
+Sq8Header load_sq8_header(const std::uint8_t *code)
+{
+    Sq8Header h;
+    std::memcpy(&h.r, code, 4);
+    std::memcpy(&h.norm, code + 4, 4);
+    std::memcpy(&h.recon_norm, code + 8, 4);
+    return h;
+}
 
 SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quantizer(dim, metric), ranges_(ranges)
 {
@@ -113,7 +105,7 @@ void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
     double norm;
     const float *p = prepare(x, work, &norm);
     const float *lo = vmin(), *st = step();
-    std::uint8_t *levels = code + kHeaderBytes;
+    std::uint8_t *levels = code + kSq8HeaderBytes;
     double r2 = 0.0, recon2 = 0.0;
     for (std::size_t i = 0; i < dim_; i++) {
         float level = st[i] > 0.0f ? std::floor((p[i] - lo[i]) / st[i] + 0.5f) : 0.0f;
@@ -137,7 +129,7 @@ void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
 void SQ8Quantizer::decode(const std::uint8_t *code, float *x, float *) const
 {
     const float *lo = vmin(), *st = step();
-    const std::uint8_t *levels = code + kHeaderBytes;
+    const std::uint8_t *levels = code + kSq8HeaderBytes;
     for (std::size_t i = 0; i < dim_; i++)
         x[i] = lo[i] + st[i] * static_cast<float>(levels[i]);
 }
@@ -204,7 +196,7 @@ double SQ8DistanceComputer::reconstruction_dot(const std::uint8_t *code) const
 {
     // ip_err_unit (set_query) covers any summation order, so the bound holds
     // whichever kernel set is active.
-    float dot = offset_ + distance_kernels().dot_u8(scaled_query_, code + kHeaderBytes, quantizer_->dim());
+    float dot = offset_ + distance_kernels().dot_u8(scaled_query_, code + kSq8HeaderBytes, quantizer_->dim());
     return bounds_.ip_scale * dot;
 }
 
@@ -247,9 +239,10 @@ void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float
         const std::uint8_t *block = codes + start * stride;
         // As reconstruction_dot (ip_err_unit covers any summation order).
         for (std::size_t i = 0; i < m; i++)
-            ip[i] = query.ip_scale * (offset + dot_u8(scaled_query, block + i * stride + kHeaderBytes, dim));
+            ip[i] = query.ip_scale * (offset + dot_u8(scaled_query, block + i * stride + kSq8HeaderBytes, dim));
         for (std::size_t i = 0; i < m; i++)
-            out[start + i] = guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_header(block + i * stride)));
+            out[start + i] =
+                guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_sq8_header(block + i * stride)));
     }
 }
 
@@ -257,12 +250,12 @@ void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float
 
 float SQ8DistanceComputer::distance(const std::uint8_t *code) const
 {
-    return sq8_estimate(bounds_, reconstruction_dot(code), load_header(code));
+    return sq8_estimate(bounds_, reconstruction_dot(code), load_sq8_header(code));
 }
 
 float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
 {
-    return sq8_bound(bounds_, reconstruction_dot(code), load_header(code));
+    return sq8_bound(bounds_, reconstruction_dot(code), load_sq8_header(code));
 }
 
 void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n,
@@ -286,7 +279,7 @@ void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t st
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const
 {
     double ip = reconstruction_dot(code);
-    Sq8Header h = load_header(code);
+    Sq8Header h = load_sq8_header(code);
     *lower_bound = sq8_bound(bounds_, ip, h);
     return sq8_estimate(bounds_, ip, h);
 }
@@ -294,14 +287,14 @@ float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *l
 float SQ8DistanceComputer::symmetric(const std::uint8_t *a, const std::uint8_t *b) const
 {
     const float *lo = quantizer_->vmin(), *st = quantizer_->step();
-    const std::uint8_t *ca = a + kHeaderBytes, *cb = b + kHeaderBytes;
+    const std::uint8_t *ca = a + kSq8HeaderBytes, *cb = b + kSq8HeaderBytes;
     double dot = 0.0;
     for (std::size_t i = 0; i < quantizer_->dim(); i++) {
         float xa = lo[i] + st[i] * static_cast<float>(ca[i]);
         float xb = lo[i] + st[i] * static_cast<float>(cb[i]);
         dot += xa * xb;
     }
-    Sq8Header ha = load_header(a), hb = load_header(b);
+    Sq8Header ha = load_sq8_header(a), hb = load_sq8_header(b);
     double na = static_cast<double>(ha.recon_norm) * ha.recon_norm + static_cast<double>(ha.r) * ha.r;
     double nb = static_cast<double>(hb.recon_norm) * hb.recon_norm + static_cast<double>(hb.r) * hb.r;
     return distance_from_ip(quantizer_->metric(), na, nb, dot);

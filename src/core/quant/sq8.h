@@ -34,6 +34,15 @@
 
 namespace vecdb {
 
+/// An SQ8 code's header (layout above) and where its levels start.
+struct Sq8Header {
+    float r;
+    float norm;
+    float recon_norm;
+};
+constexpr std::size_t kSq8HeaderBytes = 12;
+Sq8Header load_sq8_header(const std::uint8_t *code);
+
 class SQ8Quantizer final : public Quantizer {
 public:
     /// ranges: 2 * dim floats the quantizer reads (and train() writes).

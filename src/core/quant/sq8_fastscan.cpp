@@ -31,14 +31,12 @@ void fastscan_store(std::uint8_t *block, std::size_t dim, unsigned slot, const s
 
 void fastscan_note_code(FastScanPageMax *page, const std::uint8_t *code)
 {
-    float r, norm;
-    std::memcpy(&r, code, sizeof(r));
-    std::memcpy(&norm, code + 4, sizeof(norm));
+    const Sq8Header h = load_sq8_header(code);
     // NaN compares false: written as "not <=" so that it spreads.
-    if (!(r <= page->r))
-        page->r = r;
-    if (!(norm <= page->norm))
-        page->norm = norm;
+    if (!(h.r <= page->r))
+        page->r = h.r;
+    if (!(h.norm <= page->norm))
+        page->norm = h.norm;
 }
 
 bool SQ8FastScan::set_query(const SQ8Quantizer &quantizer, const SQ8DistanceComputer &computer,

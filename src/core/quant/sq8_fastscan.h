@@ -42,9 +42,6 @@ constexpr std::size_t fastscan_block_bytes(std::size_t dim) { return 16 * dim; }
 /// (0 .. 31) of `block`.
 void fastscan_store(std::uint8_t *block, std::size_t dim, unsigned slot, const std::uint8_t *levels);
 
-/// The SQ8 levels of a code start this many bytes into it.
-constexpr std::size_t kSq8LevelsOffset = 12;
-
 /// What a page knows of all its codes: the largest stored r and |x|.
 struct FastScanPageMax {
     float r;

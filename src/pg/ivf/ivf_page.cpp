@@ -241,7 +241,7 @@ void SetEntry(Page page, const ListLayout &layout, uint32 i, const uint8 *code, 
     if (layout.nibble_dims == 0)
         return;
     uint8 *block = reinterpret_cast<uint8 *>(page) + layout.nibbles_offset() + (i / 32) * layout.nibble_block_bytes();
-    vecdb::fastscan_store(block, layout.nibble_dims, i % 32, code + vecdb::kSq8LevelsOffset);
+    vecdb::fastscan_store(block, layout.nibble_dims, i % 32, code + vecdb::kSq8HeaderBytes);
     ListPageOpaque *opaque = PageOpaque(page);
     vecdb::FastScanPageMax max{opaque->max_r, opaque->max_norm};
     vecdb::fastscan_note_code(&max, code);

@@ -75,8 +75,8 @@ struct Deferred {
  * to the rows of the lists read: ~10,000 entries, ~300 KB, at 10 probes of
  * 1,000-row lists.  Allocated per scan they cost more than the scoring:
  * malloc maps fresh pages for them and unmaps them at the end of the query,
- * and those page faults were ~30% of a query's time (perf, GloVe-100,
- * probes 8).  So each backend keeps one set between scans, lent to one scan
+ * and in a pgbench loop of plain queries (GloVe-100, probes 8) those page
+ * faults were ~30% of the time and halved the throughput.  So each backend keeps one set between scans, lent to one scan
  * at a time (a scan running beside it allocates its own) and given back
  * when the scan's memory goes (end, rescan or error: a reset callback).
  */
@@ -150,8 +150,8 @@ struct ScanState {
     Candidate best[64]; /* the round's nearest by bound: a max-heap, then sorted */
     uint32 best_count;
     uint32 best_next; /* best[best_next ..] are still to return */
-    RoundArrays *arrays;
-    Candidate *candidates; /* arrays->candidates: the rest of the round, no bound below best's; a min-heap once best is used up */
+    RoundArrays *arrays; /* candidates: the rest of the round, no bound below best's (a min-heap once best
+                          * is used up); deferred: entries left with their nibble bound */
     uint32 count;
     bool heaped;
     double *bounds; /* one page's */
@@ -161,7 +161,6 @@ struct ScanState {
     uint32 *sums;    /* one page's table sums */
     uint32 *picked;  /* one page's entries to bound in full */
     uint8 *gathered; /* and their codes, side by side */
-    Deferred *deferred; /* arrays->deferred: the round's entries left with their nibble bound */
     uint32 deferred_count;
     vecdb::FastScanPageMax *page_max; /* the maxima of the round's pages with deferred entries */
     uint32 page_max_count;
@@ -175,7 +174,7 @@ struct ScanState {
 void Reserve(ScanState *st, uint32 more)
 {
     RoundArrays *a = st->arrays;
-    st->candidates = a->candidates = Grow(a->context, a->candidates, &a->candidate_capacity, st->count + more);
+    a->candidates = Grow(a->context, a->candidates, &a->candidate_capacity, st->count + more);
 }
 
 /*
@@ -198,11 +197,11 @@ void Offer(ScanState *st, const Candidate &c)
     /* The caller reserved room in candidates. */
     if (c.bound < st->best[0].bound) {
         std::pop_heap(st->best, st->best + kBest, Nearer());
-        st->candidates[st->count++] = st->best[kBest - 1];
+        st->arrays->candidates[st->count++] = st->best[kBest - 1];
         st->best[kBest - 1] = c;
         std::push_heap(st->best, st->best + kBest, Nearer());
     } else {
-        st->candidates[st->count++] = c;
+        st->arrays->candidates[st->count++] = c;
     }
 }
 
@@ -271,13 +270,13 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
     const bool up = st->fastscan->increasing();
     uint32 picked = 0, deferred = 0;
     RoundArrays *a = st->arrays;
-    st->deferred = a->deferred = Grow(a->context, a->deferred, &a->deferred_capacity, st->deferred_count + n);
+    a->deferred = Grow(a->context, a->deferred, &a->deferred_capacity, st->deferred_count + n);
     for (uint32 i = 0; i < n; i++) {
         const int64 sum = st->sums[i];
         if (up ? sum <= cut : sum >= cut)
             st->picked[picked++] = i;
         else
-            st->deferred[st->deferred_count + deferred++] = Deferred{st->sums[i], st->page_max_count, tids[i]};
+            a->deferred[st->deferred_count + deferred++] = Deferred{st->sums[i], st->page_max_count, tids[i]};
     }
     if (deferred > 0) {
         st->page_max = Grow(st->context, st->page_max, &st->page_max_capacity, st->page_max_count + 1);
@@ -339,8 +338,9 @@ void BoundDeferred(ScanState *st)
 {
     Reserve(st, st->deferred_count);
     for (uint32 i = 0; i < st->deferred_count; i++) {
-        const Deferred &d = st->deferred[i];
-        st->candidates[st->count++] = Candidate{FastScanBound(st->codec, d.sum, st->page_max[d.page]), d.tid};
+        const Deferred &d = st->arrays->deferred[i];
+        const double bound = FastScanBound(st->codec, d.sum, st->page_max[d.page]);
+        st->arrays->candidates[st->count++] = Candidate{bound, d.tid};
     }
     st->deferred_count = 0;
 }
@@ -453,11 +453,11 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
     } else {
         if (!st->heaped) {
             BoundDeferred(st);
-            std::make_heap(st->candidates, st->candidates + st->count, Farther());
+            std::make_heap(st->arrays->candidates, st->arrays->candidates + st->count, Farther());
             st->heaped = true;
         }
-        std::pop_heap(st->candidates, st->candidates + st->count, Farther());
-        next = &st->candidates[--st->count];
+        std::pop_heap(st->arrays->candidates, st->arrays->candidates + st->count, Farther());
+        next = &st->arrays->candidates[--st->count];
     }
     const Candidate &c = *next;
     scan->xs_heaptid = c.tid;

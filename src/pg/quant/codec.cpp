@@ -301,7 +301,7 @@ double CodeBound(const Codec *codec, const uint8 *code)
     case Metric::Jaccard: {
         /* Sums of 0s and 1s: exact, so this is the operator's own value. */
         const vecdb::CosineSumsDouble s = vecdb::cosine_sums_double(codec->query, x, codec->dims);
-        return OperatorBound(codec, s.dot > 0.0 ? 1.0 - s.dot / (s.norm_a + s.norm_b - s.dot) : 1.0);
+        return OperatorBound(codec, vecdb::jaccard_from_sums(s.dot, s.norm_a, s.norm_b));
     }
     case Metric::Cosine:
         break;
