@@ -1,7 +1,7 @@
 -- bit columns in hnsw, ivf and ivfflat indexes (bit_hamming_ops): each bit
 -- string is indexed as a vector of 0s and 1s, whose squared L2 distance is
--- the Hamming distance; and hnsw's bit_jaccard_ops, on the same vectors
--- stored whole.
+-- the Hamming distance; and hnsw's bit_jaccard_ops, on the same vectors.
+-- Both store the bits themselves by default (quantization = 'bit', exact).
 CREATE SCHEMA bit_index_test;
 SET search_path = bit_index_test, public;
 
@@ -45,12 +45,44 @@ SELECT v <~> (SELECT q FROM bq WHERE qid = 60) AS d FROM b ORDER BY v <~> (SELEC
 DROP INDEX b_idx;
 
 SET hnsw.ef_search = 100;
-SELECT matches('hnsw', 'WITH (quantization = ''none'')') >= 19 AS hnsw_none,
+SELECT matches('hnsw', '') >= 19 AS hnsw_bit,
+       matches('hnsw', 'WITH (quantization = ''none'')') >= 19 AS hnsw_none,
        matches('hnsw', 'WITH (quantization = ''sq8'')') >= 19 AS hnsw_sq8;
--- ivf with every list probed: exact.
+-- ivf with every list probed: exact, with the bit code (the default) and sq8.
 SET ivf.probes = 8;
 SET ivfflat.probes = 8;
-SELECT matches('ivf', 'WITH (lists = 8)') AS ivf, matches('ivfflat', 'WITH (lists = 8)') AS ivfflat;
+SELECT matches('ivf', 'WITH (lists = 8)') AS ivf, matches('ivfflat', 'WITH (lists = 8)') AS ivfflat,
+       matches('ivf', 'WITH (lists = 8, quantization = ''sq8'')') AS ivf_sq8;
+
+-- What each code costs: 1,024-bit rows take 132 bytes as 'bit' codes
+-- (4 + 128), 1,036 as 'sq8', 4,096 as 'none'.
+CREATE TABLE wide (id int, v bit(1024));
+INSERT INTO wide SELECT i, (SELECT string_agg(('x' || md5(i || ':' || k))::bit(128)::text, '')
+                              FROM generate_series(1, 8) k)::bit(1024) FROM generate_series(1, 1100) i;
+CREATE INDEX wide_bit ON wide USING hnsw (v bit_hamming_ops);
+CREATE INDEX wide_sq8 ON wide USING hnsw (v bit_hamming_ops) WITH (quantization = 'sq8');
+SELECT pg_relation_size('wide_bit') * 4 < pg_relation_size('wide_sq8') AS bit_under_a_quarter_of_sq8;
+DROP TABLE wide;
+
+-- Up to 16,000 bits in an hnsw index (vector's limit; 8,003 with sq8 codes,
+-- 2,003 with 'none' at m = 16): exact Hamming order on 40 rows.
+CREATE TABLE widest (id int, v bit(16000));
+INSERT INTO widest SELECT i, (SELECT string_agg(('x' || md5(i || ':' || k))::bit(128)::text, '')
+                                FROM generate_series(1, 125) k)::bit(16000) FROM generate_series(1, 40) i;
+CREATE INDEX ON widest USING hnsw (v bit_hamming_ops);
+CREATE INDEX ON widest USING hnsw (v bit_jaccard_ops);
+SELECT array(SELECT v <~> (SELECT v FROM widest WHERE id = 7) FROM widest
+             ORDER BY v <~> (SELECT v FROM widest WHERE id = 7) LIMIT 5) =
+       array(SELECT v <~> (SELECT v FROM widest WHERE id = 7) FROM widest
+             ORDER BY (v <~> (SELECT v FROM widest WHERE id = 7)) + 0 LIMIT 5) AS hamming_exact,
+       array(SELECT v <%> (SELECT v FROM widest WHERE id = 7) FROM widest
+             ORDER BY v <%> (SELECT v FROM widest WHERE id = 7) LIMIT 5) =
+       array(SELECT v <%> (SELECT v FROM widest WHERE id = 7) FROM widest
+             ORDER BY (v <%> (SELECT v FROM widest WHERE id = 7)) + 0 LIMIT 5) AS jaccard_exact;
+DROP TABLE widest;
+CREATE TABLE too_wide (v bit(16001));
+CREATE INDEX ON too_wide USING hnsw (v bit_hamming_ops);
+DROP TABLE too_wide;
 
 -- The pattern pgvector documents: an expression index on binary_quantize,
 -- used by a query that re-ranks its candidates with the exact distance.
@@ -67,10 +99,10 @@ SELECT count(*) FILTER (WHERE found) AS self_found FROM (
                     ORDER BY x.embedding <-> i.embedding LIMIT 1) AS found
       FROM items i WHERE i.id % 60 = 0) t;
 
--- bit_jaccard_ops (hnsw only, as in pgvector): vectors stored whole
--- ('none', the default for it), the ORDER BY value the exact Jaccard
--- distance.  Rows of few set bits next to rows of many: the Jaccard order is
--- not the Hamming order.
+-- bit_jaccard_ops (hnsw only, as in pgvector): bits stored as they are
+-- ('bit', the default) or as fp32 0/1 vectors ('none'), the ORDER BY value
+-- the exact Jaccard distance either way.  Rows of few set bits next to rows
+-- of many: the Jaccard order is not the Hamming order.
 CREATE TABLE j (id int PRIMARY KEY, v bit(64));
 INSERT INTO j SELECT id, v FROM b;
 INSERT INTO j SELECT 5000 + id, v & (repeat('0', 48) || repeat('1', 16))::bit(64) FROM b WHERE id % 3 = 0;
@@ -87,6 +119,10 @@ SELECT reloptions, (SELECT amname FROM pg_am WHERE oid = relam) FROM pg_class WH
 EXPLAIN (COSTS OFF) SELECT id FROM j ORDER BY v <%> (SELECT q FROM bq WHERE qid = 60) LIMIT 5;
 SELECT count(*) AS queries, count(*) FILTER (WHERE e.d = a.d) AS exact_answers
   FROM jaccard_exact e JOIN jaccard_distances() a USING (qid);
+DROP INDEX j_idx;
+CREATE INDEX j_idx ON j USING hnsw (v bit_jaccard_ops) WITH (quantization = 'none');
+SELECT count(*) AS queries, count(*) FILTER (WHERE e.d = a.d) AS exact_answers_none
+  FROM jaccard_exact e JOIN jaccard_distances() a USING (qid);
 INSERT INTO j SELECT 20000 + qid, q FROM bq;
 SELECT count(*) FILTER (WHERE (SELECT v <%> q FROM j ORDER BY v <%> q LIMIT 1) = 0) AS inserted_found FROM bq;
 DROP TABLE j;
@@ -97,13 +133,18 @@ INSERT INTO b SELECT 10000 + qid, q FROM bq;
 SELECT count(*) FILTER (WHERE (SELECT v <~> q FROM b ORDER BY v <~> q LIMIT 1) = 0) AS hnsw_found FROM bq;
 
 -- Errors: another length; a column without a length; jaccard with codes
--- (no code bounds it) or in an ivf index (pgvector's ivfflat has none).
+-- that estimate from inner products, or in an ivf index (pgvector's ivfflat
+-- has none); the bit code for anything but a bit column.
 SELECT id FROM b ORDER BY v <~> B'101' LIMIT 1;
 CREATE TABLE nolen (v varbit);
 CREATE INDEX ON nolen USING hnsw (v bit_hamming_ops);
 CREATE TABLE bits (v bit(8));
 CREATE INDEX ON bits USING hnsw (v bit_jaccard_ops) WITH (quantization = 'sq8');
 CREATE INDEX ON bits USING ivf (v bit_jaccard_ops);
+CREATE INDEX ON items USING hnsw (embedding vector_l2_ops) WITH (quantization = 'bit');
+CREATE INDEX ON items USING ivf (embedding vector_l2_ops) WITH (quantization = 'bit');
+SELECT vecdb_quantization_error('bit', '[0,1,1,0]');
+SELECT vecdb_quantization_error('bit', '[0,1,0.5,0]');
 
 RESET enable_seqscan;
 RESET hnsw.ef_search;

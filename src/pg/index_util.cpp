@@ -12,8 +12,11 @@
 extern "C" {
 #include "access/genam.h"
 #include "access/tableam.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
+#include "utils/syscache.h"
 }
 
 namespace vecdb::pg {
@@ -93,6 +96,41 @@ unsigned BuildThreads()
 {
     unsigned threads = unsigned(std::max(0, max_parallel_maintenance_workers)) + 1;
     return std::max(1u, std::min(threads, std::max(1u, std::thread::hardware_concurrency())));
+}
+
+const char *OpclassName(Relation index)
+{
+    HeapTuple tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(index->rd_opfamily[0]));
+    if (!HeapTupleIsValid(tuple))
+        return "this operator class";
+    const char *name = pstrdup(NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(tuple))->opfname));
+    ReleaseSysCache(tuple);
+    return name;
+}
+
+bool IndexesBitColumn(Relation index) { return TupleDescAttr(RelationGetDescr(index), 0)->atttypid == BITOID; }
+
+vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am)
+{
+    const bool bit_column = IndexesBitColumn(index);
+    vecdb::Quantization q;
+    if (!vecdb::parse_quantization(value, &q)) {
+        if (bit_column)
+            return vecdb::Quantization::Bit;
+        return vecdb::metric_needs_exact_vectors(metric) ? vecdb::Quantization::None : vecdb::Quantization::SQ8;
+    }
+    if (q == vecdb::Quantization::Bit && !bit_column)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s quantization \"bit\" is only for bit columns", am),
+                        errhint("Use \"binary\" for 1-bit codes of vectors.")));
+    if (!vecdb::quantization_supports(q, metric))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s quantization \"%s\" does not support %s", am, value, OpclassName(index)),
+                        bit_column ? errhint("Use quantization = 'bit' or 'none' for %s distance.",
+                                             metric == vecdb::Metric::L1 ? "L1" : "Jaccard")
+                                   : errhint("Use quantization = 'none' for %s distance.",
+                                             metric == vecdb::Metric::L1 ? "L1" : "Jaccard")));
+    return q;
 }
 
 }  // namespace vecdb::pg

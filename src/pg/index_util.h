@@ -6,6 +6,7 @@
 #pragma once
 
 #include "../core/metric.h"
+#include "../core/quant/quantization.h"
 #include "pg.h"
 #include "types/vector.h"
 
@@ -42,6 +43,19 @@ bool OperatorSumsInOwnOrder(Relation index);
  * indexed vectors, not the distance (hamming_distance on bit_to_vector's 0/1
  * vectors): scans tell the codec (SetOperatorSquaredL2). */
 bool OperatorIsSquaredL2(Relation index);
+
+/* The operator class of the index's column, e.g. vector_l1_ops, by its
+ * family (CREATE OPERATOR CLASS makes a family of the same name). */
+const char *OpclassName(Relation index);
+/* True when the index's column is of type bit (bit_hamming_ops,
+ * bit_jaccard_ops), whose 0/1 vectors the 'bit' code stores exactly. */
+bool IndexesBitColumn(Relation index);
+/* The code an index stores: `value` (its `quantization` reloption, "" when
+ * not set), checked against the column and `metric`, or by default 'bit' for
+ * a bit column, 'none' for L1 and 'sq8' otherwise.  Raises
+ * ERRCODE_INVALID_PARAMETER_VALUE, naming access method `am`, for a code
+ * the opclass cannot use. */
+vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am);
 
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */

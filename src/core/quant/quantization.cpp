@@ -8,6 +8,7 @@
 #include <new>
 
 #include "binary.h"
+#include "bit_code.h"
 #include "e8.h"
 #include "h4.h"
 #include "sq8.h"
@@ -26,10 +27,12 @@ struct NamedQuantization {
 constexpr NamedQuantization kNames[] = {
     {"none", Quantization::None}, {"sq8", Quantization::SQ8}, {"e8", Quantization::E8},
     {"e8_4bit", Quantization::E8x4}, {"h4", Quantization::H4}, {"binary", Quantization::Binary},
+    {"bit", Quantization::Bit},
 };
 
 static_assert(sizeof(SQ8Quantizer) <= kQuantizerBytes && sizeof(E8Quantizer) <= kQuantizerBytes &&
-                  sizeof(H4Quantizer) <= kQuantizerBytes && sizeof(BinaryQuantizer) <= kQuantizerBytes,
+                  sizeof(H4Quantizer) <= kQuantizerBytes && sizeof(BinaryQuantizer) <= kQuantizerBytes &&
+                  sizeof(BitQuantizer) <= kQuantizerBytes,
               "kQuantizerBytes holds every quantizer");
 
 }  // namespace
@@ -60,7 +63,7 @@ bool parse_quantization(const char *name, Quantization *q)
     return false;
 }
 
-const char *quantization_names() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\" and \"binary\""; }
+const char *quantization_names() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\", \"binary\" and \"bit\""; }
 
 vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
                                 void *memory)
@@ -78,8 +81,19 @@ vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims
         return new (memory) H4Quantizer(dims, metric, seed);
     case Quantization::Binary:
         return new (memory) BinaryQuantizer(dims, metric, seed);
+    case Quantization::Bit:
+        return new (memory) BitQuantizer(dims, metric);
     }
     return nullptr;
+}
+
+bool quantization_supports(Quantization q, Metric metric)
+{
+    if (q == Quantization::None)
+        return true;
+    if (q == Quantization::Bit)
+        return metric == Metric::L2 || metric == Metric::Jaccard;
+    return !metric_needs_exact_vectors(metric);
 }
 
 std::size_t quantized_code_size(Quantization q, std::size_t dims)

@@ -9,8 +9,9 @@
  *   e8_4bit   two E8P stages, the second on the first's residual (4 bits/dim)
  *   h4        600-cell vertex + 1 gain bit per 4 rotated dims (2 bits/dim)
  *   binary    the sign of each rotated dimension (1 bit/dim)
- * Each code also carries a 12-byte header (scale, residual norm, norm) that
- * its guaranteed distance bound needs.
+ *   bit       a bit column's own bits (1 bit/dim, exact; bit_code.h)
+ * Each rotated code and sq8 also carries a 12-byte header (scale, residual
+ * norm, norm) that its guaranteed distance bound needs; bit a 4-byte one.
  *
  * The numeric values are stored in index metapages: never renumber them.
  */
@@ -24,7 +25,7 @@
 
 namespace vecdb {
 
-enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4 = 4, Binary = 5 };
+enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4 = 4, Binary = 5, Bit = 6 };
 
 /* The rotation seed an index records when it is built (and the one the SQL
  * inspection functions use, so they show what an index stores). */
@@ -40,9 +41,17 @@ bool parse_quantization(const char *name, Quantization *q);
 /* "\"none\", \"sq8\", ..." for error details. */
 const char *quantization_names();
 
+/* Whether an index of `metric` can store code q: every code but 'none' and
+ * 'bit' estimates from inner products (no L1 or Jaccard); 'bit' serves
+ * Hamming (L2 on 0/1 vectors) and Jaccard. */
+bool quantization_supports(Quantization q, Metric metric);
+
 /* Codes whose bounds are too loose for the executor's recheck: an index scan
  * re-ranks their candidates on the heap rows itself (hnsw_scan.cpp). */
-inline bool is_coarse(Quantization q) { return q != Quantization::None && q != Quantization::SQ8; }
+inline bool is_coarse(Quantization q)
+{
+    return q != Quantization::None && q != Quantization::SQ8 && q != Quantization::Bit;
+}
 
 /* Room for any quantizer object (they are trivially destructible). */
 inline constexpr std::size_t kQuantizerBytes = 96;

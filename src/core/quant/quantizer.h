@@ -6,7 +6,8 @@
  *
  * Implementations: E8Quantizer (e8.h: E8P 2 bits/dim and its 4-bit residual
  * mode), H4Quantizer (h4.h: 600-cell, 2 bits/dim), SQ8Quantizer (sq8.h:
- * 8 bits/dim), BinaryQuantizer (binary.h: 1 bit/dim).
+ * 8 bits/dim), BinaryQuantizer (binary.h: 1 bit/dim), BitQuantizer (bit_code.h:
+ * a 0/1 vector's bits, exact).
  *
  * Distances are in the units of the SQL operators over the fp32 vectors:
  *   Metric::L2            |q - x|^2      (the operator <-> is its sqrt)
@@ -145,6 +146,10 @@ protected:
         if (metric_needs_exact_vectors(metric))
             throw Error(ErrorKind::InvalidParameter, "quantized codes do not support L1 or Jaccard distance");
     }
+    /// For a code that computes every metric it accepts exactly (bit_code.h):
+    /// no refusal here.
+    struct ExactCode {};
+    Quantizer(std::size_t dim, Metric metric, ExactCode) : dim_(dim), metric_(metric) {}
     Quantizer(const Quantizer &) = default;
     Quantizer &operator=(const Quantizer &) = default;
     ~Quantizer() = default;

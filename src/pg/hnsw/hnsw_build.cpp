@@ -97,7 +97,9 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
                         errmsg("column cannot have more than %u dimensions for hnsw index with m = %d and "
                                "quantization '%s'",
                                most, m, quantization_name(q)),
-                        vecdb::metric_needs_exact_vectors(Metric(meta->metric))
+                        IndexesBitColumn(index) && q != Quantization::Bit
+                            ? errhint("Use quantization = 'bit' (the default for bit columns) or a smaller m.")
+                        : vecdb::metric_needs_exact_vectors(Metric(meta->metric))
                             ? errhint("Use a smaller m: no code supports this distance.")
                             : errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
     }
@@ -119,6 +121,9 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     if (typmod < 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions"),
                         errhint("Index a vector(n) column, or cast the expression to vector(n).")));
+    if (typmod > VECTOR_MAX_DIM) /* bit(n) and sparsevec(n) columns go past vector's limit */
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %d dimensions for hnsw index", VECTOR_MAX_DIM)));
     const int m = OptionM(index);
     const int ef_construction = OptionEfConstruction(index);
     if (ef_construction < 2 * m)

@@ -152,36 +152,14 @@ int OptionEfConstruction(Relation index)
     return options != nullptr ? options->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
-/* The operator class of the index's column, e.g. vector_l1_ops, by its
- * family (CREATE OPERATOR CLASS makes a family of the same name). */
-static const char *OpclassName(Relation index)
-{
-    HeapTuple tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(index->rd_opfamily[0]));
-    if (!HeapTupleIsValid(tuple))
-        return "this operator class";
-    const char *name = pstrdup(NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(tuple))->opfname));
-    ReleaseSysCache(tuple);
-    return name;
-}
-
-/* 'sq8' unless asked otherwise; 'none' for L1 and Jaccard, which codes
- * cannot bound. */
+/* The `quantization` reloption, or the column's default (index_util.h). */
 Quantization QuantizationOf(Relation index)
 {
     auto *options = reinterpret_cast<Options *>(index->rd_options);
     const char *value = "";
     if (options != nullptr && options->quantization_offset != 0)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
-    const Metric metric = MetricOf(index);
-    const bool exact = vecdb::metric_needs_exact_vectors(metric);
-    Quantization q;
-    if (!parse_quantization(value, &q))
-        return exact ? Quantization::None : Quantization::SQ8;
-    if (exact && q != Quantization::None)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("hnsw quantization \"%s\" does not support %s", value, OpclassName(index)),
-                        errhint("Use quantization = 'none' for %s distance.", metric == Metric::L1 ? "L1" : "Jaccard")));
-    return q;
+    return ResolveQuantization(index, MetricOf(index), value, "hnsw");
 }
 
 void DefineGucs()
@@ -193,7 +171,7 @@ void DefineGucs()
                       HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION,
                       AccessExclusiveLock);
     add_string_reloption(hnsw_relopt_kind, "quantization",
-                         "Code stored per element: none, sq8, e8, e8_4bit, h4 or binary", "", ValidateQuantization,
+                         "Code stored per element: none, sq8, e8, e8_4bit, h4, binary or bit", "", ValidateQuantization,
                          AccessExclusiveLock);
 
     DefineCustomIntVariable("hnsw.ef_search", "Size of the candidate list of an hnsw scan (its first batch).",

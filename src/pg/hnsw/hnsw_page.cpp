@@ -91,7 +91,7 @@ void CheckMeta(Relation index, const MetaPageData *meta, Size contents_end, Bloc
         ReportCorruption(index, block, "The metapage says metric %u; the operator class's is %u.", meta->metric,
                          unsigned(metric));
     const auto q = Quantization(meta->quantization);
-    if (!known_quantization(meta->quantization) || (vecdb::metric_needs_exact_vectors(metric) && q != Quantization::None))
+    if (!known_quantization(meta->quantization) || !vecdb::quantization_supports(q, metric))
         ReportCorruption(index, block, "The metapage says quantization %u.", meta->quantization);
     if (meta->code_size != quantized_code_size(q, meta->dims))
         ReportCorruption(index, block, "The metapage says %u-byte codes; %s codes of %u dimensions take %zu.",

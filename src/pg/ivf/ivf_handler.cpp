@@ -217,8 +217,7 @@ Quantization QuantizationOf(Relation index)
     const char *value = "";
     if (options != nullptr && options->quantization_offset != 0)
         value = reinterpret_cast<const char *>(options) + options->quantization_offset;
-    Quantization q;
-    return parse_quantization(value, &q) ? q : Quantization::SQ8;
+    return ResolveQuantization(index, MetricOf(index), value, "ivf");
 }
 
 void DefineGucs()
@@ -227,7 +226,7 @@ void DefineGucs()
     add_int_reloption(ivf_relopt_kind, "lists", "Number of inverted lists (0: from the row count at build)", 0, 0,
                       IVF_MAX_LISTS, AccessExclusiveLock);
     add_string_reloption(ivf_relopt_kind, "quantization",
-                         "Code stored per row: none, sq8, e8, e8_4bit, h4 or binary", "", ValidateQuantization,
+                         "Code stored per row: none, sq8, e8, e8_4bit, h4, binary or bit", "", ValidateQuantization,
                          AccessExclusiveLock);
     DefineScanGucs("ivf", &ivf_settings);
     DefineScanGucs("ivfflat", &ivfflat_settings);

@@ -43,9 +43,9 @@ void CheckMeta(Relation index, const MetaPageData *meta, BlockNumber nblocks)
         bad("The metapage says %llu dimensions.", meta->dims);
     if (meta->metric != uint8(MetricOf(index)))
         bad("The metapage's metric %llu is not the operator class's.", meta->metric);
-    if (!known_quantization(meta->quantization))
-        bad("The metapage names quantization %llu.", meta->quantization);
     const Quantization q = Quantization(meta->quantization);
+    if (!known_quantization(meta->quantization) || !vecdb::quantization_supports(q, Metric(meta->metric)))
+        bad("The metapage names quantization %llu.", meta->quantization);
     if (meta->code_size != quantized_code_size(q, meta->dims))
         bad("The metapage's code size is %llu.", meta->code_size);
     if (meta->capacity < 1 || meta->capacity != ListCapacity(meta->code_size, NibbleDims(q, meta->dims)))

@@ -65,6 +65,10 @@ void RoundTrip(Quantization q, const Vector *v, float *out)
      * re-ranks such a row exactly, but its decoded vector is not v's. */
     float r;
     std::memcpy(&r, code + quantizer->residual_offset(), sizeof(r));
+    if (q == Quantization::Bit && r != 0.0f)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("quantization \"bit\" stores only vectors of 0s and 1s"),
+                        errdetail("It is the code of bit columns (bit_hamming_ops, bit_jaccard_ops).")));
     if (!(r <= FLT_MAX))
         ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
                         errmsg("value out of range for quantization \"%s\"", vecdb::quantization_name(q)),
