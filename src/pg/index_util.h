@@ -57,6 +57,21 @@ bool IndexesBitColumn(Relation index);
  * the opclass cannot use. */
 vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am);
 
+/* What vecdb_index_check() found in an index (index_check.cpp): named
+ * counts, in the order they are reported. */
+struct CheckReport {
+    struct Item {
+        const char *name;
+        int64 value;
+    } items[16];
+    int count = 0;
+    void add(const char *name, int64 value)
+    {
+        Assert(count < 16);
+        items[count++] = {name, value};
+    }
+};
+
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */
 unsigned BuildThreads();

@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(321);
+SELECT plan(323);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -41,6 +41,7 @@ INSERT INTO expected_functions VALUES
     -- src/pg/vecdb.sql
     ('vecdb_simd_kernels',            '{}',                                          'text'),
     ('vecdb_raise_cpp_exception',     '{text}',                                      'void'),
+    ('vecdb_index_check',             '{regclass}',                                  'setof record'),
     -- src/pg/quant/quant.sql
     ('vecdb_quantize',                '{text,vector}',                               'vector'),
     ('vecdb_quantization_error',      '{text,vector}',                               'double precision'),
@@ -202,10 +203,11 @@ SELECT cmp_ok((SELECT count(*)::int FROM extension_functions WHERE lanname = 'c'
 
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'vecdb_index_check',
+                                       'hnsw_handler', 'ivf_handler')
                    AND provolatile <> 'i'
                  ORDER BY 1),
-          '{}'::text[], 'every C function (but the diagnostics and the index handler) is IMMUTABLE');
+          '{}'::text[], 'every C function (but the diagnostics, the index check and the index handlers) is IMMUTABLE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
                    AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
@@ -214,10 +216,11 @@ SELECT is(ARRAY(SELECT signature FROM extension_functions
           '{}'::text[], 'every C function (but the diagnostics and the index handler) is STRICT');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE lanname = 'c'
-                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'hnsw_handler', 'ivf_handler')
+                   AND proname NOT IN ('vecdb_simd_kernels', 'vecdb_raise_cpp_exception', 'vecdb_index_check',
+                                       'hnsw_handler', 'ivf_handler')
                    AND proparallel <> 's'
                  ORDER BY 1),
-          '{}'::text[], 'every C function (but the diagnostics and the index handler) is PARALLEL SAFE');
+          '{}'::text[], 'every C function (but the diagnostics, the index check and the index handlers) is PARALLEL SAFE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
                  WHERE prokind = 'f' AND lanname <> 'c'
                  ORDER BY 1),

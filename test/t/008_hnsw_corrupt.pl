@@ -12,7 +12,9 @@
 #   sq8   vector_cosine_ops, 1100 rows (sq8 ranges in one aux page)
 #   e8    vector_ip_ops,     400 rows (coarse codes, re-ranked on the heap)
 #
-# After one restart, for every case: a scan through the index, an INSERT,
+# After one restart, for every case: vecdb_index_check(), which must fail
+# as corrupt for every case but the insert hint's, then a scan through the
+# index, an INSERT,
 # a scan to the end of the graph and a VACUUM that has dead rows to remove
 # (never the corrupted element's own row, so its lists are read) either
 # fail with SQLSTATE XX001/XX002 and a message naming the index, or
@@ -320,6 +322,7 @@ for my $i (0 .. $#cases)
 	my ($out, $err) = ('', '');
 	$node->psql(
 		'postgres', qq{
+		SELECT try('SELECT count(*) FROM vecdb_index_check(''c${i}_idx'')');
 		SET enable_seqscan = off;
 		SELECT try(${\ $quote->(index_lists($c, $i)) });
 		SELECT try('INSERT INTO c$i VALUES (100000, point(100000, 16)) RETURNING id');
@@ -330,7 +333,7 @@ for my $i (0 .. $#cases)
 		},
 		stdout => \$out,
 		stderr => \$err);
-	my ($scan, $insert, $walk) = map { $_ // '' } split /\n/, $out;
+	my ($check, $scan, $insert, $walk) = map { $_ // '' } split /\n/, $out;
 	my ($vout, $verr) = ('', '');
 	$node->psql('postgres', "\\set VERBOSITY verbose\nVACUUM (INDEX_CLEANUP ON) c$i",
 		stdout => \$vout, stderr => \$verr);
@@ -339,6 +342,7 @@ for my $i (0 .. $#cases)
 	my $ok_or_corrupt = sub { $_[0] =~ $corrupt || $_[0] =~ /^ok:/ };
 	if ($c->{kind} eq 'hint')
 	{
+		like($check, qr/^ok:\d+$/, "$c->{name}: vecdb_index_check finds nothing wrong");
 		is($scan, "ok:$before{$i}", "$c->{name}: the scan returns its rows");
 		is($insert, 'ok:100000', "$c->{name}: INSERT works");
 		is($walk, 'ok:' . ($rows + 1) . ' ' . ($rows + 1), "$c->{name}: a scan to the end returns every row once");
@@ -346,6 +350,7 @@ for my $i (0 .. $#cases)
 	}
 	elsif ($c->{kind} eq 'meta')
 	{
+		like($check, $corrupt, "$c->{name}: vecdb_index_check fails as corrupt");
 		like($scan, $corrupt, "$c->{name}: the scan fails as corrupt");
 		like($insert, $corrupt, "$c->{name}: INSERT fails as corrupt");
 		like($walk, $corrupt, "$c->{name}: the scan to the end fails as corrupt");
@@ -353,13 +358,14 @@ for my $i (0 .. $#cases)
 	}
 	else
 	{
+		like($check, $corrupt, "$c->{name}: vecdb_index_check fails as corrupt");
 		ok($scan =~ $corrupt || $scan eq "ok:$before{$i}",
 			"$c->{name}: the scan fails as corrupt or returns its rows") or diag($scan);
 		ok($ok_or_corrupt->($insert), "$c->{name}: INSERT fails as corrupt or works") or diag($insert);
 		ok($ok_or_corrupt->($walk), "$c->{name}: the scan to the end fails as corrupt or works") or diag($walk);
 		like($vacuum, $corrupt, "$c->{name}: VACUUM fails as corrupt");
 	}
-	note("$c->{name}: scan $scan; insert $insert; walk $walk; vacuum $vacuum");
+	note("$c->{name}: check $check; scan $scan; insert $insert; walk $walk; vacuum $vacuum");
 	is($err, '', "$c->{name}: no other error") or diag($err);
 }
 note('cases run in ' . (time - $t0) . ' s');

@@ -10,7 +10,10 @@
 # next, the nibble pre-filter's largest r, pd_lower); a centroid.  After
 # one restart, with every list probed: a scan, an INSERT and a VACUUM that
 # has dead rows to remove each fail with SQLSTATE XX001/XX002 naming the
-# index, or succeed; the scan and VACUUM (which read every list) must fail.
+# index, or succeed; vecdb_index_check(), the scan and VACUUM (which read
+# every list) must fail.  Two corruptions only vecdb_index_check() sees (a
+# page's largest r below its codes', a pre-filter nibble that is not its
+# code's: a scan would skip rows it must return) must fail the checker.
 # An index of format version 1 (before the nibble blocks) names REINDEX.
 # The server never restarts and no backend dies; REINDEX of every index
 # then gives the seq scan's nearest rows again.
@@ -151,6 +154,19 @@ my @cases = (
 	[
 		'centroid not finite',
 		sub { write_bytes($_[0], (1 + $_[1]{aux_pages}) * $BLCKSZ + 24, pack('f<', 9**9**9 / 9**9**9)) }
+	],
+	# Pages a scan reads without noticing: only vecdb_index_check() can.
+	[ 'list largest r below its codes\' (checker)', sub { set_list_field($_[0], $_[1]{list_start}, 'max_r', 0.0) } ],
+	[
+		'list nibble not its code\'s (checker)',
+		sub {
+			my $m = $_[1];
+			my $tids = 24 + $m->{capacity} * $m->{code_size};
+			$tids += $tids % 2;
+			my $at = $m->{list_start} * $BLCKSZ + $tids + 6 * $m->{capacity};
+			my $byte = unpack('C', substr(read_block($_[0], $m->{list_start}), $at % $BLCKSZ, 1));
+			write_bytes($_[0], $at, pack('C', $byte ^ 0x11));
+		}
 	],);
 
 # One table and index per case, each file corrupted with the server stopped.
@@ -177,6 +193,7 @@ for my $case (@cases)
 	$i++;
 	my $name = $case->[0];
 	my %result;
+	$result{check} = $node->safe_psql('postgres', "SELECT try(\$\$SELECT count(*) FROM vecdb_index_check('t${i}_ivf')\$\$)");
 	$result{scan} = $node->safe_psql('postgres',
 		"SET ivf.probes = 4; SET enable_seqscan = off; SELECT try(\$\$SELECT array_agg(id)::text FROM "
 		  . "(SELECT id FROM t$i ORDER BY v <-> $q LIMIT 10) s\$\$)");
@@ -187,11 +204,12 @@ for my $case (@cases)
 	for my $what (sort keys %result)
 	{
 		my $r = $result{$what};
-		my $must_fail = $what ne 'insert';
+		my $must_fail = $name =~ /\(checker\)/ ? $what eq 'check' : $what ne 'insert';
 		if ($r =~ /^ok:/)
 		{
 			ok(!$must_fail, "$name: $what succeeds") or diag($r);
 		}
+
 		else
 		{
 			like($r, qr/(XX00[12]|corrupted).*t${i}_ivf|t${i}_ivf.*(corrupted|XX00[12])/s,

@@ -13,7 +13,8 @@
 #    graph, and the count of rows of "items" found as their own nearest
 #    neighbour;
 #  - check_index: the checks that every row of "items" is reachable through
-#    one index (self-lookup plan and count, exhaustive scan, recall);
+#    one index (self-lookup plan and count, exhaustive scan, recall) and
+#    vecdb_index_check() on it;
 #  - for the corruption tests (008, 013): $try_function, the SQL of try(sql),
 #    which returns 'ok:<the first column of its first row>' or
 #    'error:<SQLSTATE>:<message> <detail> <hint>'; read_block and
@@ -262,6 +263,9 @@ sub check_index
 	is(exhaustive_scan($node, $op), "$rows $rows", "$name: a scan to exhaustion returns every row once");
 	my $recall = recall(knn_lists($node, $op), knn_lists($node, $op, exact => 1));
 	cmp_ok($recall, '>=', 0.95, "$name: recall\@10 >= 0.95 ($recall)");
+	my ($rc, $check, $err) = $node->psql('postgres',
+		"SELECT string_agg(item || '=' || value, ' ') FROM vecdb_index_check('$index')");
+	is($err, '', "$name: vecdb_index_check finds nothing wrong ($check)");
 	return;
 }
 

@@ -10,6 +10,7 @@
  *   hnsw_insert.cpp   aminsert: one element linked through the pages
  *   hnsw_scan.cpp     amgettuple: the graph search over buffers, batches
  *   hnsw_vacuum.cpp   ambulkdelete / amvacuumcleanup: delete, repair, reuse
+ *   hnsw_check.cpp    vecdb_index_check(): every page, element and link checked
  * README.md in this folder is the design (layout, locking, WAL, measured
  * figures).
  *
@@ -344,5 +345,11 @@ int OptionEfConstruction(Relation index);
 
 /* Registers the GUCs (from _PG_init). */
 void DefineGucs();
+
+/* True for an index of this access method (hnsw_handler.cpp). */
+bool IsHnswIndex(Relation index);
+/* vecdb_index_check() (hnsw_check.cpp): raises ERRCODE_INDEX_CORRUPTED at
+ * the first problem, else fills report.  The caller holds ShareLock. */
+void CheckIndex(Relation index, CheckReport *report);
 
 }  // namespace vecdb::pg::hnsw

@@ -162,6 +162,11 @@ Quantization QuantizationOf(Relation index)
     return ResolveQuantization(index, MetricOf(index), value, "hnsw");
 }
 
+bool IsHnswIndex(Relation index)
+{
+    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == BuildPhaseName;
+}
+
 void DefineGucs()
 {
     hnsw_relopt_kind = add_reloption_kind();

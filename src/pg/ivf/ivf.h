@@ -9,6 +9,7 @@
  *   ivf_insert.cpp   aminsert: append to the nearest list
  *   ivf_scan.cpp     amgettuple: the nearest lists' codes, in bound order
  *   ivf_vacuum.cpp   ambulkdelete / amvacuumcleanup: remove, compact, reuse
+ *   ivf_check.cpp    vecdb_index_check(): every list, page, entry and code checked
  * README.md in this folder is the design (layout, locking, WAL, figures).
  *
  * Page format (version 2).
@@ -215,5 +216,11 @@ int OptionLists(Relation index);
 uint32 DefaultLists(double rows);
 
 void DefineGucs();
+
+/* True for an index of this access method, either spelling (ivf_handler.cpp). */
+bool IsIvfIndex(Relation index);
+/* vecdb_index_check() (ivf_check.cpp): raises ERRCODE_INDEX_CORRUPTED at
+ * the first problem, else fills report.  The caller holds ShareLock. */
+void CheckIndex(Relation index, CheckReport *report);
 
 }  // namespace vecdb::pg::ivf

@@ -220,6 +220,11 @@ Quantization QuantizationOf(Relation index)
     return ResolveQuantization(index, MetricOf(index), value, "ivf");
 }
 
+bool IsIvfIndex(Relation index)
+{
+    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == BuildPhaseName;
+}
+
 void DefineGucs()
 {
     ivf_relopt_kind = add_reloption_kind();

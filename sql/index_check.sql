@@ -1,0 +1,64 @@
+-- vecdb_index_check(regclass): reads a whole hnsw or ivf index, raises
+-- XX002 at the first problem (TAP 008 and 013 corrupt pages for that),
+-- else returns what it counted.  Here: healthy indexes of every kind, before
+-- and after deletes, VACUUM and inserts, and the errors.
+CREATE SCHEMA index_check_test;
+SET search_path = index_check_test, public;
+
+-- One build thread: a parallel build's graph depends on timing.
+SET max_parallel_maintenance_workers = 0;
+CREATE TABLE t (id int, v vector(8), b bit(64));
+INSERT INTO t SELECT i, ARRAY[sin(i), cos(i), sin(2 * i), cos(3 * i), i % 7, i % 3, sin(i * 0.1), 1]::vector,
+                     ('x' || md5(i::text))::bit(64)
+  FROM generate_series(1, 3000) i;
+CREATE INDEX t_sq8 ON t USING hnsw (v vector_l2_ops);
+CREATE INDEX t_e8 ON t USING hnsw (v vector_cosine_ops) WITH (quantization = 'e8');
+CREATE INDEX t_none ON t USING hnsw (v vector_l1_ops);
+CREATE INDEX t_bit ON t USING hnsw (b bit_jaccard_ops);
+CREATE INDEX t_ivf ON t USING ivf (v vector_ip_ops) WITH (lists = 20);
+CREATE INDEX t_ivfflat ON t USING ivfflat (b bit_hamming_ops) WITH (lists = 10);
+
+-- One row per index: every live element reached from the entry point, every
+-- entry in a list.
+CREATE FUNCTION summary(idx regclass) RETURNS text AS $$
+    SELECT string_agg(item || '=' || value, ' ' ORDER BY ord)
+      FROM vecdb_index_check(idx) WITH ORDINALITY AS c(item, value, ord)
+     WHERE item IN ('elements', 'live', 'deleted', 'free', 'unreachable', 'lists', 'entries', 'unreached_pages')
+$$ LANGUAGE sql;
+SELECT i AS index, summary(i) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ivf,t_ivfflat}'::regclass[]) i;
+
+DELETE FROM t WHERE id % 5 = 0;
+VACUUM t;
+INSERT INTO t SELECT 5000 + i, ARRAY[sin(i), cos(i), 0, 0, i % 7, 0, 0, 2]::vector, ('x' || md5((-i)::text))::bit(64)
+  FROM generate_series(1, 500) i;
+SELECT i AS index, summary(i) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ivf,t_ivfflat}'::regclass[]) i;
+-- Inserts can leave live elements no walk from the entry point reaches (a
+-- search cannot return them); VACUUM reconnects them.
+VACUUM t;
+SELECT summary('t_e8');
+
+-- An empty index, and one with a filter column.
+CREATE TABLE e (v vector(3), c int);
+CREATE INDEX e_hnsw ON e USING hnsw (v vector_l2_ops, c);
+CREATE INDEX e_ivf ON e USING ivf (v vector_l2_ops);
+SELECT summary('e_hnsw'), summary('e_ivf');
+INSERT INTO e VALUES ('[1,2,3]', 1), ('[3,2,1]', 2);
+SELECT summary('e_hnsw'), summary('e_ivf');
+
+-- Errors: not an index, another kind of index, NULL; a role that does not
+-- own the table.
+SELECT * FROM vecdb_index_check('t');
+CREATE INDEX t_id ON t (id);
+SELECT * FROM vecdb_index_check('t_id');
+SELECT * FROM vecdb_index_check(NULL);
+CREATE ROLE index_check_stranger;
+GRANT USAGE ON SCHEMA index_check_test TO index_check_stranger;
+SET ROLE index_check_stranger;
+SELECT * FROM vecdb_index_check('t_sq8');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA index_check_test FROM index_check_stranger;
+DROP ROLE index_check_stranger;
+
+RESET max_parallel_maintenance_workers;
+RESET search_path;
+DROP SCHEMA index_check_test CASCADE;

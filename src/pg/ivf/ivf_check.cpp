@@ -1,0 +1,146 @@
+/*
+ * ivf_check.cpp -- vecdb_index_check() on an ivf index: every list walked,
+ * every page, entry and code checked.
+ *
+ * Scans check what they read as they go (ivf_page.cpp); this reads every
+ * list once and adds what no single read can see:
+ *   1. the metapage, codec parameters and centroids, read afresh (not from
+ *      the relcache's copy);
+ *   2. every list's chain of pages: each page a list page of that list
+ *      (CheckListPage), no page in two chains or twice in one (a cycle),
+ *      the first page's insert hint a page of its own list;
+ *   3. every entry: a valid heap TID, a code that decodes to finite values
+ *      and bounds something, and under sq8 the two things the 4-bit
+ *      pre-filter trusts: the page's largest r and |x| are at least the
+ *      code's, and the nibble block holds the code's high nibbles.  A wrong
+ *      one would make a scan skip a row it must return.
+ * Pages no chain reaches are counted, not an error (none are expected).
+ * The caller holds ShareLock on the index, which excludes inserts and
+ * VACUUM, so what is read is one state.
+ */
+#include <cmath>
+
+#include "../../core/quant/sq8.h"
+#include "../../core/quant/sq8_fastscan.h"
+#include "ivf.h"
+
+extern "C" {
+#include "miscadmin.h"
+}
+
+namespace vecdb::pg::ivf {
+
+namespace {
+
+/* The high nibble the pre-filter block holds for dimension i of the
+ * entry in `slot` (its layout: quant/sq8_fastscan.h). */
+uint8 StoredNibble(const uint8 *block, uint32 i, uint32 slot)
+{
+    const uint8 byte = block[16 * i + (slot & 15)];
+    return slot >= 16 ? uint8(byte >> 4) : uint8(byte & 0x0F);
+}
+
+void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, Page page, BlockNumber block,
+                uint32 i, float *decoded)
+{
+    const ListLayout &layout = info->layout;
+    const ItemPointerData *tid = &PageTids(page, layout)[i];
+    if (!ItemPointerIsValid(tid))
+        ReportCorruption(index, block, "Entry %u has no valid heap TID.", i);
+    const uint8 *code = PageCodes(page) + Size(i) * layout.code_size;
+    if (!CodeUnbounded(codec, code)) {
+        Decode(codec, code, decoded);
+        for (uint32 d = 0; d < info->meta.dims; d++)
+            if (!std::isfinite(decoded[d]))
+                ReportCorruption(index, block, "The code of entry %u decodes to a non-finite value.", i);
+        if (std::isnan(CodeBound(codec, code)))
+            ReportCorruption(index, block, "The code of entry %u bounds nothing (NaN).", i);
+    }
+    if (layout.nibble_dims == 0)
+        return;
+    const ListPageOpaque *opaque = PageOpaque(page);
+    const vecdb::Sq8Header h = vecdb::load_sq8_header(code);
+    if ((!std::isnan(opaque->max_r) && !(h.r <= opaque->max_r)) ||
+        (!std::isnan(opaque->max_norm) && !(h.norm <= opaque->max_norm)))
+        ReportCorruption(index, block,
+                         "Entry %u has r = %g and |x| = %g, above the page's largest, %g and %g.", i, double(h.r),
+                         double(h.norm), double(opaque->max_r), double(opaque->max_norm));
+    const uint8 *nibbles = PageNibbles(page, layout) + (i / 32) * layout.nibble_block_bytes();
+    for (uint32 d = 0; d < layout.nibble_dims; d++)
+        if (StoredNibble(nibbles, d, i % 32) != code[vecdb::kSq8HeaderBytes + d] >> 4)
+            ReportCorruption(index, block, "The pre-filter nibble of entry %u, dimension %u, is not its code's.", i,
+                             d);
+}
+
+}  // namespace
+
+void CheckIndex(Relation index, CheckReport *report)
+{
+    /* 1. As on disk now: the relcache's copy was checked when it was read.
+     * The old copy stays in rd_indexcxt until the relcache entry is rebuilt
+     * (a scan of this backend may hold it). */
+    index->rd_amcache = nullptr;
+    const IndexInfoCache *info = GetIndexInfo(index);
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    info->known_blocks = nblocks;
+
+    Codec *codec = MakeCodec(CodecParamsOf(info));
+    float *decoded = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
+    for (uint32 d = 0; d < info->meta.dims; d++)
+        decoded[d] = 1.0f;
+    SetQuery(codec, decoded);
+
+    /* 2 and 3. Every list's chain; owner[block] is 1 + the list that
+     * reached it. */
+    uint32 *owner = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * nblocks, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+    int64 entries = 0, list_pages = 0, empty_lists = 0, longest = 0;
+    for (uint32 list = 0; list < info->meta.lists; list++) {
+        BlockNumber block = info->list_start + list;
+        BlockNumber insert_page = InvalidBlockNumber;
+        int64 pages = 0, in_list = 0;
+        while (block != InvalidBlockNumber) {
+            CHECK_FOR_INTERRUPTS();
+            if (owner[block] != 0)
+                ReportCorruption(index, block, "List %u reaches this page, which list %u reached before.", list,
+                                 owner[block] - 1);
+            owner[block] = list + 1;
+            Buffer buffer = ReadBuffer(index, block);
+            LockBuffer(buffer, BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buffer);
+            const ListPageOpaque *opaque = CheckListPage(index, info, page, block, list);
+            if (pages == 0)
+                insert_page = opaque->insert_page;
+            else if (opaque->insert_page != InvalidBlockNumber)
+                ReportCorruption(index, block, "A later page of list %u has an insert hint.", list);
+            for (uint32 i = 0; i < opaque->count; i++)
+                CheckEntry(index, info, codec, page, block, i, decoded);
+            in_list += opaque->count;
+            const BlockNumber next = opaque->next;
+            UnlockReleaseBuffer(buffer);
+            if (next != InvalidBlockNumber)
+                CheckNextBlock(index, info, next, block);
+            block = next;
+            pages++;
+        }
+        if (insert_page != InvalidBlockNumber && (insert_page >= nblocks || owner[insert_page] != list + 1))
+            ReportCorruption(index, info->list_start + list, "List %u's insert hint, block %u, is not one of its pages.",
+                             list, insert_page);
+        entries += in_list;
+        list_pages += pages;
+        empty_lists += in_list == 0;
+        longest = Max(longest, pages);
+    }
+    int64 unreached = 0;
+    for (BlockNumber block = info->first_extra; block < nblocks; block++)
+        unreached += owner[block] == 0;
+
+    report->add("pages", int64(nblocks));
+    report->add("lists", int64(info->meta.lists));
+    report->add("list_pages", list_pages);
+    report->add("entries", entries);
+    report->add("empty_lists", empty_lists);
+    report->add("longest_list_pages", longest);
+    report->add("unreached_pages", unreached);
+}
+
+}  // namespace vecdb::pg::ivf
