@@ -47,10 +47,12 @@ PGDLLEXPORT void _PG_init(void);
 /* Chooses the SIMD kernel set for this process, once, before any query. */
 void _PG_init(void)
 {
-    CheckNoPgvector();
-    vecdb::init_distance_kernels();
-    vecdb::pg::hnsw::DefineGucs();
-    vecdb::pg::ivf::DefineGucs();
+    vecdb::pg::Guarded([] {
+        CheckNoPgvector();
+        vecdb::init_distance_kernels();
+        vecdb::pg::hnsw::DefineGucs();
+        vecdb::pg::ivf::DefineGucs();
+    });
 }
 }
 

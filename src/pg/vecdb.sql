@@ -11,6 +11,8 @@ CREATE FUNCTION vecdb_raise_cpp_exception(kind text) RETURNS void
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION vecdb_raise_cpp_exception(text) IS
     'diagnostics: throws a C++ exception (bad_alloc, invalid_parameter, runtime_error, unknown) inside vecdb to show it becomes an ERROR';
+-- A test hook: superusers only.
+REVOKE ALL ON FUNCTION vecdb_raise_cpp_exception(text) FROM PUBLIC;
 
 CREATE FUNCTION vecdb_index_check(index regclass, OUT item text, OUT value bigint) RETURNS SETOF record
     AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

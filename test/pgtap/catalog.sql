@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(323);
+SELECT plan(324);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -226,6 +226,8 @@ SELECT is(ARRAY(SELECT signature FROM extension_functions
                  ORDER BY 1),
           '{}'::text[], 'every plain function of the extension is written in C');
 
+SELECT ok(NOT has_function_privilege('public', 'vecdb_raise_cpp_exception(text)', 'EXECUTE'),
+          'the test hook vecdb_raise_cpp_exception() is for superusers only');
 SELECT is((SELECT provolatile::text FROM extension_functions WHERE proname = 'vecdb_simd_kernels'), 's',
           'vecdb_simd_kernels() is STABLE (the kernel set is chosen per server)');
 SELECT is((SELECT ARRAY[proisstrict::text, proparallel::text]

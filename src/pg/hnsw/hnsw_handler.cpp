@@ -68,6 +68,12 @@ char *BuildPhaseName(int64 phase)
     return nullptr;
 }
 
+/* What PostgreSQL calls (its address also tells our indexes apart). */
+char *GuardedBuildPhaseName(int64 phase)
+{
+    return vecdb::pg::Guarded([&] { return BuildPhaseName(phase); });
+}
+
 bytea *ParseOptions(Datum reloptions, bool validate)
 {
     static const relopt_parse_elt table[] = {
@@ -164,7 +170,7 @@ Quantization QuantizationOf(Relation index)
 
 bool IsHnswIndex(Relation index)
 {
-    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == BuildPhaseName;
+    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == GuardedBuildPhaseName;
 }
 
 void DefineGucs()
@@ -206,14 +212,9 @@ void DefineGucs()
 
 namespace h = vecdb::pg::hnsw;
 
-extern "C" {
-PG_FUNCTION_INFO_V1(hnsw_handler);
-PGDLLEXPORT Datum hnsw_handler(PG_FUNCTION_ARGS);
-}
-
 /* The hnsw access method: scans ordered by a distance operator, with
  * optional keys on a filter column. */
-Datum hnsw_handler(PG_FUNCTION_ARGS)
+VECDB_FUNCTION(hnsw_handler)
 {
     (void) fcinfo;
     IndexAmRoutine *am = makeNode(IndexAmRoutine);
@@ -254,11 +255,17 @@ Datum hnsw_handler(PG_FUNCTION_ARGS)
         return vecdb::pg::Guarded([&] { return h::VacuumCleanup(info, stats); });
     };
     am->amcanreturn = nullptr;
-    am->amcostestimate = h::CostEstimate;
-    am->amoptions = h::ParseOptions;
+    am->amcostestimate = [](PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
+                            Selectivity *selectivity, double *correlation, double *pages) {
+        vecdb::pg::Guarded(
+            [&] { h::CostEstimate(root, path, loop_count, startup, total, selectivity, correlation, pages); });
+    };
+    am->amoptions = [](Datum reloptions, bool validate) {
+        return vecdb::pg::Guarded([&] { return h::ParseOptions(reloptions, validate); });
+    };
     am->amproperty = nullptr;
-    am->ambuildphasename = h::BuildPhaseName;
-    am->amvalidate = [](Oid) { return true; };
+    am->ambuildphasename = h::GuardedBuildPhaseName;
+    am->amvalidate = [](Oid) { return vecdb::pg::Guarded([] { return true; }); };
     am->amadjustmembers = nullptr;
     am->ambeginscan = [](Relation index, int nkeys, int norderbys) {
         return vecdb::pg::Guarded([&] { return h::BeginScan(index, nkeys, norderbys); });

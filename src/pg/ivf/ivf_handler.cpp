@@ -62,6 +62,12 @@ char *BuildPhaseName(int64 phase)
     return nullptr;
 }
 
+/* What PostgreSQL calls (its address also tells our indexes apart). */
+char *GuardedBuildPhaseName(int64 phase)
+{
+    return vecdb::pg::Guarded([&] { return BuildPhaseName(phase); });
+}
+
 bytea *ParseOptions(Datum reloptions, bool validate)
 {
     static const relopt_parse_elt table[] = {
@@ -156,8 +162,8 @@ IndexAmRoutine *MakeRoutine()
         return vecdb::pg::Guarded([&] { return ParseOptions(reloptions, validate); });
     };
     am->amproperty = nullptr;
-    am->ambuildphasename = BuildPhaseName;
-    am->amvalidate = [](Oid) { return true; };
+    am->ambuildphasename = GuardedBuildPhaseName;
+    am->amvalidate = [](Oid) { return vecdb::pg::Guarded([] { return true; }); };
     am->amadjustmembers = nullptr;
     am->ambeginscan = [](Relation index, int nkeys, int norderbys) {
         return vecdb::pg::Guarded([&] { return BeginScan(index, nkeys, norderbys, SettingsOf(index)); });
@@ -222,7 +228,7 @@ Quantization QuantizationOf(Relation index)
 
 bool IsIvfIndex(Relation index)
 {
-    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == BuildPhaseName;
+    return index->rd_indam != nullptr && index->rd_indam->ambuildphasename == GuardedBuildPhaseName;
 }
 
 void DefineGucs()
@@ -239,14 +245,9 @@ void DefineGucs()
 
 }  // namespace vecdb::pg::ivf
 
-extern "C" {
-PG_FUNCTION_INFO_V1(ivf_handler);
-PGDLLEXPORT Datum ivf_handler(PG_FUNCTION_ARGS);
-}
-
 /* The ivf access method (also registered as ivfflat): scans ordered by a
  * distance operator. */
-Datum ivf_handler(PG_FUNCTION_ARGS)
+VECDB_FUNCTION(ivf_handler)
 {
     (void) fcinfo;
     PG_RETURN_POINTER(vecdb::pg::ivf::MakeRoutine());
