@@ -246,9 +246,13 @@ install-as-vector: install
 	    > '$(DESTDIR)$(datadir)/extension/vector--$(PGVECTOR_VERSION).sql'
 
 # --- Suites, each against an installed vecdb ---------------------------------
-.PHONY: installcheck-regress installcheck-pgtap installcheck-tap
+.PHONY: installcheck-regress installcheck-pgtap installcheck-tap print-regress
 installcheck-regress:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+# The regress list, for scripts (sanitize.sh leaves one out under Valgrind).
+print-regress:
+	@echo $(REGRESS)
 
 installcheck-pgtap:
 	pg_prove --failures -d "$${PGDATABASE:-postgres}" test/pgtap/*.sql
