@@ -2,7 +2,7 @@
 # points for people (see README.md); the rest are the steps they call.
 
 EXTENSION  = vecdb
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = vecdb
 
 # Every .cpp under src/core is part of the core library (unit-tested alone).
@@ -52,6 +52,8 @@ SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_funct
               src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql \
               src/pg/ivf/ivf.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+# Earlier versions' install scripts and the upgrade scripts from them.
+DATA        = $(wildcard src/pg/upgrade/*.sql)
 
 REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index index_check
 REGRESS_OPTS = --load-extension=$(EXTENSION)
