@@ -247,6 +247,11 @@ install-as-vector: install
 	sed -e 's/CREATE EXTENSION vecdb/CREATE EXTENSION vector/' $(DATA_built) \
 	    > '$(DESTDIR)$(datadir)/extension/vector--$(PGVECTOR_VERSION).sql'
 
+# The Debian package postgresql-15-vecdb (debian/), built into build/deb/.
+.PHONY: deb
+deb:
+	bash scripts/deb.sh
+
 # --- Suites, each against an installed vecdb ---------------------------------
 .PHONY: installcheck-regress installcheck-pgtap installcheck-tap print-regress
 installcheck-regress:
