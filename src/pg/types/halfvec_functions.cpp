@@ -6,6 +6,8 @@
  */
 #include "halfvec.h"
 
+#include "../../core/simd/distance.h"
+
 extern "C" {
 #define VECTOR_FUNCTIONS(X)                                                                                   \
     X(l2_distance) X(vector_l2_squared_distance) X(inner_product) X(vector_negative_inner_product)            \
@@ -40,6 +42,58 @@ Datum OnPair(PGFunction function, FunctionCallInfo fcinfo)
     return DirectFunctionCall2(function, pair.a, pair.b);
 }
 
+/*
+ * Two vectors of room kept in fn_extra for a distance function's calls: a
+ * distance converts both arguments on every call (an ORDER BY scores every
+ * row), and two pallocs per row cost more than the conversion itself.
+ */
+struct PairScratch {
+    int capacity;
+    Vector *a;
+    Vector *b;
+};
+
+Vector *ScratchVector(MemoryContext context, int capacity)
+{
+    return static_cast<Vector *>(MemoryContextAlloc(context, VECTOR_SIZE(capacity)));
+}
+
+void ConvertInto(const HalfVector *h, Vector *v)
+{
+    SET_VARSIZE(v, VECTOR_SIZE(h->dim));
+    v->dim = h->dim;
+    v->unused = 0;
+    vecdb::distance_kernels().half_to_float(h->x, v->x, Size(h->dim));
+}
+
+/* function on the arguments as vectors, converted into the call's scratch. */
+Datum DistanceOnPair(PGFunction function, FunctionCallInfo fcinfo)
+{
+    HalfVector *a = PG_GETARG_HALFVEC_P(0), *b = PG_GETARG_HALFVEC_P(1);
+    if (a->dim != b->dim)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("different halfvec dimensions %d and %d", a->dim, b->dim)));
+    if (fcinfo->flinfo == nullptr) /* DirectFunctionCall: no place to keep it */
+        return DirectFunctionCall2(function, PointerGetDatum(HalfvecToVector(a)), PointerGetDatum(HalfvecToVector(b)));
+    auto *scratch = static_cast<PairScratch *>(fcinfo->flinfo->fn_extra);
+    if (scratch == nullptr || scratch->capacity < a->dim) {
+        MemoryContext context = fcinfo->flinfo->fn_mcxt;
+        if (scratch == nullptr)
+            scratch = static_cast<PairScratch *>(MemoryContextAllocZero(context, sizeof(PairScratch)));
+        else {
+            pfree(scratch->a);
+            pfree(scratch->b);
+        }
+        scratch->a = ScratchVector(context, a->dim);
+        scratch->b = ScratchVector(context, a->dim);
+        scratch->capacity = a->dim;
+        fcinfo->flinfo->fn_extra = scratch;
+    }
+    ConvertInto(a, scratch->a);
+    ConvertInto(b, scratch->b);
+    return DirectFunctionCall2(function, PointerGetDatum(scratch->a), PointerGetDatum(scratch->b));
+}
+
 Datum HalfResult(Datum vector, HalfOverflow overflow)
 {
     return PointerGetDatum(VectorToHalfvec(DatumGetVector(vector), overflow));
@@ -50,13 +104,13 @@ Datum Argument(FunctionCallInfo fcinfo, int n) { return PointerGetDatum(HalfvecT
 }  // namespace
 
 /* Distances (float8, as vector's). */
-VECDB_FUNCTION(halfvec_l2_distance) { return OnPair(l2_distance, fcinfo); }
-VECDB_FUNCTION(halfvec_l2_squared_distance) { return OnPair(vector_l2_squared_distance, fcinfo); }
-VECDB_FUNCTION(halfvec_inner_product) { return OnPair(inner_product, fcinfo); }
-VECDB_FUNCTION(halfvec_negative_inner_product) { return OnPair(vector_negative_inner_product, fcinfo); }
-VECDB_FUNCTION(halfvec_cosine_distance) { return OnPair(cosine_distance, fcinfo); }
-VECDB_FUNCTION(halfvec_spherical_distance) { return OnPair(vector_spherical_distance, fcinfo); }
-VECDB_FUNCTION(halfvec_l1_distance) { return OnPair(l1_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_l2_distance) { return DistanceOnPair(l2_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_l2_squared_distance) { return DistanceOnPair(vector_l2_squared_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_inner_product) { return DistanceOnPair(inner_product, fcinfo); }
+VECDB_FUNCTION(halfvec_negative_inner_product) { return DistanceOnPair(vector_negative_inner_product, fcinfo); }
+VECDB_FUNCTION(halfvec_cosine_distance) { return DistanceOnPair(cosine_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_spherical_distance) { return DistanceOnPair(vector_spherical_distance, fcinfo); }
+VECDB_FUNCTION(halfvec_l1_distance) { return DistanceOnPair(l1_distance, fcinfo); }
 
 /* Other functions. */
 VECDB_FUNCTION(halfvec_vector_dims) { PG_RETURN_INT32(PG_GETARG_HALFVEC_P(0)->dim); }
