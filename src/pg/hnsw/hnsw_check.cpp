@@ -78,32 +78,15 @@ void ForEachElement(Relation index, const IndexInfoCache *info, BlockNumber nblo
     }
 }
 
-void CheckCode(Relation index, BlockNumber block, OffsetNumber offset, const Codec *codec, const uint8 *code,
-               float *decoded, uint32 dims)
-{
-    if (CodeUnbounded(codec, code))
-        return; /* a vector outside the range codes describe: its code is a rescaled copy */
-    Decode(codec, code, decoded);
-    for (uint32 i = 0; i < dims; i++)
-        if (!std::isfinite(decoded[i]))
-            ReportCorruption(index, block, "The code of the element at offset %u decodes to a non-finite value.",
-                             offset);
-    const double bound = CodeBound(codec, code); /* any query will do: the one last set */
-    if (std::isnan(bound))
-        ReportCorruption(index, block, "The code of the element at offset %u bounds nothing (NaN).", offset);
-}
-
 }  // namespace
 
 void CheckIndex(Relation index, CheckReport *report)
 {
     /* 1. The metapage as it is on disk now, and the entry point. */
-    if (index->rd_amcache != nullptr) {
-        /* The cache's copy was checked when it was read; the page may have
-         * changed since.  The old copy stays in rd_indexcxt until the
-         * relcache entry is rebuilt: a scan of this backend may hold it. */
-        index->rd_amcache = nullptr;
-    }
+    /* The cache's copy was checked when it was read; the page may have
+     * changed since.  The old copy stays in rd_indexcxt until the relcache
+     * entry is rebuilt: a scan of this backend may hold it. */
+    index->rd_amcache = nullptr;
     const IndexInfoCache *info = GetIndexInfo(index);
     NodeId entry;
     int entry_level;
@@ -129,7 +112,8 @@ void CheckIndex(Relation index, CheckReport *report)
             return;
         if (!ItemPointerIsValid(&e.header()->heap_tid))
             ReportCorruption(index, block, "The element at offset %u has no valid heap TID.", off);
-        CheckCode(index, block, off, codec, e.code(), decoded, dims);
+        if (const char *fault = CodeFault(codec, e.code(), decoded))
+            ReportCorruption(index, block, "The code of the element at offset %u %s.", off, fault);
         for (int lc = 0; lc <= e.level(); lc++)
             (void) ElementNeighbors(index, info, block, e, lc, list);
         if (!(flags & HNSW_ELEMENT_DELETED))

@@ -48,14 +48,8 @@ void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, 
     if (!ItemPointerIsValid(tid))
         ReportCorruption(index, block, "Entry %u has no valid heap TID.", i);
     const uint8 *code = PageCodes(page) + Size(i) * layout.code_size;
-    if (!CodeUnbounded(codec, code)) {
-        Decode(codec, code, decoded);
-        for (uint32 d = 0; d < info->meta.dims; d++)
-            if (!std::isfinite(decoded[d]))
-                ReportCorruption(index, block, "The code of entry %u decodes to a non-finite value.", i);
-        if (std::isnan(CodeBound(codec, code)))
-            ReportCorruption(index, block, "The code of entry %u bounds nothing (NaN).", i);
-    }
+    if (const char *fault = CodeFault(codec, code, decoded))
+        ReportCorruption(index, block, "The code of entry %u %s.", i, fault);
     if (layout.nibble_dims == 0)
         return;
     const ListPageOpaque *opaque = PageOpaque(page);

@@ -344,6 +344,19 @@ float CodeSearchBound(const Codec *codec, const uint8 *code)
     return bound == bound ? vecdb::rank_float(bound) : -INFINITY;
 }
 
+const char *CodeFault(const Codec *codec, const uint8 *code, float *scratch)
+{
+    if (CodeUnbounded(codec, code))
+        return nullptr;
+    Decode(codec, code, scratch);
+    for (uint32 i = 0; i < codec->dims; i++)
+        if (!std::isfinite(scratch[i]))
+            return "decodes to a non-finite value";
+    if (std::isnan(CodeBound(codec, code)))
+        return "bounds nothing (NaN)";
+    return nullptr;
+}
+
 bool CodeUnbounded(const Codec *codec, const uint8 *code)
 {
     if (codec->residual_offset < 0)

@@ -66,6 +66,11 @@ bool CodeUnbounded(const Codec *codec, const uint8 *code);
  * rounding; under any code, CodeUnbounded.  Its estimate can be off by the
  * whole excess; its bound stays valid. */
 bool CodeClamped(const Codec *codec, const uint8 *code);
+/* What a checker finds wrong with a code read from a page (a bounded
+ * code that decodes to a non-finite value, or whose bound against the query
+ * last set is NaN), or null.  A code that bounds nothing (CodeUnbounded) is
+ * not checked: it holds a rescaled copy.  scratch has dims floats. */
+const char *CodeFault(const Codec *codec, const uint8 *code, float *scratch);
 /* The code's lower bound in search units (CodeDistance()'s, rank_float
  * mapped): what a scan ranks a clamped code by. */
 float CodeSearchBound(const Codec *codec, const uint8 *code);

@@ -26,13 +26,18 @@ struct FloatPair {
     Datum b;
 };
 
+void CheckSameDims(const HalfVector *a, const HalfVector *b)
+{
+    if (a->dim != b->dim)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("different halfvec dimensions %d and %d", a->dim, b->dim)));
+}
+
 /* Arguments 0 and 1 as vectors, after halfvec's dimension check. */
 FloatPair GetFloatPair(FunctionCallInfo fcinfo)
 {
     HalfVector *a = PG_GETARG_HALFVEC_P(0), *b = PG_GETARG_HALFVEC_P(1);
-    if (a->dim != b->dim)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("different halfvec dimensions %d and %d", a->dim, b->dim)));
+    CheckSameDims(a, b);
     return {PointerGetDatum(HalfvecToVector(a)), PointerGetDatum(HalfvecToVector(b))};
 }
 
@@ -70,9 +75,7 @@ void ConvertInto(const HalfVector *h, Vector *v)
 Datum DistanceOnPair(PGFunction function, FunctionCallInfo fcinfo)
 {
     HalfVector *a = PG_GETARG_HALFVEC_P(0), *b = PG_GETARG_HALFVEC_P(1);
-    if (a->dim != b->dim)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("different halfvec dimensions %d and %d", a->dim, b->dim)));
+    CheckSameDims(a, b);
     if (fcinfo->flinfo == nullptr) /* DirectFunctionCall: no place to keep it */
         return DirectFunctionCall2(function, PointerGetDatum(HalfvecToVector(a)), PointerGetDatum(HalfvecToVector(b)));
     auto *scratch = static_cast<PairScratch *>(fcinfo->flinfo->fn_extra);
