@@ -138,7 +138,7 @@ test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-halfvec bench-ann-large
+.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-halfvec bench-ann-large bench-sharding
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -221,8 +221,13 @@ bench-ann-large:
 	IVF=1 DATASETS=synth-1m SHARED_BUFFERS=$${SHARED_BUFFERS:-32MB} MAINTENANCE_WORK_MEM=$${MAINTENANCE_WORK_MEM:-2GB} \
 	    PROBES_LIST="$${PROBES_LIST:-1 2 4 8 16 32 64}" bash scripts/bench_ann.sh
 
+# The README's "Scaling out" query shapes: three shard clusters and a
+# coordinator on this host, GloVe-100: bench/results/sharding-glove-100.md.
+bench-sharding:
+	bash scripts/bench_sharding.sh
+
 bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-codes \
-       bench-ann-halfvec bench-ann-large
+       bench-ann-halfvec bench-ann-large bench-sharding
 
 # --- The two commands of the README ----------------------------------------
 test:

@@ -9,6 +9,8 @@
  * ones out while the check reads; scans go on.  Only the table's owner (or a
  * member of its role) may hold writers off like that.  On a standby, where
  * ShareLock cannot be taken, PostgreSQL refuses with its own error.
+ *
+ * Progress shows in pg_stat_progress_create_index (index_util.h).
  */
 #include "hnsw/hnsw.h"
 #include "ivf/ivf.h"
@@ -17,8 +19,10 @@ extern "C" {
 #include "access/genam.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
+#include "commands/progress.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -46,11 +50,20 @@ VECDB_FUNCTION(vecdb_index_check)
                         errmsg("index \"%s\" is not valid", RelationGetRelationName(index)),
                         errhint("A failed CREATE INDEX CONCURRENTLY leaves an invalid index: REINDEX or drop it.")));
 
+    /* Progress: CREATE INDEX's view, whose command stays NULL (index_util.h).
+     * An error ends the report with the transaction. */
+    pgstat_progress_start_command(PROGRESS_COMMAND_CREATE_INDEX, heap_oid);
+    const int params[] = {PROGRESS_CREATEIDX_INDEX_OID, PROGRESS_CREATEIDX_ACCESS_METHOD_OID, PROGRESS_CREATEIDX_PHASE,
+                          PROGRESS_CREATEIDX_SUBPHASE};
+    const int64 values[] = {index_oid, index->rd_rel->relam, PROGRESS_CREATEIDX_PHASE_BUILD,
+                            PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE};
+    pgstat_progress_update_multi_param(lengthof(params), params, values);
     vecdb::pg::CheckReport report;
     if (hnsw)
         vecdb::pg::hnsw::CheckIndex(index, &report);
     else
         vecdb::pg::ivf::CheckIndex(index, &report);
+    pgstat_progress_end_command();
     index_close(index, NoLock); /* locks are held to the end of the transaction */
 
     InitMaterializedSRF(fcinfo, 0);

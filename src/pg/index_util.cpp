@@ -14,7 +14,9 @@ extern "C" {
 #include "access/tableam.h"
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
+#include "commands/progress.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "utils/syscache.h"
 }
@@ -32,6 +34,29 @@ void ReportCorruption(Relation index, BlockNumber block, const char *detail, ...
                     errmsg("index \"%s\" is corrupted in block %u", RelationGetRelationName(index), block),
                     errdetail_internal("%s", text), errhint("REINDEX the index.")));
     pg_unreachable();
+}
+
+const char *CheckPhaseName(int64 phase)
+{
+    switch (phase) {
+    case kCheckPhaseElements:
+        return "vecdb_index_check: reading elements";
+    case kCheckPhaseLinks:
+        return "vecdb_index_check: checking links";
+    case kCheckPhaseWalk:
+        return "vecdb_index_check: walking layer 0";
+    case kCheckPhaseLists:
+        return "vecdb_index_check: walking lists";
+    }
+    return nullptr;
+}
+
+void ReportCheckPhase(CheckPhase phase, int64 blocks_total, int64 tuples_total)
+{
+    const int params[] = {PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_SCAN_BLOCKS_TOTAL, PROGRESS_SCAN_BLOCKS_DONE,
+                          PROGRESS_CREATEIDX_TUPLES_TOTAL, PROGRESS_CREATEIDX_TUPLES_DONE};
+    const int64 values[] = {phase, blocks_total, 0, tuples_total, 0};
+    pgstat_progress_update_multi_param(lengthof(params), params, values);
 }
 
 vecdb::Metric MetricOfDistanceFunction(Oid proc, const char *am)

@@ -72,6 +72,22 @@ struct CheckReport {
     }
 };
 
+/* vecdb_index_check() reports its progress in pg_stat_progress_create_index
+ * (PostgreSQL has no progress view an extension can add): its command is
+ * NULL, its phase "building index: " followed by one of these subphases'
+ * names (CheckPhaseName, which both access methods' ambuildphasename
+ * return), and blocks_done / blocks_total count the pages of the step. */
+enum CheckPhase : int64 {
+    kCheckPhaseElements = 101, /* hnsw: every element page */
+    kCheckPhaseLinks,          /* hnsw: every link's target */
+    kCheckPhaseWalk,           /* hnsw: the layer-0 walk (tuples_done: elements reached) */
+    kCheckPhaseLists,          /* ivf: every list's pages */
+};
+const char *CheckPhaseName(int64 phase);
+/* Moves the check's progress report to `phase`, with its totals (done
+ * counts back to 0). */
+void ReportCheckPhase(CheckPhase phase, int64 blocks_total, int64 tuples_total = 0);
+
 /* Threads a build runs on: max_parallel_maintenance_workers + 1, at most
  * the machine's cores. */
 unsigned BuildThreads();

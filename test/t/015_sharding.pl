@@ -16,7 +16,12 @@
 #      table), so each shard returns k rows to a Merge Append, and returns
 #      the same rows as (b);
 #  (d) without `extensions 'vecdb'` nothing ships: the coordinator fetches
-#      every row and sorts (correct, slow).
+#      every row and sorts (correct, slow);
+#  (e) the README's shard_knn (its text, taken from the README) returns the
+#      recommended shape's rows and distances, call after call in one
+#      statement (each call must end the shards' queries it started); a
+#      shard that is down raises an error, and once it is back the next call
+#      answers again.
 
 use strict;
 use warnings;
@@ -49,8 +54,8 @@ for my $s (0 .. $shards - 1)
 	$node->start;
 	$node->safe_psql('postgres', qq{
 		CREATE EXTENSION vecdb;
-		CREATE TABLE items (id int PRIMARY KEY, cat int NOT NULL, v vector($dims));
-		CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops);
+		CREATE TABLE items (id int PRIMARY KEY, cat int NOT NULL, embedding vector($dims));
+		CREATE INDEX items_v ON items USING hnsw (embedding vector_cosine_ops);
 	});
 	push @shard, $node;
 }
@@ -72,14 +77,14 @@ my $servers = join('', map {
 $coord->safe_psql('postgres', qq{
 	CREATE EXTENSION vecdb;
 	CREATE EXTENSION postgres_fdw;
-	CREATE TABLE items (id int NOT NULL, cat int NOT NULL, v vector($dims)) PARTITION BY HASH (id);
+	CREATE TABLE items (id int NOT NULL, cat int NOT NULL, embedding vector($dims)) PARTITION BY HASH (id);
 	$servers
 	INSERT INTO items SELECT i, i % 10, $vector_sql FROM generate_series(1, $rows) i;
 	-- One server holding every row, for comparison.
-	CREATE TABLE one_node (id int PRIMARY KEY, cat int NOT NULL, v vector($dims));
+	CREATE TABLE one_node (id int PRIMARY KEY, cat int NOT NULL, embedding vector($dims));
 	INSERT INTO one_node SELECT i, i % 10, $vector_sql FROM generate_series(1, $rows) i;
-	CREATE INDEX one_node_v ON one_node USING hnsw (v vector_l2_ops);
-	CREATE TABLE queries AS SELECT k AS qid, (SELECT v FROM one_node WHERE id = k * 97) AS q FROM generate_series(1, 20) k;
+	CREATE INDEX one_node_v ON one_node USING hnsw (embedding vector_cosine_ops);
+	CREATE TABLE queries AS SELECT k AS qid, (SELECT embedding FROM one_node WHERE id = k * 97) AS q FROM generate_series(1, 20) k;
 });
 $_->safe_psql('postgres', 'ANALYZE items') for @shard;
 
@@ -94,17 +99,17 @@ for my $s (0 .. $shards - 1)
 is($total, $rows, 'the shards hold every row once');
 
 my $q1 = q{(SELECT q FROM queries WHERE qid = 1)};
-my $plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items ORDER BY v <-> '"
+my $plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items ORDER BY embedding <=> '"
 	  . $coord->safe_psql('postgres', "SELECT q FROM queries WHERE qid = 1") . "' LIMIT 10");
 my @remote = $plan =~ /Remote SQL: (.*)/g;
 is(scalar @remote, $shards, 'the plain query reads every shard');
-is(scalar(grep { /ORDER BY \(v OPERATOR\(public\.<->\)/ } @remote), $shards, 'every shard gets the ORDER BY distance')
+is(scalar(grep { /ORDER BY \(embedding OPERATOR\(public\.<=>\)/ } @remote), $shards, 'every shard gets the ORDER BY distance')
   or diag($plan);
 like($plan, qr/Merge Append/, 'the coordinator merges the shards\' ordered streams');
 
 my $literal = $coord->safe_psql('postgres', 'SELECT q FROM queries WHERE qid = 2');
 $plan = $coord->safe_psql('postgres',
-	"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items WHERE cat = 3 ORDER BY v <-> '$literal' LIMIT 10");
+	"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items WHERE cat = 3 ORDER BY embedding <=> '$literal' LIMIT 10");
 is(scalar(grep { /WHERE \(\(cat = 3\)\).*ORDER BY/ } $plan =~ /Remote SQL: (.*)/g), $shards,
 	'a WHERE filter ships with the ORDER BY') or diag($plan);
 
@@ -129,34 +134,64 @@ sub recall_of
 	}
 	return $hit / $all;
 }
-my $exact = lists('SELECT id FROM one_node ORDER BY v <-> queries.q, id LIMIT 10');
+my $exact = lists('SELECT id FROM one_node ORDER BY embedding <=> queries.q, id LIMIT 10');
 $coord->safe_psql('postgres', 'ALTER DATABASE postgres SET enable_seqscan = off');
-my $one = recall_of(lists('SELECT id FROM one_node ORDER BY v <-> queries.q LIMIT 10'), $exact);
-my $sharded = recall_of(lists('SELECT id FROM items ORDER BY v <-> queries.q LIMIT 10'), $exact);
+my $one = recall_of(lists('SELECT id FROM one_node ORDER BY embedding <=> queries.q LIMIT 10'), $exact);
+my $sharded = recall_of(lists('SELECT id FROM items ORDER BY embedding <=> queries.q LIMIT 10'), $exact);
 cmp_ok($one, '>=', 0.9, "one server's hnsw recall\@10 ($one)");
 cmp_ok($sharded, '>=', $one - 0.05, "the sharded query's recall\@10 ($sharded) is at least one server's minus 0.05");
 
 # (c) The recommended shape: LIMIT per partition, shards concurrently.
-my $union = join(' UNION ALL ', map { "(SELECT id, v <-> queries.q AS d FROM items_p$_ ORDER BY v <-> queries.q LIMIT 10)" }
+my $union = join(' UNION ALL ', map { "(SELECT id, embedding <=> queries.q AS d FROM items_p$_ ORDER BY embedding <=> queries.q LIMIT 10)" }
 	  0 .. $shards - 1);
 my $recommended = "SELECT id FROM ($union) u ORDER BY d LIMIT 10";
-my $union_literal = join(' UNION ALL ', map { "(SELECT id, v <-> '$literal' AS d FROM items_p$_ ORDER BY v <-> '$literal' LIMIT 10)" }
+my $union_literal = join(' UNION ALL ', map { "(SELECT id, embedding <=> '$literal' AS d FROM items_p$_ ORDER BY embedding <=> '$literal' LIMIT 10)" }
 	  0 .. $shards - 1);
 $plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM ($union_literal) u ORDER BY d LIMIT 10");
-is(scalar(grep { /ORDER BY \(v OPERATOR\(public\.<->\).* LIMIT 10::bigint$/ } $plan =~ /Remote SQL: (.*)/g), $shards,
+is(scalar(grep { /ORDER BY \(embedding OPERATOR\(public\.<=>\).* LIMIT 10::bigint$/ } $plan =~ /Remote SQL: (.*)/g), $shards,
 	'the recommended shape ships ORDER BY and LIMIT to every shard') or diag($plan);
 like($plan, qr/Merge Append/, 'the coordinator merges the shards\' k rows each') or diag($plan);
 my $shaped = lists($recommended);
-is_deeply($shaped, lists('SELECT id FROM items ORDER BY v <-> queries.q LIMIT 10'),
+is_deeply($shaped, lists('SELECT id FROM items ORDER BY embedding <=> queries.q LIMIT 10'),
 	'the recommended shape returns the plain query\'s rows');
 cmp_ok(recall_of($shaped, $exact), '>=', $one - 0.05, 'and so its recall');
 
 # (d) Without extensions 'vecdb' the operator is not known to ship.
 $coord->safe_psql('postgres', 'ALTER SERVER shard0 OPTIONS (DROP extensions)');
-$plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items_p0 ORDER BY v <-> '$literal' LIMIT 10");
+$plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items_p0 ORDER BY embedding <=> '$literal' LIMIT 10");
 unlike(join("\n", $plan =~ /Remote SQL: (.*)/g), qr/ORDER BY/, 'without extensions \'vecdb\' the ORDER BY stays local')
   or diag($plan);
 $coord->safe_psql('postgres', "ALTER SERVER shard0 OPTIONS (ADD extensions 'vecdb')");
 
+# (e) shard_knn over dblink, as the README defines it (for cosine distance,
+# hence the opclass above).
+open(my $readme, '<', ($ENV{TESTDIR} // '.') . '/README.md') or die "README.md: $!";
+my ($helper) = join('', <$readme>) =~ /^(-- vecdb_shard_knn begin\n.*?^-- vecdb_shard_knn end)$/ms;
+close($readme);
+ok(defined $helper, 'the README defines shard_knn');
+my $shard_names = join(', ', map { "'shard$_'" } 0 .. $shards - 1);
+$coord->safe_psql('postgres', "CREATE EXTENSION dblink;\n$helper");
+my $pairs = sub {
+	my ($sql) = @_;
+	return $coord->safe_psql('postgres', qq{
+		SELECT string_agg(r, ' ' ORDER BY qid) FROM queries,
+		       LATERAL (SELECT array_agg(id || ':' || round(d::numeric, 6) ORDER BY d, id)::text AS r
+		                  FROM ($sql) s) r});
+};
+my $union_d = join(' UNION ALL ', map { "(SELECT id, embedding <=> queries.q AS d FROM items_p$_ ORDER BY embedding <=> queries.q LIMIT 10)" }
+	  0 .. $shards - 1);
+my $via_fdw = $pairs->("SELECT id, d FROM ($union_d) u ORDER BY d LIMIT 10");
+my $via_dblink = $pairs->("SELECT id, distance AS d FROM shard_knn(queries.q, 10, ARRAY[$shard_names])");
+is($via_dblink, $via_fdw, 'shard_knn returns the recommended shape\'s rows and distances, 20 calls in one statement');
+# A shard goes down between two calls of one session, then comes back.
+my $down = $shard[1]->data_dir;
+my $call = "SELECT count(*) FROM shard_knn((SELECT q FROM queries WHERE qid = 1), 10, ARRAY[$shard_names]);";
+my ($rc, $out, $err) = $coord->psql('postgres', qq{$call
+\\! pg_ctl -D '$down' -m fast -w stop >/dev/null
+$call
+\\! pg_ctl -D '$down' -l '$down/../restart.log' -w start >/dev/null
+$call}, on_error_stop => 0);
+is($out, "10\n10", 'a call with a shard down fails, and the next one, after it is back, answers again') or diag($err);
+like($err, qr/shard1/, 'the error names the shard');
 $_->stop for @shard, $coord;
 done_testing();

@@ -25,7 +25,9 @@
 #include "hnsw.h"
 
 extern "C" {
+#include "commands/progress.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/memutils.h"
 }
 
@@ -63,12 +65,15 @@ struct Census {
 };
 
 /* Calls visit(block, offset, element) for every element tuple, its page
- * share-locked (visit reads nothing else). */
+ * share-locked (visit reads nothing else); reports the pages read as the
+ * check's progress in `phase`. */
 template <class Visit>
-void ForEachElement(Relation index, const IndexInfoCache *info, BlockNumber nblocks, Visit &&visit)
+void ForEachElement(Relation index, const IndexInfoCache *info, BlockNumber nblocks, CheckPhase phase, Visit &&visit)
 {
+    ReportCheckPhase(phase, int64(nblocks) - int64(Min(info->first_element_block, nblocks)));
     for (BlockNumber block = info->first_element_block; block < nblocks; block++) {
         CHECK_FOR_INTERRUPTS();
+        pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE, int64(block - info->first_element_block) + 1);
         Buffer buffer = ReadBuffer(index, block);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
@@ -105,7 +110,8 @@ void CheckIndex(Relation index, CheckReport *report)
     SetQuery(codec, decoded);
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     int top_live_level = -1;
-    ForEachElement(index, info, nblocks, [&](BlockNumber block, OffsetNumber off, const ElementView &e) {
+    ForEachElement(index, info, nblocks, kCheckPhaseElements,
+                   [&](BlockNumber block, OffsetNumber off, const ElementView &e) {
         const uint8 flags = e.header()->flags;
         census.push(MakeNodeId(block, off), flags, uint8(e.level()));
         if (flags & HNSW_ELEMENT_FREE)
@@ -125,7 +131,8 @@ void CheckIndex(Relation index, CheckReport *report)
                          entry_level);
 
     /* 3. Every link's target. */
-    ForEachElement(index, info, nblocks, [&](BlockNumber block, OffsetNumber off, const ElementView &e) {
+    ForEachElement(index, info, nblocks, kCheckPhaseLinks,
+                   [&](BlockNumber block, OffsetNumber off, const ElementView &e) {
         if (e.header()->flags & HNSW_ELEMENT_FREE)
             return;
         for (int lc = 0; lc <= e.level(); lc++) {
@@ -156,6 +163,7 @@ void CheckIndex(Relation index, CheckReport *report)
         else
             live++;
     }
+    ReportCheckPhase(kCheckPhaseWalk, 0, int64(census.count - freed));
     if (entry != kNoNode) {
         bool *reached = static_cast<bool *>(palloc_extended(census.count, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
         Size *queue = static_cast<Size *>(palloc_extended(sizeof(Size) * census.count, MCXT_ALLOC_HUGE));
@@ -167,6 +175,8 @@ void CheckIndex(Relation index, CheckReport *report)
         queue[tail++] = Size(start);
         while (head < tail) {
             CHECK_FOR_INTERRUPTS();
+            if (head % 1024 == 0)
+                pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, int64(head));
             const Size at = queue[head++];
             if (!(census.flags[at] & HNSW_ELEMENT_DELETED))
                 reached_live++;

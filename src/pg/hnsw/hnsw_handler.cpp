@@ -65,7 +65,7 @@ char *BuildPhaseName(int64 phase)
     case 5:
         return const_cast<char *>("inserting rows beyond maintenance_work_mem");
     }
-    return nullptr;
+    return const_cast<char *>(CheckPhaseName(phase));
 }
 
 /* What PostgreSQL calls (its address also tells our indexes apart). */

@@ -25,7 +25,9 @@
 #include "ivf.h"
 
 extern "C" {
+#include "commands/progress.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 }
 
 namespace vecdb::pg::ivf {
@@ -88,6 +90,7 @@ void CheckIndex(Relation index, CheckReport *report)
      * reached it. */
     uint32 *owner = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * nblocks, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
     int64 entries = 0, list_pages = 0, empty_lists = 0, longest = 0;
+    ReportCheckPhase(kCheckPhaseLists, int64(nblocks) - int64(Min(info->list_start, nblocks)));
     for (uint32 list = 0; list < info->meta.lists; list++) {
         BlockNumber block = info->list_start + list;
         BlockNumber insert_page = InvalidBlockNumber;
@@ -98,6 +101,7 @@ void CheckIndex(Relation index, CheckReport *report)
                 ReportCorruption(index, block, "List %u reaches this page, which list %u reached before.", list,
                                  owner[block] - 1);
             owner[block] = list + 1;
+            pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE, list_pages + pages + 1);
             Buffer buffer = ReadBuffer(index, block);
             LockBuffer(buffer, BUFFER_LOCK_SHARE);
             Page page = BufferGetPage(buffer);

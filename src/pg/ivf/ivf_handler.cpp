@@ -59,7 +59,7 @@ char *BuildPhaseName(int64 phase)
     case 4:
         return const_cast<char *>("assigning rows to lists");
     }
-    return nullptr;
+    return const_cast<char *>(CheckPhaseName(phase));
 }
 
 /* What PostgreSQL calls (its address also tells our indexes apart). */
