@@ -143,13 +143,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 cd "$TMP"  # the postgres user may not be able to enter the caller's directory
 
-port_in_use() {
-    local p=$1 dir
-    for dir in /tmp /var/run/postgresql; do
-        if [ -e "$dir/.s.PGSQL.$p" ] || [ -e "$dir/.s.PGSQL.$p.lock" ]; then return 0; fi
-    done
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
-}
 PGPORT=${PORT:-55432}
 while port_in_use "$PGPORT"; do PGPORT=$((PGPORT + 1)); done
 

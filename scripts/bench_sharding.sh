@@ -52,13 +52,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 cd "$TMP"
 
-port_in_use() {
-    local p=$1 dir
-    for dir in /tmp /var/run/postgresql; do
-        if [ -e "$dir/.s.PGSQL.$p" ] || [ -e "$dir/.s.PGSQL.$p.lock" ]; then return 0; fi
-    done
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
-}
 declare -A port
 next_port=${PORT:-55440}
 for node in "${nodes[@]}"; do
@@ -150,14 +143,15 @@ done
 chmod a+r "$TMP"/*.sql
 
 # Recall@10 against the exact order (a sequential scan), 100 queries.
+sql coord <<EOF
+SET enable_indexscan = off;
+CREATE TABLE exact AS SELECT qq.id AS qid, array(SELECT id FROM one_node ORDER BY embedding <=> qq.embedding LIMIT 10) AS ids
+  FROM queries qq WHERE qq.id % 10 = 0;
+EOF
 recall() {  # recall <shape>
     local select=${shape_sql[$1]//:qid/qq.id}
     select=${select%;}
     sql coord <<EOF
-SET enable_indexscan = off;
-CREATE TEMP TABLE exact AS SELECT qq.id AS qid, array(SELECT id FROM one_node ORDER BY embedding <=> qq.embedding LIMIT 10) AS ids
-  FROM queries qq WHERE qq.id % 10 = 0;
-RESET enable_indexscan;
 SELECT round(avg((SELECT count(*) FROM unnest(exact.ids) e WHERE e = ANY (got.ids))) / 10, 3)
   FROM exact, queries qq, LATERAL (SELECT array($select) AS ids) got WHERE qq.id = exact.qid;
 EOF

@@ -68,6 +68,16 @@ install_as_vector_unless_pgvector() {
     as_root make -C "$WORK" -s install-as-vector >/dev/null
 }
 
+# True if a server (or anything) already holds port $1: a socket file of a
+# PostgreSQL server, or a TCP listener on loopback.
+port_in_use() {
+    local p=$1 dir
+    for dir in /tmp /var/run/postgresql; do
+        if [ -e "$dir/.s.PGSQL.$p" ] || [ -e "$dir/.s.PGSQL.$p.lock" ]; then return 0; fi
+    done
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
+}
+
 # Runs "$@" as the owner of WORK in a throwaway cluster (PGHOST, PGPORT, ...
 # set; the cluster is dropped when the command ends).
 in_throwaway_cluster() {
