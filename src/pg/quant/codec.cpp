@@ -71,7 +71,8 @@ struct Codec {
     uint32 raw_capacity;
     vecdb::SQ8FastScan *fastscan; /* sq8: the pre-filter, once a query is set */
     uint8 *fastscan_tables;
-    bool fastscan_ready; /* the tables bound the query last set */
+    bool fastscan_query_set; /* sq8: a query was set since the tables were last built */
+    bool fastscan_ready;     /* the tables bound the query last set */
 };
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
@@ -212,7 +213,16 @@ void SetQuery(Codec *codec, const float *query)
         codec->query_norm = std::sqrt(vecdb::dot_checked(codec->query, codec->query, codec->dims));
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
-    if (codec->quantization == Quantization::SQ8) {
+    codec->fastscan_query_set = codec->quantization == Quantization::SQ8;
+    codec->fastscan_ready = false;
+}
+
+const vecdb::SQ8FastScan *FastScanOf(Codec *codec, const uint8 **tables)
+{
+    /* Built on first use: the hnsw scan never asks, and at 784 dimensions the
+     * tables cost about a third of an ivf query that has no nibbles to read. */
+    if (codec->fastscan_query_set) {
+        codec->fastscan_query_set = false;
         if (codec->fastscan == nullptr) {
             MemoryContext context = GetMemoryChunkContext(codec);
             codec->fastscan = new (MemoryContextAlloc(context, sizeof(vecdb::SQ8FastScan))) vecdb::SQ8FastScan();
@@ -224,10 +234,6 @@ void SetQuery(Codec *codec, const float *query)
                                        *static_cast<const vecdb::SQ8DistanceComputer *>(codec->computer),
                                        codec->fastscan_tables);
     }
-}
-
-const vecdb::SQ8FastScan *FastScanOf(const Codec *codec, const uint8 **tables)
-{
     if (!codec->fastscan_ready)
         return nullptr;
     *tables = codec->fastscan_tables;

@@ -79,8 +79,9 @@ float CodeSearchBound(const Codec *codec, const uint8 *code);
  * this query (then every code is scored in full).  FastScanBound() is a
  * lower bound, in CodeBound()'s units, of every code of a page with maxima
  * `page` whose table sum is `sum`: monotone in the sum (the direction
- * FastScan::increasing() says). */
-const vecdb::SQ8FastScan *FastScanOf(const Codec *codec, const uint8 **tables);
+ * FastScan::increasing() says).  The tables are built at the first call
+ * after SetQuery(). */
+const vecdb::SQ8FastScan *FastScanOf(Codec *codec, const uint8 **tables);
 double FastScanBound(const Codec *codec, uint32 sum, vecdb::FastScanPageMax page);
 /* The table sum at which FastScanBound() is about `bound` (a starting point
  * for a search: not exact). */
