@@ -53,6 +53,8 @@
 #   VECTOR_TYPE     the embedding column's type in both databases: vector (default) or
 #                   halfvec (halfvec_*_ops indexes, queries cast to halfvec)
 #   QUICK=1         development run: siftsmall, EF_LIST "10 40 200", small samples
+#   PGVECTOR=0      leave pgvector out even when installed (a vecdb-only sweep,
+#                   e.g. of IVF_LISTS)
 #   SKIP_BUILD=1    use the vecdb already installed instead of building and
 #                   installing this tree
 #   DATA_DIR        the data sets (../shared/data beside the repository)
@@ -66,7 +68,7 @@
 #   PROBES_LIST     IVF mode: ivf.probes / ivfflat.probes sweep ("1 2 4 8 16 32 64";
 #                   values above the lists are skipped)
 #   IVF_LISTS       IVF mode: lists of both IVF indexes (default per data set:
-#                   rows / 1000 rounded, at least 10)
+#                   sqrt(rows) rounded down, vecdb's own default)
 #   ROUNDS          IVF mode: rounds of the whole sweep; QPS, p50, p99 are their medians (3)
 #   INSERT_ROWS     IVF mode: single-row INSERTs timed per index after the sweep (2000)
 source "$(dirname "$0")/common.sh"
@@ -178,7 +180,7 @@ add_database() {  # add_database <database> <extension>
     fi
 }
 if available "$VECDB_EXTENSION"; then add_database vecdb "$VECDB_EXTENSION"; fi
-if available vector; then add_database pgvector vector; fi
+if [ "${PGVECTOR:-1}" = 1 ] && available vector; then add_database pgvector vector; fi
 case "${databases[*]}" in
 "vecdb pgvector") echo "comparing vecdb and pgvector" ;;
 pgvector) echo "vecdb not installed: pgvector only" ;;
@@ -266,8 +268,8 @@ for dataset in $DATASETS; do
     mode_args=()
     if [ "$IVF" = 1 ]; then
         rows=$(( $(stat -c %s "$base") / (4 + 4 * dims) ))
-        lists=${IVF_LISTS:-$(( (rows + 500) / 1000 ))}
-        [ -n "$IVF_LISTS" ] || [ "$lists" -ge 10 ] || lists=10
+        # vecdb's default (sqrt(rows)), given to both so that they compare at the same lists.
+        lists=${IVF_LISTS:-$(awk "BEGIN {print int(sqrt($rows))}")}
         mode_args=(--ivf --ivf-lists "$lists" --probes-list "$PROBES_LIST" --rounds "$ROUNDS"
                    --insert-rows "$INSERT_ROWS")
         echo "IVF mode: lists = $lists, probes ($PROBES_LIST), $ROUNDS rounds, $INSERT_ROWS single-row inserts"

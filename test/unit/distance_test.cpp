@@ -175,6 +175,22 @@ double abs_dot_u8(const float *a, const std::uint8_t *b, std::size_t n)
     for (const auto &check : checks)
         if (!check)
             return ::testing::AssertionFailure() << k.name << ", n = " << n << ": " << check.message();
+    // The four-way kernels, each lane against the one-pair reference.
+    const float *four[4] = {b, a, b, a};
+    float l2_four[4], dot_four[4];
+    k.l2_squared_x4(a, four, n, l2_four);
+    k.dot_x4(a, four, n, dot_four);
+    for (int j = 0; j < 4; j++) {
+        AbsSums sj = abs_sums(a, four[j], n);
+        const ::testing::AssertionResult lane[] = {
+            close("l2_squared_x4", l2_four[j], ref.l2_squared(a, four[j], n), sj.l2),
+            close("dot_x4", dot_four[j], ref.dot(a, four[j], n), sj.dot),
+        };
+        for (const auto &check : lane)
+            if (!check)
+                return ::testing::AssertionFailure() << k.name << ", n = " << n << ", lane " << j << ": "
+                                                     << check.message();
+    }
     return ::testing::AssertionSuccess();
 }
 
@@ -326,6 +342,39 @@ TEST_P(SimdVsScalarTest, MisalignedPointers)
     EXPECT_TRUE(matches_scalar(kernels(), p.a.data() + 1, p.b.data() + 3, kLargeDim));
 }
 
+// dot_panel: 8 rows by 16 transposed columns, every output against the
+// scalar dot of that row and column, at every length up to 300 (the panel
+// is n x 16 floats) and 2048; each row and column is distinct, so a lane,
+// row or column mixed up fails.
+TEST_P(SimdVsScalarTest, DotPanelEveryDimension)
+{
+    for (std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(7), std::size_t(16), std::size_t(33),
+                          std::size_t(100), std::size_t(300), kMaxSweepDim}) {
+        std::vector<Pair> rows_data;
+        const float *rows[kPanelRows];
+        for (std::size_t r = 0; r < kPanelRows; r++)
+            rows_data.push_back(bounded_pair(n, 40 + std::uint32_t(r)));
+        for (std::size_t r = 0; r < kPanelRows; r++)
+            rows[r] = rows_data[r].a.data();
+        std::vector<float> panel(n * kPanelWidth), column(n);
+        std::vector<std::vector<float>> columns;
+        for (std::size_t j = 0; j < kPanelWidth; j++) {
+            columns.push_back(uniform_pair(n, 60 + std::uint32_t(j), 2.0f).a);
+            for (std::size_t t = 0; t < n; t++)
+                panel[kPanelWidth * t + j] = columns[j][t];
+        }
+        std::vector<float> out(kPanelRows * kPanelWidth);
+        kernels().dot_panel(rows, panel.data(), n, out.data());
+        for (std::size_t r = 0; r < kPanelRows; r++)
+            for (std::size_t j = 0; j < kPanelWidth; j++) {
+                const AbsSums s = abs_sums(rows[r], columns[j].data(), n);
+                ASSERT_TRUE(close("dot_panel", out[kPanelWidth * r + j], kScalarKernels.dot(rows[r], columns[j].data(), n),
+                                  s.dot))
+                    << kernels().name << ", n = " << n << ", row " << r << ", column " << j;
+            }
+    }
+}
+
 TEST_P(SimdVsScalarTest, DotU8EveryDimension)
 {
     BytePair bounded = bounded_byte_pair(kMaxSweepDim, 12), uniform = uniform_byte_pair(kMaxSweepDim, 13);
@@ -416,6 +465,18 @@ TEST_P(ExactTest, IntegerValuedEveryDimension)
         ASSERT_EQ(c.norm_a, static_cast<float>(norm_a)) << "n = " << n;
         ASSERT_EQ(c.norm_b, static_cast<float>(norm_b)) << "n = " << n;
         ASSERT_EQ(kernels().l1(a.data(), b.data(), n), static_cast<float>(l1)) << "n = " << n;
+        const float *four[4] = {b.data(), a.data(), a.data(), b.data()};
+        float l2_four[4], dot_four[4];
+        kernels().l2_squared_x4(a.data(), four, n, l2_four);
+        kernels().dot_x4(a.data(), four, n, dot_four);
+        for (int j : {0, 3}) {
+            ASSERT_EQ(l2_four[j], static_cast<float>(l2)) << "n = " << n << ", lane " << j;
+            ASSERT_EQ(dot_four[j], static_cast<float>(dot)) << "n = " << n << ", lane " << j;
+        }
+        for (int j : {1, 2}) {
+            ASSERT_EQ(l2_four[j], 0.0f) << "n = " << n << ", lane " << j;
+            ASSERT_EQ(dot_four[j], static_cast<float>(norm_a)) << "n = " << n << ", lane " << j;
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -532,6 +533,78 @@ TEST_F(IvfKMeansTest, ExtremeMagnitudesStayFinite)
             EXPECT_NE(tiny, minus);
         }
     }
+}
+
+// assign_rows (the blocked search the build and k-means assign by) against
+// nearest_centroid on shapes where float sums are hard: a large common
+// offset (1e4 + unit spread), uniform rows, clustered rows, rows near
+// FLT_MAX and near the smallest normal floats (ranked exactly).  Where the
+// two pick different centroids the distances must tie to float rounding.
+TEST_F(IvfKMeansTest, AssignRowsAgreesWithNearestCentroid)
+{
+    Normal normal(5);
+    struct Shape {
+        const char *name;
+        std::uint32_t dims;
+        std::vector<float> x;
+    };
+    std::vector<Shape> shapes;
+    shapes.push_back({"uniform", 37, uniform_rows(1000, 37, 11)});
+    shapes.push_back({"clustered", 100, gaussian_blobs(20, 50, 100, 0.5, 12)});
+    {
+        std::vector<float> x = uniform_rows(1000, 24, 13);
+        for (float &v : x)
+            v += 1e4f;
+        shapes.push_back({"offset 1e4", 24, x});
+    }
+    {
+        std::vector<float> x(600 * 16);
+        for (std::size_t i = 0; i < x.size(); i++)
+            x[i] = static_cast<float>((i / 16 % 3 == 0 ? 1e38 : i / 16 % 3 == 1 ? 1e-36 : 1.0) * normal());
+        shapes.push_back({"extreme", 16, x});
+    }
+    for (const Shape &s : shapes)
+        for (Metric metric : {Metric::L2, Metric::Cosine, Metric::InnerProduct, Metric::L1}) {
+            const std::size_t n = s.x.size() / s.dims;
+            for (std::uint32_t k : {1u, 7u, 16u, 50u}) {
+                std::vector<float> centroids(s.x.begin(), s.x.begin() + std::size_t(k) * s.dims);
+                if (metric == Metric::Cosine || metric == Metric::InnerProduct)
+                    for (std::uint32_t c = 0; c < k; c++) {
+                        const double length = norm(&centroids[std::size_t(c) * s.dims], s.dims);
+                        for (std::uint32_t d = 0; d < s.dims; d++)
+                            centroids[std::size_t(c) * s.dims + d] = static_cast<float>(
+                                length > 0 ? centroids[std::size_t(c) * s.dims + d] / length : 0.0);
+                    }
+                std::vector<std::uint32_t> assigned(n + 1, UINT32_MAX);
+                assign_rows(centroids.data(), k, s.dims, metric, s.x.data(), n, 2, assigned.data());
+                ASSERT_EQ(assigned[n], UINT32_MAX) << "wrote past the rows";
+                std::size_t differ = 0;
+                for (std::size_t i = 0; i < n; i++) {
+                    const float *x = &s.x[i * s.dims];
+                    const std::uint32_t exact = nearest_centroid(centroids.data(), k, s.dims, metric, x);
+                    ASSERT_LT(assigned[i], k);
+                    if (assigned[i] == exact)
+                        continue;
+                    differ++;
+                    auto distance = [&](std::uint32_t c) {
+                        const float *cv = &centroids[std::size_t(c) * s.dims];
+                        return metric == Metric::L2 ? l2_squared_double(x, cv, s.dims)
+                               : metric == Metric::L1 ? l1_double(x, cv, s.dims)
+                                                      : -dot_double(x, cv, s.dims);
+                    };
+                    const double a = distance(assigned[i]), b = distance(exact);
+                    EXPECT_LE(std::fabs(a - b), 1e-4 * std::max(std::fabs(a), std::fabs(b)))
+                        << s.name << " metric " << int(metric) << " k " << k << " row " << i;
+                }
+                // Offset rows all point one way: their dots tie to rounding
+                // under cosine / inner product, so only L2 (ranked from the
+                // centroids' mean) must agree there.
+                const bool ties = std::string(s.name) == "offset 1e4" && metric != Metric::L2;
+                if (!ties) {
+                    EXPECT_LE(differ, n / 100) << s.name << " metric " << int(metric) << " k " << k;
+                }
+            }
+        }
 }
 
 TEST_F(IvfKMeansTest, RefusesBadArguments)

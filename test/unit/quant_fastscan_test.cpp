@@ -28,15 +28,16 @@ using quant_test::gaussian;
 TEST(FastScanKernel, EveryKernelSetSumsTheStoredNibbles)
 {
     SplitMix64 rng(11);
-    for (std::size_t d : {1u, 2u, 3u, 16u, 100u, 257u, 600u}) {
+    for (std::size_t d : {1u, 2u, 3u, 16u, 100u, 257u, 600u, 1030u}) {
         const std::size_t nblocks = 3, n = nblocks * kFastScanBlock;
         std::vector<std::uint8_t> levels(n * d), blocks(nblocks * fastscan_block_bytes(d), 0xA5), tables(16 * d);
         for (auto &v : levels)
             v = std::uint8_t(rng.next());
         for (auto &v : tables)
             v = std::uint8_t(rng.next());
-        // The extremes: a table of 255s makes the u16 sums fold at 600 dims.
-        std::fill(tables.begin(), tables.begin() + 16 * std::min<std::size_t>(d, 300), 255);
+        // The extremes: tables of 255s over the first 512 dimensions (256
+        // pairs) take the AVX2 kernel's u16 sums to 65,280 before they fold.
+        std::fill(tables.begin(), tables.begin() + 16 * std::min<std::size_t>(d, 512), 255);
         for (std::size_t c = 0; c < n; c++)
             fastscan_store(blocks.data() + (c / 32) * fastscan_block_bytes(d), d, unsigned(c % 32), &levels[c * d]);
         std::vector<std::uint32_t> expected(n);

@@ -64,20 +64,174 @@ double score(Metric metric, const float *c, const float *x, std::uint32_t dims)
     return 0.0;
 }
 
+/// score() of x against every centroid, into out[0, k): four centroids at a
+/// time where the metric has a four-way kernel (x's loads shared).
+void score_all(Metric metric, const float *centroids, std::uint32_t k, std::uint32_t dims, const float *x,
+               double *out)
+{
+    std::uint32_t c = 0;
+    if (metric == Metric::L2 || is_spherical(metric)) {
+        for (; c + 4 <= k; c += 4) {
+            const float *four[4];
+            for (int j = 0; j < 4; j++)
+                four[j] = centroids + std::size_t(c + j) * dims;
+            if (metric == Metric::L2) {
+                l2_squared_checked_x4(x, four, dims, out + c);
+            } else {
+                dot_checked_x4(x, four, dims, out + c);
+                for (int j = 0; j < 4; j++)
+                    out[c + j] = -out[c + j];
+            }
+        }
+    }
+    for (; c < k; c++)
+        out[c] = score(metric, centroids + std::size_t(c) * dims, x, dims);
+}
+
 struct Nearest {
     std::uint32_t id;
     double score;
 };
 
+/// The nearest centroid (the lowest number among ties).
 Nearest find_nearest(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *x)
 {
-    Nearest best{0, score(metric, centroids, x, dims)};
-    for (std::uint32_t c = 1; c < k; c++) {
-        const double s = score(metric, centroids + std::size_t(c) * dims, x, dims);
-        if (s < best.score)
-            best = {c, s};
+    constexpr std::uint32_t kChunk = 256;
+    double scores[kChunk];
+    Nearest best{0, HUGE_VAL};
+    for (std::uint32_t first = 0; first < k; first += kChunk) {
+        const std::uint32_t m = std::min(kChunk, k - first);
+        score_all(metric, centroids + std::size_t(first) * dims, m, dims, x, scores);
+        for (std::uint32_t j = 0; j < m; j++)
+            if (scores[j] < best.score)
+                best = {first + j, scores[j]};
     }
     return best;
+}
+
+/*
+ * The blocked search (k-means assignment, the build's): centroids in panels
+ * of kPanelWidth, transposed, so that dot_panel (simd/distance.h) scores
+ * kPanelRows rows against a panel as a small matrix product, with no
+ * horizontal sum per pair.  L2 ranks by |c'|^2 - 2 <x', c'>, which is
+ * |x - c|^2 less |x'|^2, with x' = x - mu, c' = c - mu and mu the centroids'
+ * mean: the dots then see the rows' spread, not their common offset from the
+ * origin, which float rounding would otherwise swamp (rows of 1e4 + U(0, 1)
+ * picked centroids 1e-3 farther, relatively, from the shifted-centroid form
+ * alone).  Cosine and inner product rank by -<x, c>.  A row with a dot float
+ * cannot be trusted with (overflow, or below kMinTrustedFloatSum) is ranked
+ * again by find_nearest.
+ */
+class CentroidPanels {
+public:
+    /// Scratch for `threads` callers of nearest() at once.
+    CentroidPanels(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, unsigned threads)
+        : centroids_(centroids), k_(k), dims_(dims), metric_(metric),
+          panels_((k + kPanelWidth - 1) / kPanelWidth)
+    {
+        usable_ = metric == Metric::L2 || is_spherical(metric);
+        if (!usable_)
+            return;
+        if (metric == Metric::L2) {
+            std::vector<double> sum(dims, 0.0);
+            for (std::uint32_t c = 0; c < k; c++)
+                for (std::uint32_t d = 0; d < dims; d++)
+                    sum[d] += centroids[std::size_t(c) * dims + d];
+            mu_.resize(dims);
+            for (std::uint32_t d = 0; d < dims; d++)
+                mu_[d] = static_cast<float>(sum[d] / k);  // a mean of finite floats: finite
+            shifted_rows_.assign(std::size_t(std::max(1u, threads)) * kPanelRows * dims, 0.0f);
+        }
+        panel_.assign(panels_ * kPanelWidth * std::size_t(dims), 0.0f);
+        bias_.assign(panels_ * kPanelWidth, HUGE_VAL);
+        for (std::uint32_t c = 0; c < k; c++) {
+            float *column = &panel_[(c / kPanelWidth) * kPanelWidth * std::size_t(dims) + c % kPanelWidth];
+            double square = 0.0;
+            for (std::uint32_t d = 0; d < dims; d++) {
+                const float value = centroids[std::size_t(c) * dims + d];
+                const float shifted = metric == Metric::L2 ? value - mu_[d] : value;
+                column[kPanelWidth * d] = shifted;
+                square += double(shifted) * shifted;
+            }
+            bias_[c] = metric == Metric::L2 ? square : 0.0;
+            usable_ = usable_ && std::isfinite(square);
+        }
+    }
+
+    /// The nearest centroid of rows[0, kPanelRows) into ids; `thread` (below
+    /// the constructor's threads) picks the scratch.
+    void nearest(const float *const *given, std::uint32_t *ids, unsigned thread)
+    {
+        if (!usable_) {
+            for (std::size_t r = 0; r < kPanelRows; r++)
+                ids[r] = find_nearest(centroids_, k_, dims_, metric_, given[r]).id;
+            return;
+        }
+        const float *const *rows = given;
+        const float *shifted[kPanelRows];
+        if (metric_ == Metric::L2) {
+            // x - mu: an overflow here gives an infinite dot, so the row is ranked exactly.
+            float *scratch = &shifted_rows_[std::size_t(thread) * kPanelRows * dims_];
+            for (std::size_t r = 0; r < kPanelRows; r++) {
+                for (std::uint32_t d = 0; d < dims_; d++)
+                    scratch[r * dims_ + d] = given[r][d] - mu_[d];
+                shifted[r] = scratch + r * dims_;
+            }
+            rows = shifted;
+        }
+        const auto dot_panel = distance_kernels().dot_panel;
+        float dots[kPanelRows * kPanelWidth];
+        double best[kPanelRows];
+        bool trusted[kPanelRows];
+        for (std::size_t r = 0; r < kPanelRows; r++) {
+            best[r] = HUGE_VAL;
+            ids[r] = 0;
+            trusted[r] = true;
+        }
+        const double scale = metric_ == Metric::L2 ? -2.0 : -1.0;
+        for (std::size_t p = 0; p < panels_; p++) {
+            dot_panel(rows, &panel_[p * kPanelWidth * dims_], dims_, dots);
+            const std::size_t columns = std::min<std::size_t>(kPanelWidth, k_ - p * kPanelWidth);
+            for (std::size_t r = 0; r < kPanelRows; r++)
+                for (std::size_t j = 0; j < columns; j++) {
+                    const float dot = dots[kPanelWidth * r + j];
+                    const float magnitude = std::fabs(dot);
+                    trusted[r] = trusted[r] && magnitude >= kMinTrustedFloatSum && magnitude <= FLT_MAX;
+                    const double s = bias_[p * kPanelWidth + j] + scale * dot;
+                    if (s < best[r]) {
+                        best[r] = s;
+                        ids[r] = std::uint32_t(p * kPanelWidth + j);
+                    }
+                }
+        }
+        for (std::size_t r = 0; r < kPanelRows; r++)
+            if (!trusted[r])
+                ids[r] = find_nearest(centroids_, k_, dims_, metric_, given[r]).id;
+    }
+
+private:
+    const float *centroids_;
+    std::uint32_t k_, dims_;
+    Metric metric_;
+    std::size_t panels_;
+    bool usable_ = false;              ///< false: L1, or a centroid too large for the shifted form
+    std::vector<float> mu_;            ///< L2: the centroids' mean
+    std::vector<float> panel_;         ///< panels_ x dims x kPanelWidth, zero past k
+    std::vector<double> bias_;         ///< per centroid: |c'|^2 (L2), 0 (spherical); +inf past k
+    std::vector<float> shifted_rows_;  ///< L2: per thread, kPanelRows rows less mu
+};
+
+/// CentroidPanels::nearest over rows [begin, end), end - begin <= kPanelRows
+/// (the last row repeated to fill the panel).
+void nearest_of_group(CentroidPanels &panels, const float *rows, std::uint32_t dims, std::size_t begin,
+                      std::size_t end, std::uint32_t *ids, unsigned thread)
+{
+    const float *group[kPanelRows];
+    for (std::size_t r = 0; r < kPanelRows; r++)
+        group[r] = rows + std::min(begin + r, end - 1) * dims;
+    std::uint32_t found[kPanelRows];
+    panels.nearest(group, found, thread);
+    std::copy(found, found + (end - begin), ids);
 }
 
 /// Uniform in [0, range), range >= 1 (multiply-shift: no modulo bias worth
@@ -115,6 +269,19 @@ private:
         if (!spherical_)
             return l2_squared_checked(c, row(i), dims_);
         return std::max(0.0, 1.0 - dot_checked(c, row(i), dims_) * inverse_norm_[i]);
+    }
+
+    /// train_distance() of rows i[0, 4) from c, c's loads shared.
+    void train_distances4(const float *c, const std::uint32_t *i, double *out) const
+    {
+        const float *four[4] = {row(i[0]), row(i[1]), row(i[2]), row(i[3])};
+        if (!spherical_) {
+            l2_squared_checked_x4(c, four, dims_, out);
+            return;
+        }
+        dot_checked_x4(c, four, dims_, out);
+        for (int j = 0; j < 4; j++)
+            out[j] = std::max(0.0, 1.0 - out[j] * inverse_norm_[i[j]]);
     }
 
     void compute_inverse_norms();
@@ -182,9 +349,21 @@ bool Trainer::seed()
     candidates.resize(m);
     candidates.shrink_to_fit();
 
-    std::vector<double> nearest2(m);  // D(x)^2: distance to the nearest seed so far
+    std::vector<double> nearest2(m, HUGE_VAL);  // D(x)^2: distance to the nearest seed so far
+    // Each seed's distances four candidates at a time (the last four repeated).
+    auto update = [&](const float *seeded) {
+        parallel_for((m + 3) / 4, threads_, [&](std::size_t g, unsigned) {
+            std::uint32_t four[4];
+            for (std::size_t j = 0; j < 4; j++)
+                four[j] = candidates[std::min(4 * g + j, m - 1)];
+            double d[4];
+            train_distances4(seeded, four, d);
+            for (std::size_t j = 0; j < 4 && 4 * g + j < m; j++)
+                nearest2[4 * g + j] = std::min(nearest2[4 * g + j], d[j]);
+        }, 16);
+    };
     copy_row_to_centroid(candidates[uniform_below(rng, m)], 0);
-    parallel_for(m, threads_, [&](std::size_t j, unsigned) { nearest2[j] = train_distance(centroid(0), candidates[j]); });
+    update(centroid(0));
     for (std::uint32_t c = 1; c < k_; c++) {
         if (cancelled())
             return false;
@@ -205,10 +384,7 @@ bool Trainer::seed()
             }
         }
         copy_row_to_centroid(candidates[pick], c);
-        const float *seeded = centroid(c);
-        parallel_for(m, threads_, [&](std::size_t j, unsigned) {
-            nearest2[j] = std::min(nearest2[j], train_distance(seeded, candidates[j]));
-        });
+        update(centroid(c));
     }
     return true;
 }
@@ -217,25 +393,30 @@ bool Trainer::seed()
 bool Trainer::assign(std::size_t &changed)
 {
     std::fill(changed_.begin(), changed_.end(), 0);
+    CentroidPanels panels(centroids_, k_, dims_, opt_.metric, threads_);
     const std::size_t work_per_row = std::max<std::size_t>(1, std::size_t(k_) * dims_);
-    const std::size_t block = std::max(kMinRowsPerBlock, kAssignWorkPerBlock / work_per_row);
+    const std::size_t block =
+        std::max(kMinRowsPerBlock, kAssignWorkPerBlock / work_per_row) / kPanelRows * kPanelRows;
     for (std::size_t begin = 0; begin < n_; begin += block) {
         if (cancelled())
             return false;
         const std::size_t rows = std::min(block, n_ - begin);
         parallel_for(
-            rows, threads_,
-            [&](std::size_t j, unsigned t) {
-                const std::size_t i = begin + j;
-                if (!active(i))
-                    return;
-                const Nearest nearest = find_nearest(centroids_, k_, dims_, opt_.metric, row(i));
-                // Spherical: score = -<c, x>, so the cosine distance is 1 + score / |x|.
-                distance_[i] = spherical_ ? std::max(0.0, 1.0 + nearest.score * inverse_norm_[i]) : nearest.score;
-                changed_[t] += cluster_[i] != nearest.id;
-                cluster_[i] = nearest.id;
+            (rows + kPanelRows - 1) / kPanelRows, threads_,
+            [&](std::size_t g, unsigned t) {
+                const std::size_t first = begin + g * kPanelRows, end = std::min(first + kPanelRows, begin + rows);
+                std::uint32_t ids[kPanelRows];
+                nearest_of_group(panels, x_, dims_, first, end, ids, t);
+                for (std::size_t i = first; i < end; i++) {
+                    if (!active(i))
+                        continue;
+                    const std::uint32_t id = ids[i - first];
+                    distance_[i] = train_distance(centroid(id), i);
+                    changed_[t] += cluster_[i] != id;
+                    cluster_[i] = id;
+                }
             },
-            8);
+            1);
     }
     changed = 0;
     for (std::size_t c : changed_)
@@ -387,15 +568,30 @@ std::uint32_t nearest_centroid(const float *centroids, std::uint32_t k, std::uin
     return find_nearest(centroids, k, dims, metric, x).id;
 }
 
+void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
+                 std::size_t n, unsigned threads, std::uint32_t *out)
+{
+    CentroidPanels panels(centroids, k, dims, metric, std::max(1u, threads));
+    parallel_for(
+        (n + kPanelRows - 1) / kPanelRows, std::max(1u, threads),
+        [&](std::size_t g, unsigned t) {
+            const std::size_t first = g * kPanelRows;
+            nearest_of_group(panels, rows, dims, first, std::min(first + kPanelRows, n), out + first, t);
+        },
+        1);
+}
+
 std::uint32_t nearest_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,
                                 const float *q, std::uint32_t probes, std::uint32_t *out)
 {
     const std::uint32_t count = std::min(probes, k);
     if (count == 0)
         return 0;
+    std::vector<double> scores(k);
+    score_all(metric, centroids, k, dims, q, scores.data());
     std::vector<std::pair<double, std::uint32_t>> scored(k);
     for (std::uint32_t c = 0; c < k; c++)
-        scored[c] = {score(metric, centroids + std::size_t(c) * dims, q, dims), c};
+        scored[c] = {scores[c], c};
     std::partial_sort(scored.begin(), scored.begin() + count, scored.end());
     for (std::uint32_t j = 0; j < count; j++)
         out[j] = scored[j].second;

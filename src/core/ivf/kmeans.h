@@ -86,10 +86,22 @@ KMeansResult train_centroids(const float *sample, std::size_t n, std::uint32_t d
 /// The centroid x belongs to: smallest L2 / L1 distance, largest dot product
 /// under inner product and cosine (centroids are unit vectors then, so this
 /// is also the smallest cosine distance).  Ties go to the lower index.  The
-/// same rule train_centroids() assigns rows by, so an inserted row lands in
-/// the list its training sample would have.  Needs k >= 1.
+/// rule train_centroids() and assign_rows() assign rows by, so an inserted
+/// row lands in the list its training sample would have, up to float
+/// rounding (see assign_rows).  Needs k >= 1.
 std::uint32_t nearest_centroid(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,
                                const float *x);
+
+/// nearest_centroid() of each of the n rows (n x dims floats, row-major)
+/// into out[0, n), on `threads` threads: a blocked search (8 rows by 16
+/// centroids a kernel call, as a matrix product) that is several times
+/// faster for many rows.  It scores in float from the centroids' mean, so
+/// between two centroids whose distances differ by less than float rounding
+/// of the row's distance it may pick either; a row whose float sums
+/// overflow or underflow is ranked exactly, as nearest_centroid() does.
+/// train_centroids() assigns by the same search.  Allocates k x dims floats.
+void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
+                 std::size_t n, unsigned threads, std::uint32_t *out);
 
 /// The min(probes, k) centroids nearest q in the same order, nearest first
 /// (ties by index), written to out; returns how many.  Allocates k scores.

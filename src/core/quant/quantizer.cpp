@@ -26,4 +26,11 @@ void DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t strid
         out[i] = lower_bound(codes + i * stride);
 }
 
+void DistanceComputer::lower_bounds_of(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
+                                       std::size_t n, float *out) const
+{
+    for (std::size_t i = 0; i < n; i++)
+        out[i] = lower_bound(codes + entries[i] * stride);
+}
+
 }  // namespace vecdb

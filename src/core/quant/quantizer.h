@@ -72,6 +72,11 @@ public:
     /// codes of one ivf list page, scored in one call), bitwise the same.
     virtual void lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const;
 
+    /// lower_bound() of the codes numbered entries[0, n) among codes `stride`
+    /// bytes apart (the entries of a page a pre-filter kept), into out[0, n).
+    virtual void lower_bounds_of(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
+                                 std::size_t n, float *out) const;
+
     /// Estimated distance between two encoded vectors, for index build; needs
     /// no query.
     virtual float symmetric(const std::uint8_t *a, const std::uint8_t *b) const = 0;

@@ -224,26 +224,46 @@ float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
     return guaranteed_lower_bound(query, sq8_bound_inputs(ip, h));
 }
 
-/* lower_bounds for metric M: the dots of a block first, then its bounds in
- * a loop of plain arithmetic with no per-code dispatch, where the codes'
- * dependency chains (square root, rounding) overlap. */
-template <Metric M>
+/* lower_bounds for metric M over the codes code(0), ..., code(n - 1): the
+ * dots of a block first, then its bounds in a loop of plain arithmetic with
+ * no per-code dispatch, where the codes' dependency chains (square root,
+ * rounding) overlap. */
+template <Metric M, class CodeAt>
 void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float offset, std::size_t dim,
-                      const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out)
+                      CodeAt code, std::size_t n, float *out)
 {
     const auto dot_u8 = distance_kernels().dot_u8;
     constexpr std::size_t kBlock = 64;
     double ip[kBlock];
     for (std::size_t start = 0; start < n; start += kBlock) {
         const std::size_t m = std::min(kBlock, n - start);
-        const std::uint8_t *block = codes + start * stride;
         // As reconstruction_dot (ip_err_unit covers any summation order).
         for (std::size_t i = 0; i < m; i++)
-            ip[i] = query.ip_scale * (offset + dot_u8(scaled_query, block + i * stride + kSq8HeaderBytes, dim));
+            ip[i] = query.ip_scale * (offset + dot_u8(scaled_query, code(start + i) + kSq8HeaderBytes, dim));
         for (std::size_t i = 0; i < m; i++)
-            out[start + i] =
-                guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_sq8_header(block + i * stride)));
+            out[start + i] = guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_sq8_header(code(start + i))));
     }
+}
+
+template <class CodeAt>
+bool sq8_lower_bounds_any(Metric metric, const QueryBounds &query, const float *scaled_query, float offset,
+                          std::size_t dim, CodeAt code, std::size_t n, float *out)
+{
+    switch (metric) {
+    case Metric::L2:
+        sq8_lower_bounds<Metric::L2>(query, scaled_query, offset, dim, code, n, out);
+        return true;
+    case Metric::InnerProduct:
+        sq8_lower_bounds<Metric::InnerProduct>(query, scaled_query, offset, dim, code, n, out);
+        return true;
+    case Metric::Cosine:
+        sq8_lower_bounds<Metric::Cosine>(query, scaled_query, offset, dim, code, n, out);
+        return true;
+    case Metric::L1:  // rejected when the quantizer is made
+    case Metric::Jaccard:
+        break;
+    }
+    return false;
 }
 
 }  // namespace
@@ -261,19 +281,17 @@ float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
 void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n,
                                        float *out) const
 {
-    const std::size_t d = quantizer_->dim();
-    switch (bounds_.metric) {
-    case Metric::L2:
-        return sq8_lower_bounds<Metric::L2>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
-    case Metric::InnerProduct:
-        return sq8_lower_bounds<Metric::InnerProduct>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
-    case Metric::Cosine:
-        return sq8_lower_bounds<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
-    case Metric::L1:  // rejected when the quantizer is made
-    case Metric::Jaccard:
-        break;
-    }
-    DistanceComputer::lower_bounds(codes, stride, n, out);
+    auto code = [codes, stride](std::size_t i) { return codes + i * stride; };
+    if (!sq8_lower_bounds_any(bounds_.metric, bounds_, scaled_query_, offset_, quantizer_->dim(), code, n, out))
+        DistanceComputer::lower_bounds(codes, stride, n, out);
+}
+
+void SQ8DistanceComputer::lower_bounds_of(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
+                                          std::size_t n, float *out) const
+{
+    auto code = [codes, stride, entries](std::size_t i) { return codes + entries[i] * stride; };
+    if (!sq8_lower_bounds_any(bounds_.metric, bounds_, scaled_query_, offset_, quantizer_->dim(), code, n, out))
+        DistanceComputer::lower_bounds_of(codes, stride, entries, n, out);
 }
 
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const

@@ -31,6 +31,10 @@ struct BitCounts {
     std::uint64_t b;     ///< bits set in b
 };
 
+/// dot_panel's shape: kPanelRows rows by kPanelWidth columns.
+constexpr std::size_t kPanelRows = 8;
+constexpr std::size_t kPanelWidth = 16;
+
 /// One instruction set's kernels.  n (floats) and bytes may be any value >= 0.
 struct DistanceKernels {
     const char *name;  ///< reported by SQL vecdb_simd_kernels()
@@ -41,6 +45,15 @@ struct DistanceKernels {
     /// bits that differ between a and b
     std::uint64_t (*hamming)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
     BitCounts (*bit_counts)(const std::uint8_t *a, const std::uint8_t *b, std::size_t bytes);
+    /// l2_squared / dot of a against each of b[0..3] into out[0..3], a's loads
+    /// shared (k-means and the ivf scan rank a vector against many centroids)
+    void (*l2_squared_x4)(const float *a, const float *const *b, std::size_t n, float *out);
+    void (*dot_x4)(const float *a, const float *const *b, std::size_t n, float *out);
+    /// the dots of kPanelRows rows (n floats each) with kPanelWidth columns
+    /// stored transposed, panel[kPanelWidth t + j] = column j's element t:
+    /// out[kPanelWidth r + j] = sum_t rows[r][t] panel[kPanelWidth t + j].
+    /// No horizontal sums: a block of k-means assignment as a small GEMM.
+    void (*dot_panel)(const float *const *rows, const float *panel, std::size_t n, float *out);
     /// sum a[i] * b[i] over n bytes b[i] as 0..255: the SQ8 scan's dot
     float (*dot_u8)(const float *a, const std::uint8_t *b, std::size_t n);
     /// n binary16 values (halfvec) as floats, exactly
@@ -117,6 +130,9 @@ constexpr float kMinTrustedFloatSum = 1e-30f;
 
 double l2_squared_checked(const float *a, const float *b, std::size_t n);
 double dot_checked(const float *a, const float *b, std::size_t n);
+/// l2_squared_checked / dot_checked of a against each of b[0..3]
+void l2_squared_checked_x4(const float *a, const float *const *b, std::size_t n, double *out);
+void dot_checked_x4(const float *a, const float *const *b, std::size_t n, double *out);
 double l1_checked(const float *a, const float *b, std::size_t n);
 /// 1 - cos(a, b) clamped to [0, 2]; NaN when a or b is zero (as pgvector).
 double cosine_distance_checked(const float *a, const float *b, std::size_t n);

@@ -33,6 +33,8 @@ struct Avx2 {
     static constexpr std::size_t kWidth = 8;
     static V zero() { return simde_mm256_setzero_ps(); }
     static V load(const float *p) { return simde_mm256_loadu_ps(p); }
+    static V set1(float x) { return simde_mm256_set1_ps(x); }
+    static void store(float *p, V v) { simde_mm256_storeu_ps(p, v); }
     static V load_u8(const std::uint8_t *p)
     {
         // A 64-bit load: exactly the 8 bytes widened.

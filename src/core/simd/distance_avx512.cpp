@@ -40,6 +40,8 @@ struct Avx512 {
     static constexpr std::size_t kWidth = 16;
     static V zero() { return simde_mm512_setzero_ps(); }
     static V load(const float *p) { return simde_mm512_loadu_ps(p); }
+    static V set1(float x) { return simde_mm512_set1_ps(x); }
+    static void store(float *p, V v) { simde_mm512_storeu_ps(p, v); }
     static V load_u8(const std::uint8_t *p)
     {
         simde__m128i bytes = simde_mm_loadu_si128(p);

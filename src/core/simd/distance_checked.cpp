@@ -36,6 +36,22 @@ double dot_checked(const float *a, const float *b, std::size_t n)
     return trusted(sum) ? sum : dot_double(a, b, n);
 }
 
+void l2_squared_checked_x4(const float *a, const float *const *b, std::size_t n, double *out)
+{
+    float sums[4];
+    distance_kernels().l2_squared_x4(a, b, n, sums);
+    for (int k = 0; k < 4; k++)
+        out[k] = trusted(sums[k]) ? sums[k] : l2_squared_double(a, b[k], n);
+}
+
+void dot_checked_x4(const float *a, const float *const *b, std::size_t n, double *out)
+{
+    float sums[4];
+    distance_kernels().dot_x4(a, b, n, sums);
+    for (int k = 0; k < 4; k++)
+        out[k] = trusted(sums[k]) ? sums[k] : dot_double(a, b[k], n);
+}
+
 double l1_checked(const float *a, const float *b, std::size_t n)
 {
     const float sum = distance_kernels().l1(a, b, n);

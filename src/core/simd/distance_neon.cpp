@@ -30,6 +30,8 @@ struct Neon {
     static constexpr std::size_t kWidth = 4;
     static V zero() { return simde_vdupq_n_f32(0.0f); }
     static V load(const float *p) { return simde_vld1q_f32(p); }
+    static V set1(float x) { return simde_vdupq_n_f32(x); }
+    static void store(float *p, V v) { simde_vst1q_f32(p, v); }
     static V load_u8(const std::uint8_t *p)
     {
         // Through a 32-bit word: vld1_u8 would read 8 bytes, 4 past the last.

@@ -54,6 +54,29 @@ float l1_scalar(const float *a, const float *b, std::size_t n)
     return sum;
 }
 
+void l2_squared_x4_scalar(const float *a, const float *const *b, std::size_t n, float *out)
+{
+    for (int k = 0; k < 4; k++)
+        out[k] = l2_squared_scalar(a, b[k], n);
+}
+
+void dot_x4_scalar(const float *a, const float *const *b, std::size_t n, float *out)
+{
+    for (int k = 0; k < 4; k++)
+        out[k] = dot_scalar(a, b[k], n);
+}
+
+void dot_panel_scalar(const float *const *rows, const float *panel, std::size_t n, float *out)
+{
+    for (std::size_t r = 0; r < kPanelRows; r++)
+        for (std::size_t j = 0; j < kPanelWidth; j++) {
+            float sum = 0.0f;
+            for (std::size_t t = 0; t < n; t++)
+                sum += rows[r][t] * panel[kPanelWidth * t + j];
+            out[kPanelWidth * r + j] = sum;
+        }
+}
+
 float dot_u8_scalar(const float *a, const std::uint8_t *b, std::size_t n)
 {
     float sum = 0.0f;
@@ -69,8 +92,9 @@ float dot_u8_scalar(const float *a, const std::uint8_t *b, std::size_t n)
 }  // namespace
 
 const DistanceKernels kScalarKernels = {
-    "scalar", l2_squared_scalar, dot_scalar, cosine_sums_scalar, l1_scalar, hamming_words, bit_counts_words,
-    dot_u8_scalar, half_to_float_loop, scan_u4_loop,
+    "scalar",      l2_squared_scalar, dot_scalar,         cosine_sums_scalar, l1_scalar,    hamming_words,
+    bit_counts_words, l2_squared_x4_scalar, dot_x4_scalar, dot_panel_scalar, dot_u8_scalar, half_to_float_loop,
+    scan_u4_loop,
 };
 
 }  // namespace vecdb

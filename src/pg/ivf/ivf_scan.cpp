@@ -160,7 +160,6 @@ struct ScanState {
     const uint8 *tables;
     uint32 *sums;    /* one page's table sums */
     uint32 *picked;  /* one page's entries to bound in full */
-    uint8 *gathered; /* and their codes, side by side */
     uint32 deferred_count;
     vecdb::FastScanPageMax *page_max; /* the maxima of the round's pages with deferred entries */
     uint32 page_max_count;
@@ -283,10 +282,7 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
         st->page_max[st->page_max_count++] = max;
         st->deferred_count += deferred;
     }
-    for (uint32 k = 0; k < picked; k++)
-        memcpy(st->gathered + Size(k) * layout.code_size, codes + Size(st->picked[k]) * layout.code_size,
-               layout.code_size);
-    CodeBounds(st->codec, st->gathered, layout.code_size, picked, st->bounds);
+    CodeBoundsOf(st->codec, codes, layout.code_size, st->picked, picked, st->bounds);
     for (uint32 k = 0; k < picked; k++)
         Offer(st, Candidate{st->bounds[k], tids[st->picked[k]]});
     st->bounded += picked;
@@ -400,7 +396,6 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     if (st->fastscan != nullptr) {
         st->sums = static_cast<uint32 *>(palloc(sizeof(uint32) * info->layout.nibble_blocks() * 32));
         st->picked = static_cast<uint32 *>(palloc(sizeof(uint32) * meta.capacity));
-        st->gathered = static_cast<uint8 *>(palloc(Size(meta.capacity) * meta.code_size));
     }
     MemoryContextSwitchTo(old);
     st->started = true;
