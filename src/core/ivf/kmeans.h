@@ -18,8 +18,10 @@
  * starts: per row a cluster id (4 bytes), a distance (8) and under cosine /
  * inner product an inverse norm (8); per centroid dims doubles of sums; and,
  * while seeding, a row list (4 bytes per row) cut down to the k-means++
- * candidates (at most kInitCandidatesPerCentroid x k, 12 bytes each).  So
- * about 24 n + 8 k dims bytes, whatever the thread count; no copy of the
+ * candidates (at most kInitCandidatesPerCentroid x k, 12 bytes each); and
+ * per assignment pass, before its threads start, the centroids again in
+ * panels for the blocked search (4 k dims bytes) and under L2 8 rows of
+ * scratch per thread.  So about 24 n + 12 k dims bytes; no copy of the
  * sample (spherical training scales rows by their inverse norm on the fly).
  *
  * Threads.  The work runs in parallel_for (../parallel.h); cancel and progress
