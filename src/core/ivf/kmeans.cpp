@@ -581,6 +581,12 @@ void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Me
         1);
 }
 
+void score_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *q,
+                     double *scores)
+{
+    score_all(metric, centroids, k, dims, q, scores);
+}
+
 std::uint32_t nearest_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,
                                 const float *q, std::uint32_t probes, std::uint32_t *out)
 {

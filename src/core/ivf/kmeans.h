@@ -105,6 +105,13 @@ std::uint32_t nearest_centroid(const float *centroids, std::uint32_t k, std::uin
 void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
                  std::size_t n, unsigned threads, std::uint32_t *out);
 
+/// Every centroid's score for q into scores[0, k): smaller is nearer (the
+/// L2 or L1 distance, minus the dot product under inner product and
+/// cosine).  nearest_centroids() ranks by it, ties by index; a scan that may
+/// read more lists later can rank them as it goes.
+void score_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *q,
+                     double *scores);
+
 /// The min(probes, k) centroids nearest q in the same order, nearest first
 /// (ties by index), written to out; returns how many.  Allocates k scores.
 std::uint32_t nearest_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,

@@ -135,6 +135,18 @@ RoundArrays *BorrowArrays(MemoryContext scan_context)
     return &kept_arrays;
 }
 
+/* A list and its centroid's score for the query (smaller is nearer). */
+struct RankedList {
+    double score;
+    uint32 list;
+};
+struct RankedNearer {
+    bool operator()(const RankedList &a, const RankedList &b) const
+    {
+        return a.score < b.score || (a.score == b.score && a.list < b.list);
+    }
+};
+
 struct ScanState {
     MemoryContext context; /* per rescan: reset by Rescan */
     const IndexInfoCache *info;
@@ -143,8 +155,9 @@ struct ScanState {
     bool started;
     bool query_null; /* ORDER BY v <-> NULL: rows in any order, value NULL */
     bool orderable;  /* false: cosine to a zero vector, every value NaN */
-    uint32 *lists;   /* nearest first */
-    uint32 list_count;
+    RankedList *ranking; /* every list; [0, ranked) in order, nearest first */
+    uint32 ranked;
+    uint32 list_count; /* lists the scan may read */
     uint32 probed;
     uint32 round;    /* lists per round */
     Candidate best[64]; /* the round's nearest by bound: a max-heap, then sorted */
@@ -347,13 +360,20 @@ bool NextRound(IndexScanDesc scan, ScanState *st)
     if (st->probed >= st->list_count)
         return false;
     const uint32 end = std::min(st->list_count, st->probed + st->round);
+    /* Only the lists about to be read are put in order: a scan that stops
+     * after its first round (most do) sorts probes lists, not all of them. */
+    if (end > st->ranked) {
+        std::partial_sort(st->ranking + st->ranked, st->ranking + end, st->ranking + st->info->meta.lists,
+                          RankedNearer());
+        st->ranked = end;
+    }
     for (uint32 i = st->probed; i < end; i++)
-        PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->lists[i]);
+        PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->ranking[i].list);
     st->count = st->best_count = st->best_next = 0;
     st->deferred_count = st->page_max_count = 0;
     st->heaped = false;
     for (; st->probed < end; st->probed++)
-        ReadList(scan, st, st->lists[st->probed]);
+        ReadList(scan, st, st->ranking[st->probed].list);
     std::sort_heap(st->best, st->best + st->best_count, Nearer());
     return true;
 }
@@ -387,8 +407,14 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     uint32 most = st->round;
     if (settings->iterative_scan != kScanOff)
         most = std::max(most, std::min(uint32(std::max(settings->max_probes, 1)), meta.lists));
-    st->lists = static_cast<uint32 *>(palloc(sizeof(uint32) * most));
-    st->list_count = vecdb::ivf::nearest_centroids(info->centroids, meta.lists, meta.dims, metric, query, most, st->lists);
+    double *scores = static_cast<double *>(palloc(sizeof(double) * meta.lists));
+    vecdb::ivf::score_centroids(info->centroids, meta.lists, meta.dims, metric, query, scores);
+    st->ranking = static_cast<RankedList *>(palloc(sizeof(RankedList) * meta.lists));
+    for (uint32 j = 0; j < meta.lists; j++)
+        st->ranking[j] = RankedList{scores[j], j};
+    pfree(scores);
+    st->ranked = 0;
+    st->list_count = most;
     st->bounds = static_cast<double *>(palloc(sizeof(double) * meta.capacity));
     st->arrays = BorrowArrays(st->context);
     if (st->orderable && !st->query_null && info->layout.nibble_dims > 0)
