@@ -360,6 +360,19 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         }
         new_ids[victim] = added[0];
     }
+    /* Re-selected into the same members (the added node pruned, nothing
+     * dropped; the order of a list means nothing): nothing to write, and no
+     * WAL record.  Near-duplicate inserts end here for most full lists. */
+    if (k == count) {
+        NodeId *before = static_cast<NodeId *>(palloc(sizeof(NodeId) * count));
+        NodeId *after = static_cast<NodeId *>(palloc(sizeof(NodeId) * count));
+        memcpy(before, ids, sizeof(NodeId) * count);
+        memcpy(after, new_ids, sizeof(NodeId) * count);
+        std::sort(before, before + count);
+        std::sort(after, after + count);
+        if (memcmp(before, after, sizeof(NodeId) * count) == 0)
+            return;
+    }
 
     buffer = ReadBuffer(index, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
