@@ -607,6 +607,33 @@ TEST_F(IvfKMeansTest, AssignRowsAgreesWithNearestCentroid)
         }
 }
 
+// assign_rows polls cancel between blocks of rows: a cancel stops it, and a
+// cancel that never fires changes nothing.
+TEST_F(IvfKMeansTest, AssignRowsCancels)
+{
+    const std::uint32_t dims = 64, k = 512;
+    const std::size_t n = 20000;  // 20,000 x 512 x 64 = 2.6 blocks of 2^26 multiply-adds
+    const std::vector<float> x = uniform_rows(n, dims, 21);
+    const std::vector<float> centroids(x.begin(), x.begin() + std::size_t(k) * dims);
+    struct Poll {
+        int calls = 0, stop_at = -1;
+    };
+    auto cancel = [](void *context) {
+        auto *poll = static_cast<Poll *>(context);
+        return ++poll->calls == poll->stop_at;
+    };
+    std::vector<std::uint32_t> plain(n), polled(n);
+    ASSERT_TRUE(assign_rows(centroids.data(), k, dims, Metric::L2, x.data(), n, 2, plain.data()));
+    Poll never;
+    ASSERT_TRUE(assign_rows(centroids.data(), k, dims, Metric::L2, x.data(), n, 2, polled.data(), cancel, &never));
+    EXPECT_EQ(polled, plain);
+    EXPECT_GE(never.calls, 3);
+    Poll second;
+    second.stop_at = 2;
+    EXPECT_FALSE(assign_rows(centroids.data(), k, dims, Metric::L2, x.data(), n, 2, polled.data(), cancel, &second));
+    EXPECT_EQ(second.calls, 2);
+}
+
 TEST_F(IvfKMeansTest, RefusesBadArguments)
 {
     const std::vector<float> x = uniform_rows(10, 4, 1);

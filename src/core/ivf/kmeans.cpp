@@ -568,17 +568,26 @@ std::uint32_t nearest_centroid(const float *centroids, std::uint32_t k, std::uin
     return find_nearest(centroids, k, dims, metric, x).id;
 }
 
-void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
-                 std::size_t n, unsigned threads, std::uint32_t *out)
+bool assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
+                 std::size_t n, unsigned threads, std::uint32_t *out, bool (*cancel)(void *context), void *context)
 {
     CentroidPanels panels(centroids, k, dims, metric, std::max(1u, threads));
-    parallel_for(
-        (n + kPanelRows - 1) / kPanelRows, std::max(1u, threads),
-        [&](std::size_t g, unsigned t) {
-            const std::size_t first = g * kPanelRows;
-            nearest_of_group(panels, rows, dims, first, std::min(first + kPanelRows, n), out + first, t);
-        },
-        1);
+    const std::size_t work_per_row = std::max<std::size_t>(1, std::size_t(k) * dims);
+    const std::size_t block =
+        std::max(kMinRowsPerBlock, kAssignWorkPerBlock / work_per_row) / kPanelRows * kPanelRows;
+    for (std::size_t begin = 0; begin < n; begin += block) {
+        if (cancel != nullptr && cancel(context))
+            return false;
+        const std::size_t end = std::min(n, begin + block);
+        parallel_for(
+            (end - begin + kPanelRows - 1) / kPanelRows, std::max(1u, threads),
+            [&](std::size_t g, unsigned t) {
+                const std::size_t first = begin + g * kPanelRows;
+                nearest_of_group(panels, rows, dims, first, std::min(first + kPanelRows, end), out + first, t);
+            },
+            1);
+    }
+    return true;
 }
 
 void score_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *q,

@@ -102,8 +102,12 @@ std::uint32_t nearest_centroid(const float *centroids, std::uint32_t k, std::uin
 /// of the row's distance it may pick either; a row whose float sums
 /// overflow or underflow is ranked exactly, as nearest_centroid() does.
 /// train_centroids() assigns by the same search.  Allocates k x dims floats.
-void assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
-                 std::size_t n, unsigned threads, std::uint32_t *out);
+/// `cancel` (may be null) is polled as KMeansOptions::cancel is, between
+/// blocks of about 2^26 multiply-adds; false if it stopped the assignment
+/// (out is then partly written).
+bool assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *rows,
+                 std::size_t n, unsigned threads, std::uint32_t *out, bool (*cancel)(void *context) = nullptr,
+                 void *context = nullptr);
 
 /// Every centroid's score for q into scores[0, k): smaller is nearer (the
 /// L2 or L1 distance, minus the dot product under inner product and

@@ -123,7 +123,11 @@ void FlushChunk(AssignState *as)
     const Metric metric = Metric(info->meta.metric);
     const float *vectors = as->vectors;
     uint32 *chunk_lists = as->lists;
-    vecdb::ivf::assign_rows(centroids, lists, dims, metric, vectors, n, as->threads, chunk_lists);
+    /* A chunk is 8,192 x lists x dims multiply-adds (minutes at the largest
+     * settings): cancel is polled between blocks of it. */
+    while (!vecdb::ivf::assign_rows(centroids, lists, dims, metric, vectors, n, as->threads, chunk_lists,
+                                    [](void *) { return bool(INTERRUPTS_PENDING_CONDITION()); }, nullptr))
+        CHECK_FOR_INTERRUPTS(); /* ERROR on a cancel; other interrupts: assign again */
     const float **rows = static_cast<const float **>(palloc(sizeof(float *) * n));
     for (uint32 i = 0; i < n; i++)
         rows[i] = as->vectors + Size(i) * dims;
