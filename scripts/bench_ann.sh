@@ -184,7 +184,7 @@ if [ "${PGVECTOR:-1}" = 1 ] && available vector; then add_database pgvector vect
 case "${databases[*]}" in
 "vecdb pgvector") echo "comparing vecdb and pgvector" ;;
 pgvector) echo "vecdb not installed: pgvector only" ;;
-vecdb) echo "no vector extension installed: vecdb only" ;;
+vecdb) if [ "${PGVECTOR:-1}" = 1 ]; then echo "no vector extension installed: vecdb only"; else echo "PGVECTOR=0: vecdb only"; fi ;;
 *) echo "neither vecdb nor pgvector (vector) is usable: nothing to measure" >&2; exit 1 ;;
 esac
 db_args=()
