@@ -4,8 +4,8 @@
  * the contract and README.md for the choices.
  *
  * One iteration:
- *   assign   parallel over rows, in blocks so cancel is polled between them;
- *            each row's nearest centroid and its distance to it
+ *   assign   assign_rows (the blocked search, cancel polled between blocks
+ *            of rows), then per row its distance to that centroid
  *   sum      parallel over blocks of dimensions: each thread adds every
  *            row's slice of its dimensions to its cluster's sums in row
  *            order, so the sums do not depend on the thread count
@@ -247,7 +247,7 @@ public:
             float *centroids)
         : x_(sample), n_(n), dims_(dims), k_(k), opt_(options), threads_(std::max(1u, options.threads)),
           spherical_(is_spherical(options.metric)), centroids_(centroids), cluster_(n, kNoCluster), distance_(n, 0.0),
-          counts_(k, 0), sums_(std::size_t(k) * dims, 0.0), changed_(threads_, 0)
+          assigned_(n), counts_(k, 0), sums_(std::size_t(k) * dims, 0.0), changed_(threads_, 0)
     {
         if (spherical_)
             inverse_norm_.assign(n, 0.0);
@@ -303,6 +303,7 @@ private:
     std::vector<double> inverse_norm_;  ///< per row, spherical only: 1 / |x|, 0 for a zero row
     std::vector<std::uint32_t> cluster_;  ///< per row: its cluster, kNoCluster before the first assignment
     std::vector<double> distance_;        ///< per row: train_distance() to its centroid at assignment
+    std::vector<std::uint32_t> assigned_;  ///< per row: assign_rows()'s answer in the current pass
     std::vector<std::size_t> counts_;     ///< per cluster: rows assigned
     std::vector<double> sums_;            ///< per cluster: dims sums of its (weighted) rows
     std::vector<std::size_t> changed_;    ///< per thread: rows that changed cluster this pass
@@ -392,32 +393,18 @@ bool Trainer::seed()
 /// Each active row to its nearest centroid.  False if cancelled.
 bool Trainer::assign(std::size_t &changed)
 {
+    if (!assign_rows(centroids_, k_, dims_, opt_.metric, x_, n_, threads_, assigned_.data(), opt_.cancel,
+                     opt_.context))
+        return false;
     std::fill(changed_.begin(), changed_.end(), 0);
-    CentroidPanels panels(centroids_, k_, dims_, opt_.metric, threads_);
-    const std::size_t work_per_row = std::max<std::size_t>(1, std::size_t(k_) * dims_);
-    const std::size_t block =
-        std::max(kMinRowsPerBlock, kAssignWorkPerBlock / work_per_row) / kPanelRows * kPanelRows;
-    for (std::size_t begin = 0; begin < n_; begin += block) {
-        if (cancelled())
-            return false;
-        const std::size_t rows = std::min(block, n_ - begin);
-        parallel_for(
-            (rows + kPanelRows - 1) / kPanelRows, threads_,
-            [&](std::size_t g, unsigned t) {
-                const std::size_t first = begin + g * kPanelRows, end = std::min(first + kPanelRows, begin + rows);
-                std::uint32_t ids[kPanelRows];
-                nearest_of_group(panels, x_, dims_, first, end, ids, t);
-                for (std::size_t i = first; i < end; i++) {
-                    if (!active(i))
-                        continue;
-                    const std::uint32_t id = ids[i - first];
-                    distance_[i] = train_distance(centroid(id), i);
-                    changed_[t] += cluster_[i] != id;
-                    cluster_[i] = id;
-                }
-            },
-            1);
-    }
+    parallel_for(n_, threads_, [&](std::size_t i, unsigned t) {
+        if (!active(i))
+            return;
+        const std::uint32_t id = assigned_[i];
+        distance_[i] = train_distance(centroid(id), i);
+        changed_[t] += cluster_[i] != id;
+        cluster_[i] = id;
+    });
     changed = 0;
     for (std::size_t c : changed_)
         changed += c;
@@ -594,23 +581,6 @@ void score_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims
                      double *scores)
 {
     score_all(metric, centroids, k, dims, q, scores);
-}
-
-std::uint32_t nearest_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,
-                                const float *q, std::uint32_t probes, std::uint32_t *out)
-{
-    const std::uint32_t count = std::min(probes, k);
-    if (count == 0)
-        return 0;
-    std::vector<double> scores(k);
-    score_all(metric, centroids, k, dims, q, scores.data());
-    std::vector<std::pair<double, std::uint32_t>> scored(k);
-    for (std::uint32_t c = 0; c < k; c++)
-        scored[c] = {scores[c], c};
-    std::partial_sort(scored.begin(), scored.begin() + count, scored.end());
-    for (std::uint32_t j = 0; j < count; j++)
-        out[j] = scored[j].second;
-    return count;
 }
 
 }  // namespace vecdb::ivf

@@ -1,6 +1,6 @@
 /*
  * kmeans.h -- the IVF index's coarse quantizer: k-means centroids trained on a
- * sample, and the nearest-centroid searches that inserts and scans use.
+ * sample, and the nearest-centroid searches that builds, inserts and scans use.
  *
  * Lloyd's algorithm (Lloyd 1982) seeded with k-means++ (Arthur & Vassilvitskii
  * 2007) on a random subsample; clusters that end an iteration empty are
@@ -15,13 +15,13 @@
  *
  * Memory.  The sample (n x dims floats) belongs to the caller and is only
  * read.  train_centroids() allocates, with std::vector, before any thread
- * starts: per row a cluster id (4 bytes), a distance (8) and under cosine /
+ * starts: per row a cluster id and an assignment (4 bytes each), a distance (8) and under cosine /
  * inner product an inverse norm (8); per centroid dims doubles of sums; and,
  * while seeding, a row list (4 bytes per row) cut down to the k-means++
  * candidates (at most kInitCandidatesPerCentroid x k, 12 bytes each); and
  * per assignment pass, before its threads start, the centroids again in
  * panels for the blocked search (4 k dims bytes) and under L2 8 rows of
- * scratch per thread.  So about 24 n + 12 k dims bytes; no copy of the
+ * scratch per thread.  So about 28 n + 12 k dims bytes; no copy of the
  * sample (spherical training scales rows by their inverse norm on the fly).
  *
  * Threads.  The work runs in parallel_for (../parallel.h); cancel and progress
@@ -111,14 +111,9 @@ bool assign_rows(const float *centroids, std::uint32_t k, std::uint32_t dims, Me
 
 /// Every centroid's score for q into scores[0, k): smaller is nearer (the
 /// L2 or L1 distance, minus the dot product under inner product and
-/// cosine).  nearest_centroids() ranks by it, ties by index; a scan that may
-/// read more lists later can rank them as it goes.
+/// cosine).  An ivf scan ranks its lists by it, ties by index, as it reads
+/// them.
 void score_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric, const float *q,
                      double *scores);
-
-/// The min(probes, k) centroids nearest q in the same order, nearest first
-/// (ties by index), written to out; returns how many.  Allocates k scores.
-std::uint32_t nearest_centroids(const float *centroids, std::uint32_t k, std::uint32_t dims, Metric metric,
-                                const float *q, std::uint32_t probes, std::uint32_t *out);
 
 }  // namespace vecdb::ivf

@@ -245,25 +245,17 @@ void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float
     }
 }
 
-template <class CodeAt>
-bool sq8_lower_bounds_any(Metric metric, const QueryBounds &query, const float *scaled_query, float offset,
-                          std::size_t dim, CodeAt code, std::size_t n, float *out)
+template <Metric M>
+void sq8_lower_bounds_at(const QueryBounds &query, const float *scaled_query, float offset, std::size_t dim,
+                         const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries, std::size_t n,
+                         float *out)
 {
-    switch (metric) {
-    case Metric::L2:
-        sq8_lower_bounds<Metric::L2>(query, scaled_query, offset, dim, code, n, out);
-        return true;
-    case Metric::InnerProduct:
-        sq8_lower_bounds<Metric::InnerProduct>(query, scaled_query, offset, dim, code, n, out);
-        return true;
-    case Metric::Cosine:
-        sq8_lower_bounds<Metric::Cosine>(query, scaled_query, offset, dim, code, n, out);
-        return true;
-    case Metric::L1:  // rejected when the quantizer is made
-    case Metric::Jaccard:
-        break;
-    }
-    return false;
+    if (entries == nullptr)
+        sq8_lower_bounds<M>(query, scaled_query, offset, dim, [=](std::size_t i) { return codes + i * stride; }, n,
+                            out);
+    else
+        sq8_lower_bounds<M>(query, scaled_query, offset, dim,
+                            [=](std::size_t i) { return codes + entries[i] * stride; }, n, out);
 }
 
 }  // namespace
@@ -278,20 +270,23 @@ float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
     return sq8_bound(bounds_, reconstruction_dot(code), load_sq8_header(code));
 }
 
-void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n,
-                                       float *out) const
+void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
+                                       std::size_t n, float *out) const
 {
-    auto code = [codes, stride](std::size_t i) { return codes + i * stride; };
-    if (!sq8_lower_bounds_any(bounds_.metric, bounds_, scaled_query_, offset_, quantizer_->dim(), code, n, out))
-        DistanceComputer::lower_bounds(codes, stride, n, out);
-}
-
-void SQ8DistanceComputer::lower_bounds_of(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
-                                          std::size_t n, float *out) const
-{
-    auto code = [codes, stride, entries](std::size_t i) { return codes + entries[i] * stride; };
-    if (!sq8_lower_bounds_any(bounds_.metric, bounds_, scaled_query_, offset_, quantizer_->dim(), code, n, out))
-        DistanceComputer::lower_bounds_of(codes, stride, entries, n, out);
+    const std::size_t d = quantizer_->dim();
+    switch (bounds_.metric) {
+    case Metric::L2:
+        return sq8_lower_bounds_at<Metric::L2>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n, out);
+    case Metric::InnerProduct:
+        return sq8_lower_bounds_at<Metric::InnerProduct>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n,
+                                                         out);
+    case Metric::Cosine:
+        return sq8_lower_bounds_at<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n, out);
+    case Metric::L1:  // rejected when the quantizer is made
+    case Metric::Jaccard:
+        break;
+    }
+    DistanceComputer::lower_bounds(codes, stride, entries, n, out);
 }
 
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const

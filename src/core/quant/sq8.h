@@ -80,9 +80,8 @@ public:
     float distance(const std::uint8_t *code) const override;
     float lower_bound(const std::uint8_t *code) const override;
     float distance_and_bound(const std::uint8_t *code, float *lower_bound) const override;
-    void lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const override;
-    void lower_bounds_of(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries, std::size_t n,
-                         float *out) const override;
+    void lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries, std::size_t n,
+                      float *out) const override;
     float symmetric(const std::uint8_t *a, const std::uint8_t *b) const override;
 
     /// <q, x^> as the scan computes it (in float, then in q's own units).

@@ -269,7 +269,7 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
     const uint8 *codes = PageCodes(page);
     const double tau = st->best_count == kBest ? st->best[0].bound : HUGE_VAL;
     if (tau == HUGE_VAL) {
-        CodeBounds(st->codec, codes, layout.code_size, n, st->bounds);
+        CodeBounds(st->codec, codes, layout.code_size, nullptr, n, st->bounds);
         for (uint32 i = 0; i < n; i++)
             Offer(st, Candidate{st->bounds[i], tids[i]});
         st->bounded += n;
@@ -295,7 +295,7 @@ void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
         st->page_max[st->page_max_count++] = max;
         st->deferred_count += deferred;
     }
-    CodeBoundsOf(st->codec, codes, layout.code_size, st->picked, picked, st->bounds);
+    CodeBounds(st->codec, codes, layout.code_size, st->picked, picked, st->bounds);
     for (uint32 k = 0; k < picked; k++)
         Offer(st, Candidate{st->bounds[k], tids[st->picked[k]]});
     st->bounded += picked;
@@ -322,7 +322,7 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
         } else {
             const ItemPointerData *tids = PageTids(page, layout);
             if (st->orderable && !st->query_null)
-                CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
+                CodeBounds(st->codec, PageCodes(page), layout.code_size, nullptr, n, st->bounds);
             else
                 std::fill(st->bounds, st->bounds + n, 0.0);
             for (uint32 i = 0; i < n; i++)

@@ -315,44 +315,22 @@ double CodeBound(const Codec *codec, const uint8 *code)
     return OperatorBound(codec, 1.0 - vecdb::dot_checked(codec->query, x, codec->dims));
 }
 
-namespace {
-
-/* The quantizer's bounds of n codes into codec->raw, then in the operator's units. */
-template <class Raw>
-void OperatorBounds(Codec *codec, uint32 n, double *bounds, Raw raw)
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds)
 {
+    if (codec->computer == nullptr) {
+        for (uint32 i = 0; i < n; i++)
+            bounds[i] = CodeBound(codec, codes + (entries != nullptr ? entries[i] : i) * stride);
+        return;
+    }
     if (codec->raw_capacity < n) {
         if (codec->raw != nullptr)
             pfree(codec->raw);
         codec->raw = static_cast<float *>(MemoryContextAlloc(GetMemoryChunkContext(codec), sizeof(float) * n));
         codec->raw_capacity = n;
     }
-    raw(codec->raw);
+    codec->computer->lower_bounds(codes, stride, entries, n, codec->raw);
     for (uint32 i = 0; i < n; i++)
         bounds[i] = OperatorBound(codec, codec->raw[i]);
-}
-
-}  // namespace
-
-void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds)
-{
-    if (codec->computer == nullptr) {
-        for (uint32 i = 0; i < n; i++)
-            bounds[i] = CodeBound(codec, codes + i * stride);
-        return;
-    }
-    OperatorBounds(codec, n, bounds, [&](float *raw) { codec->computer->lower_bounds(codes, stride, n, raw); });
-}
-
-void CodeBoundsOf(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds)
-{
-    if (codec->computer == nullptr) {
-        for (uint32 i = 0; i < n; i++)
-            bounds[i] = CodeBound(codec, codes + entries[i] * stride);
-        return;
-    }
-    OperatorBounds(codec, n, bounds,
-                   [&](float *raw) { codec->computer->lower_bounds_of(codes, stride, entries, n, raw); });
 }
 
 bool CodeClamped(const Codec *codec, const uint8 *code)

@@ -55,11 +55,9 @@ float CodeDistance(const Codec *codec, const uint8 *code);
  * the executor's recheck compares). */
 double CodeBound(const Codec *codec, const uint8 *code);
 /* CodeBound() of `n` codes `stride` bytes apart into bounds (a list page's
- * codes, scored in one pass). */
-void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds);
-/* The same of the codes numbered entries[0, n) among them (the entries of a
- * page the 4-bit pre-filter kept), without copying them together. */
-void CodeBoundsOf(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds);
+ * codes, scored in one pass): codes 0 .. n - 1, or with `entries` the codes
+ * numbered entries[0, n) (those the 4-bit pre-filter kept, bounded in place). */
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds);
 /* True for a code whose bound says nothing (a vector outside the range codes
  * describe, quantizer.h): its estimate is not to be trusted either. */
 bool CodeUnbounded(const Codec *codec, const uint8 *code);
