@@ -7,6 +7,8 @@
 #include <cstring>
 #include <thread>
 
+#include <sys/mman.h>
+
 #include "index_util.h"
 
 extern "C" {
@@ -121,6 +123,21 @@ unsigned BuildThreads()
 {
     unsigned threads = unsigned(std::max(0, max_parallel_maintenance_workers)) + 1;
     return std::max(1u, std::min(threads, std::max(1u, std::thread::hardware_concurrency())));
+}
+
+void *AllocBuildArray(Size bytes)
+{
+    void *memory = MemoryContextAllocHuge(CurrentMemoryContext, Max(bytes, Size(1)));
+#ifdef MADV_HUGEPAGE
+    /* Only whole huge pages inside the allocation: the advice covers what
+     * malloc handed out and nothing around it. */
+    constexpr uintptr_t kHugePage = uintptr_t(2) << 20;
+    const uintptr_t begin = (uintptr_t(memory) + kHugePage - 1) & ~(kHugePage - 1);
+    const uintptr_t end = (uintptr_t(memory) + bytes) & ~(kHugePage - 1);
+    if (end > begin)
+        (void) madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
+#endif
+    return memory;
 }
 
 const char *OpclassName(Relation index)

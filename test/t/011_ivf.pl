@@ -185,11 +185,17 @@ sub exact_ok
 	return $r;
 }
 
-# The checks of an approximate answer at partial probes.
+# The checks of an approximate answer at partial probes, read in one round:
+# under relaxed_order (the default) the executor asks for a next round
+# whenever it has all of one before it is sure of the LIMIT, which loose
+# bounds cause without any WHERE (binary codes on uniform data: every bound
+# of 30 lists below the 10th distance), and a later round's rows can be
+# nearer than rows already returned.
 sub approx_ok
 {
 	my ($n, $name, %a) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$a{set} = ($a{set} // '') . ' SET ivf.iterative_scan = off;';
 	my $r = knn_stats($n, %a, full_k => 1);
 	cmp_ok($r->{recall}, '>=', 0.95, sprintf('%s: recall@10 >= 0.95 (%.3f)', $name, $r->{recall}));
 	is($r->{short}, 0, "$name: every query returns 10 rows");

@@ -1,5 +1,5 @@
 /*
- * ivf_build.cpp -- CREATE INDEX: two passes over the table.
+ * ivf_build.cpp -- CREATE INDEX: one or two passes over the table.
  *
  *   1. sampling: a uniform sample of the rows (reservoir sampling, Vitter's
  *      algorithm R) within half of maintenance_work_mem;
@@ -8,7 +8,10 @@
  *      the metapage, centroid pages and one first page per list are written;
  *   3. assigning: every row's nearest centroid and code are computed a chunk
  *      of rows at a time on every build thread, then appended to its list's
- *      last page, list by list.
+ *      last page, list by list.  The rows come from a second pass over the
+ *      table, or from the sample itself when it holds every row (a table of
+ *      up to ~256 rows per list, or what fits the memory): reading and
+ *      detoasting the table again was a sixth of a 784-d build.
  * Pages are written through shared buffers without WAL and logged at the
  * end with log_newpage_range, as the hnsw build and nbtree's sorted build do.
  *
@@ -56,6 +59,7 @@ struct SampleState {
     uint32 dims;
     Metric metric;
     float *rows;       /* capacity x dims */
+    ItemPointerData *tids; /* capacity: the rows' heap TIDs */
     uint32 capacity;
     uint32 count;      /* rows held */
     uint64 seen;       /* indexable rows seen */
@@ -87,7 +91,7 @@ const Vector *CheckedVector(Relation index, Datum value, uint32 dims)
     return v;
 }
 
-void SampleCallback(Relation index, ItemPointer, Datum *values, bool *isnull, bool, void *state)
+void SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
 {
     auto *ss = static_cast<SampleState *>(state);
     ss->heap_tuples++;
@@ -100,6 +104,7 @@ void SampleCallback(Relation index, ItemPointer, Datum *values, bool *isnull, bo
             slot = splitmix64_at(0x697666, ss->seen) % (ss->seen + 1);
         if (slot < ss->capacity) {
             memcpy(ss->rows + Size(slot) * ss->dims, v->x, sizeof(float) * ss->dims);
+            ss->tids[slot] = *tid;
             ss->count = uint32(Max(uint64(ss->count), slot + 1));
         }
         ss->seen++;
@@ -174,6 +179,17 @@ void FlushChunk(AssignState *as)
     CHECK_FOR_INTERRUPTS();
 }
 
+/* Queues one row for its list (flushing a full chunk). */
+void AddRow(AssignState *as, const float *x, ItemPointer tid)
+{
+    const uint32 dims = as->info->meta.dims;
+    /* Stored as scans compare it: normalized under cosine. */
+    vecdb::hnsw::prepare_vector(Metric(as->info->meta.metric), x, as->vectors + Size(as->count) * dims, dims);
+    as->tids[as->count++] = *tid;
+    if (as->count == kChunkRows)
+        FlushChunk(as);
+}
+
 void AssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
 {
     auto *as = static_cast<AssignState *>(state);
@@ -182,13 +198,8 @@ void AssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull
         return;
     const uint32 dims = as->info->meta.dims;
     const Vector *v = CheckedVector(index, values[0], dims);
-    if (Orderable(Metric(as->info->meta.metric), v->x, dims)) {
-        /* Stored as scans compare it: normalized under cosine. */
-        vecdb::hnsw::prepare_vector(Metric(as->info->meta.metric), v->x, as->vectors + Size(as->count) * dims, dims);
-        as->tids[as->count++] = *tid;
-        if (as->count == kChunkRows)
-            FlushChunk(as);
-    }
+    if (Orderable(Metric(as->info->meta.metric), v->x, dims))
+        AddRow(as, v->x, tid);
     if (DatumGetPointer(values[0]) != reinterpret_cast<const char *>(v))
         pfree(const_cast<Vector *>(v));
 }
@@ -231,9 +242,9 @@ uint32 IndexedDims(Relation index)
     return uint32(typmod);
 }
 
-/* Moves a uniformly drawn m of the n sample rows to its front (partial
+/* Moves a uniformly drawn m of the n sample rows (and their TIDs) to its front (partial
  * Fisher-Yates): a reservoir is a uniform set, not in random order. */
-void ShuffleFront(float *rows, uint32 n, uint32 m, uint32 dims)
+void ShuffleFront(float *rows, ItemPointerData *tids, uint32 n, uint32 m, uint32 dims)
 {
     float *tmp = static_cast<float *>(palloc(sizeof(float) * dims));
     for (uint32 i = 0; i < m && i + 1 < n; i++) {
@@ -243,6 +254,7 @@ void ShuffleFront(float *rows, uint32 n, uint32 m, uint32 dims)
         memcpy(tmp, rows + Size(i) * dims, sizeof(float) * dims);
         memcpy(rows + Size(i) * dims, rows + Size(j) * dims, sizeof(float) * dims);
         memcpy(rows + Size(j) * dims, tmp, sizeof(float) * dims);
+        std::swap(tids[i], tids[j]);
     }
     pfree(tmp);
 }
@@ -274,12 +286,13 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     const double expected = ExpectedRows(heap);
     const uint32 lists_expected = lists_option > 0 ? uint32(lists_option) : DefaultLists(expected * 1.2);
     const Size budget = Size(maintenance_work_mem) * 1024 / 2;
-    const double fits = double(budget) / (sizeof(float) * dims);
+    const double fits = double(budget) / (sizeof(float) * dims + sizeof(ItemPointerData));
     SampleState ss{};
     ss.dims = dims;
     ss.metric = metric;
     ss.capacity = uint32(std::max(1.0, std::min({fits, double(kSamplePerList) * lists_expected + 1000.0, 1e8})));
-    ss.rows = static_cast<float *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dims * Size(ss.capacity)));
+    ss.rows = static_cast<float *>(AllocBuildArray(sizeof(float) * dims * Size(ss.capacity)));
+    ss.tids = static_cast<ItemPointerData *>(AllocBuildArray(sizeof(ItemPointerData) * Size(ss.capacity)));
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseSample);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, int64(std::max(expected, 0.0)));
     ss.heap_tuples = table_index_build_scan(heap, index, index_info, true, true, SampleCallback, &ss, nullptr);
@@ -303,7 +316,8 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
         centroids = static_cast<float *>(palloc0(sizeof(float) * dims));
     } else {
         const uint32 train_rows = uint32(std::min<uint64>(ss.count, uint64(kSamplePerList) * lists));
-        ShuffleFront(ss.rows, ss.count, train_rows, dims);
+        if (train_rows < ss.count) /* else k-means trains on all of it, in heap order */
+            ShuffleFront(ss.rows, ss.tids, ss.count, train_rows, dims);
         centroids = static_cast<float *>(
             MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dims * Size(Min(lists, train_rows))));
         vecdb::ivf::KMeansOptions options;
@@ -324,7 +338,6 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     meta.build_rows = ss.seen;
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
     TrainCodec(q, metric, dims, ss.rows, ss.count, aux);
-    pfree(ss.rows);
     WriteIndexSkeleton(index, MAIN_FORKNUM, meta, aux, centroids);
 
     /* 3. Every row to its list. */
@@ -337,7 +350,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     as.info = GetIndexInfo(index);
     as.codec = MakeCodec(CodecParamsOf(as.info));
     as.threads = threads;
-    as.vectors = static_cast<float *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dims * kChunkRows));
+    as.vectors = static_cast<float *>(AllocBuildArray(sizeof(float) * dims * kChunkRows));
     as.tids = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * kChunkRows));
     as.lists = static_cast<uint32 *>(palloc(sizeof(uint32) * kChunkRows));
     as.order = static_cast<uint32 *>(palloc(sizeof(uint32) * kChunkRows));
@@ -345,8 +358,16 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     as.tails = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * lists));
     for (uint32 j = 0; j < lists; j++)
         as.tails[j] = as.info->list_start + j;
-    as.heap_tuples = table_index_build_scan(heap, index, index_info, true, true, AssignCallback, &as, nullptr);
+    if (ss.count == ss.seen) { /* the sample holds every row: no second pass */
+        for (uint32 i = 0; i < ss.count; i++)
+            AddRow(&as, ss.rows + Size(i) * dims, &ss.tids[i]);
+        as.heap_tuples = ss.heap_tuples;
+    } else {
+        as.heap_tuples = table_index_build_scan(heap, index, index_info, true, true, AssignCallback, &as, nullptr);
+    }
     FlushChunk(&as);
+    pfree(ss.rows);
+    pfree(ss.tids);
 
     /* Each list's first page names its last page, where inserts go. */
     for (uint32 j = 0; j < lists; j++) {
