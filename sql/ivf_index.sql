@@ -73,10 +73,9 @@ SELECT code, exact_answers(code, '<->', 'vector_l2_ops') AS l2, exact_answers(co
        exact_answers(code, '<#>', 'vector_ip_ops') AS ip
   FROM unnest(ARRAY['none', 'sq8', 'e8', 'e8_4bit', 'h4', 'binary']) code;
 
--- sq8 bounds a page's codes by their 4-bit nibbles first and scores in full
--- only those that can be among the best 64 so far; a WHERE clause that keeps
--- 1 row in 100 takes the executor past those 64 into the rows left with
--- their nibble bounds.  Every list probed, the answers are still exact.
+-- A round keeps its best 64 rows in order and the rest unordered until the
+-- executor asks for them; a WHERE clause that keeps 1 row in 100 takes it
+-- past those 64.  Every list probed, the answers are still exact.
 CREATE FUNCTION filtered_exact(operator text, opclass text) RETURNS bigint AS $$
     DECLARE
         n bigint;

@@ -20,11 +20,10 @@ void DistanceComputer::distance_batch4(const std::uint8_t *const *codes, float *
         out[i] = distance(codes[i]);
 }
 
-void DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
-                                    std::size_t n, float *out) const
+void DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const
 {
     for (std::size_t i = 0; i < n; i++)
-        out[i] = lower_bound(codes + (entries != nullptr ? entries[i] : i) * stride);
+        out[i] = lower_bound(codes + i * stride);
 }
 
 }  // namespace vecdb

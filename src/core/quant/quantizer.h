@@ -69,11 +69,8 @@ public:
     virtual void distance_batch4(const std::uint8_t *const *codes, float *out) const;
 
     /// lower_bound() of n codes `stride` bytes apart into out[0, n) (the
-    /// codes of one ivf list page, scored in one call), bitwise the same:
-    /// codes 0 .. n - 1, or with `entries` the codes numbered entries[0, n)
-    /// (those of a page a pre-filter kept).
-    virtual void lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
-                              std::size_t n, float *out) const;
+    /// codes of one ivf list page, scored in one call), bitwise the same.
+    virtual void lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const;
 
     /// Estimated distance between two encoded vectors, for index build; needs
     /// no query.

@@ -38,15 +38,6 @@ double norm_of(const float *x, std::size_t n)
 
 }  // namespace
 
-Sq8Header load_sq8_header(const std::uint8_t *code)
-{
-    Sq8Header h;
-    std::memcpy(&h.r, code, 4);
-    std::memcpy(&h.norm, code + 4, 4);
-    std::memcpy(&h.recon_norm, code + 8, 4);
-    return h;
-}
-
 SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quantizer(dim, metric), ranges_(ranges)
 {
     if (dim == 0)
@@ -224,14 +215,15 @@ float sq8_bound(const QueryBounds &query, double ip, const Sq8Header &h)
     return guaranteed_lower_bound(query, sq8_bound_inputs(ip, h));
 }
 
-/* lower_bounds for metric M over the codes code(0), ..., code(n - 1): the
- * dots of a block first, then its bounds in a loop of plain arithmetic with
- * no per-code dispatch, where the codes' dependency chains (square root,
+/* lower_bounds for metric M over n codes `stride` bytes apart: the dots of
+ * a block first, then its bounds in a loop of plain arithmetic with no
+ * per-code dispatch, where the codes' dependency chains (square root,
  * rounding) overlap. */
-template <Metric M, class CodeAt>
+template <Metric M>
 void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float offset, std::size_t dim,
-                      CodeAt code, std::size_t n, float *out)
+                      const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out)
 {
+    auto code = [=](std::size_t i) { return codes + i * stride; };
     const auto dot_u8 = distance_kernels().dot_u8;
     constexpr std::size_t kBlock = 64;
     double ip[kBlock];
@@ -243,19 +235,6 @@ void sq8_lower_bounds(const QueryBounds &query, const float *scaled_query, float
         for (std::size_t i = 0; i < m; i++)
             out[start + i] = guaranteed_lower_bound<M>(query, sq8_bound_inputs(ip[i], load_sq8_header(code(start + i))));
     }
-}
-
-template <Metric M>
-void sq8_lower_bounds_at(const QueryBounds &query, const float *scaled_query, float offset, std::size_t dim,
-                         const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries, std::size_t n,
-                         float *out)
-{
-    if (entries == nullptr)
-        sq8_lower_bounds<M>(query, scaled_query, offset, dim, [=](std::size_t i) { return codes + i * stride; }, n,
-                            out);
-    else
-        sq8_lower_bounds<M>(query, scaled_query, offset, dim,
-                            [=](std::size_t i) { return codes + entries[i] * stride; }, n, out);
 }
 
 }  // namespace
@@ -270,23 +249,21 @@ float SQ8DistanceComputer::lower_bound(const std::uint8_t *code) const
     return sq8_bound(bounds_, reconstruction_dot(code), load_sq8_header(code));
 }
 
-void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries,
-                                       std::size_t n, float *out) const
+void SQ8DistanceComputer::lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const
 {
     const std::size_t d = quantizer_->dim();
     switch (bounds_.metric) {
     case Metric::L2:
-        return sq8_lower_bounds_at<Metric::L2>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n, out);
+        return sq8_lower_bounds<Metric::L2>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
     case Metric::InnerProduct:
-        return sq8_lower_bounds_at<Metric::InnerProduct>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n,
-                                                         out);
+        return sq8_lower_bounds<Metric::InnerProduct>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
     case Metric::Cosine:
-        return sq8_lower_bounds_at<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, entries, n, out);
+        return sq8_lower_bounds<Metric::Cosine>(bounds_, scaled_query_, offset_, d, codes, stride, n, out);
     case Metric::L1:  // rejected when the quantizer is made
     case Metric::Jaccard:
         break;
     }
-    DistanceComputer::lower_bounds(codes, stride, entries, n, out);
+    DistanceComputer::lower_bounds(codes, stride, n, out);
 }
 
 float SQ8DistanceComputer::distance_and_bound(const std::uint8_t *code, float *lower_bound) const

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "bounds.h"
@@ -41,7 +42,15 @@ struct Sq8Header {
     float recon_norm;
 };
 constexpr std::size_t kSq8HeaderBytes = 12;
-Sq8Header load_sq8_header(const std::uint8_t *code);
+/// Inline: a scan reads one per code it bounds.
+inline Sq8Header load_sq8_header(const std::uint8_t *code)
+{
+    Sq8Header h;
+    std::memcpy(&h.r, code, 4);
+    std::memcpy(&h.norm, code + 4, 4);
+    std::memcpy(&h.recon_norm, code + 8, 4);
+    return h;
+}
 
 class SQ8Quantizer final : public Quantizer {
 public:
@@ -80,18 +89,11 @@ public:
     float distance(const std::uint8_t *code) const override;
     float lower_bound(const std::uint8_t *code) const override;
     float distance_and_bound(const std::uint8_t *code, float *lower_bound) const override;
-    void lower_bounds(const std::uint8_t *codes, std::size_t stride, const std::uint32_t *entries, std::size_t n,
-                      float *out) const override;
+    void lower_bounds(const std::uint8_t *codes, std::size_t stride, std::size_t n, float *out) const override;
     float symmetric(const std::uint8_t *a, const std::uint8_t *b) const override;
 
     /// <q, x^> as the scan computes it (in float, then in q's own units).
     double reconstruction_dot(const std::uint8_t *code) const;
-
-    /// The query as the codes are scored against it (normalized under
-    /// cosine, rescaled when query_bounds().ip_scale != 1), and its bound
-    /// constants: what the fast scan (sq8_fastscan.h) builds on.
-    const float *query() const { return query_; }
-    const QueryBounds &query_bounds() const { return bounds_; }
 
 private:
     const SQ8Quantizer *quantizer_;

@@ -58,9 +58,6 @@ struct DistanceKernels {
     float (*dot_u8)(const float *a, const std::uint8_t *b, std::size_t n);
     /// n binary16 values (halfvec) as floats, exactly
     void (*half_to_float)(const std::uint16_t *in, float *out, std::size_t n);
-    /// the 4-bit fast scan (quant/sq8_fastscan.h): 32 table sums per block
-    void (*scan_u4)(const std::uint8_t *blocks, std::size_t nblocks, const std::uint8_t *tables, std::size_t dim,
-                    std::uint32_t *sums);
 };
 
 /// Plain loops: the reference every other kernel set is tested against.

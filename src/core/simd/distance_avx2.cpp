@@ -21,14 +21,11 @@ namespace vecdb {
 
 namespace {
 
-#define VECDB_SCAN_U4_AVX2
 #define VECDB_HALF_F16C
 #include "half_convert.inc"
-#include "scan_u4.inc"
 
 struct Avx2 {
     static constexpr auto half_to_float = half_to_float_f16c;
-    static constexpr auto scan_u4 = scan_u4_avx2;
     using V = simde__m256;
     static constexpr std::size_t kWidth = 8;
     static V zero() { return simde_mm256_setzero_ps(); }

@@ -28,14 +28,11 @@ namespace vecdb {
 
 namespace {
 
-#define VECDB_SCAN_U4_AVX2
 #define VECDB_HALF_F16C
 #include "half_convert.inc"
-#include "scan_u4.inc"
 
 struct Avx512 {
     static constexpr auto half_to_float = half_to_float_f16c;
-    static constexpr auto scan_u4 = scan_u4_avx2;
     using V = simde__m512;
     static constexpr std::size_t kWidth = 16;
     static V zero() { return simde_mm512_setzero_ps(); }

@@ -21,11 +21,9 @@ namespace vecdb {
 namespace {
 
 #include "half_convert.inc"
-#include "scan_u4.inc"
 
 struct Neon {
     static constexpr auto half_to_float = half_to_float_loop;
-    static constexpr auto scan_u4 = scan_u4_loop;
     using V = simde_float32x4_t;
     static constexpr std::size_t kWidth = 4;
     static V zero() { return simde_vdupq_n_f32(0.0f); }

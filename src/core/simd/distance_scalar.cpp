@@ -87,14 +87,12 @@ float dot_u8_scalar(const float *a, const std::uint8_t *b, std::size_t n)
 
 #include "bit_counts.inc"
 #include "half_convert.inc"
-#include "scan_u4.inc"
 
 }  // namespace
 
 const DistanceKernels kScalarKernels = {
     "scalar",      l2_squared_scalar, dot_scalar,         cosine_sums_scalar, l1_scalar,    hamming_words,
     bit_counts_words, l2_squared_x4_scalar, dot_x4_scalar, dot_panel_scalar, dot_u8_scalar, half_to_float_loop,
-    scan_u4_loop,
 };
 
 }  // namespace vecdb

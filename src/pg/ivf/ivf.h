@@ -12,7 +12,7 @@
  *   ivf_check.cpp    vecdb_index_check(): every list, page, entry and code checked
  * README.md in this folder is the design (layout, locking, WAL, figures).
  *
- * Page format (version 2).
+ * Page format (version 3).
  *   block 0                        metapage (MetaPageData)
  *   blocks 1 .. aux_pages          the codec's parameters (SQ8's ranges)
  *   next centroid_pages blocks     the centroids, centroids_per_page to a
@@ -23,10 +23,7 @@
  * one loop over contiguous codes:
  *   codes   capacity x code_size bytes, from the page's contents
  *   tids    capacity x 6 bytes (ItemPointerData), after the codes
- *   nibbles sq8 only: the codes' 4-bit pre-filter (quant/sq8_fastscan.h),
- *           in blocks of 32 entries, 16 x dims bytes a block
- *   special ListPageOpaque: next page, entry count, list number, and the
- *           largest r and |x| of the page's codes (the pre-filter's bound)
+ *   special ListPageOpaque: next page, entry count, list number
  * Entries [0, count) are live; VACUUM moves the last ones into the holes.
  * pd_lower is the end of the tids block whatever the count, so full-page
  * images and GenericXLog deltas cover every byte that can hold data.
@@ -54,7 +51,7 @@ extern "C" {
 }
 
 #define IVF_MAGIC 0x76697666 /* "vivf" */
-#define IVF_VERSION 2
+#define IVF_VERSION 3
 #define IVF_METAPAGE_BLKNO 0
 #define IVF_PAGE_ID 0xFF91   /* ListPageOpaque.page_id, as nbtree's and GIN's */
 
@@ -119,8 +116,6 @@ struct ListPageOpaque {
     uint32 list;             /* the list this page belongs to */
     uint16 count;            /* entries in use */
     uint16 page_id;          /* IVF_PAGE_ID */
-    float max_r;             /* sq8: the largest r (residual norm) of any code written here */
-    float max_norm;          /* sq8: the largest |x| of any code written here */
 };
 
 inline ListPageOpaque *PageOpaque(Page page)
@@ -129,24 +124,17 @@ inline ListPageOpaque *PageOpaque(Page page)
 }
 
 /* Byte offsets inside a list page, from its metapage's code_size and
- * capacity, and the dimensions of its nibble blocks (0: none). */
+ * capacity. */
 struct ListLayout {
     uint32 code_size;
     uint32 capacity;
-    uint32 nibble_dims;
     static Size codes_offset() { return MAXALIGN(SizeOfPageHeaderData); }
     /* Codes have any length; the tids after them need 2-byte alignment. */
     Size tids_offset() const { return SHORTALIGN(codes_offset() + Size(capacity) * code_size); }
-    Size nibbles_offset() const { return tids_offset() + Size(capacity) * sizeof(ItemPointerData); }
-    uint32 nibble_blocks() const { return nibble_dims == 0 ? 0 : (capacity + 31) / 32; }
-    Size nibble_block_bytes() const { return 16 * Size(nibble_dims); }
-    Size end() const { return nibbles_offset() + nibble_blocks() * nibble_block_bytes(); }
+    Size end() const { return tids_offset() + Size(capacity) * sizeof(ItemPointerData); }
 };
-/* The dimensions of the nibble blocks of an index: its dims under sq8 when
- * a page holds a whole block of 32 entries (up to 128 dimensions), else 0. */
-uint32 NibbleDims(Quantization quantization, uint32 dims);
-/* The most entries of `code_size` bytes (and nibbles) a list page holds. */
-uint32 ListCapacity(uint32 code_size, uint32 nibble_dims);
+/* The most entries of `code_size` bytes a list page holds. */
+uint32 ListCapacity(uint32 code_size);
 
 /* What every backend caches per index (rd_amcache): the metapage, the
  * codec's parameters and the centroids, all fixed by the build and checked
@@ -180,10 +168,6 @@ inline const uint8 *PageCodes(Page page) { return reinterpret_cast<const uint8 *
 inline ItemPointerData *PageTids(Page page, const ListLayout &layout)
 {
     return reinterpret_cast<ItemPointerData *>(reinterpret_cast<char *>(page) + layout.tids_offset());
-}
-inline const uint8 *PageNibbles(Page page, const ListLayout &layout)
-{
-    return reinterpret_cast<const uint8 *>(page) + layout.nibbles_offset();
 }
 /* Writes the metapage, aux pages, centroid pages and one empty first page
  * per list into fork `fork` of an empty relation (no WAL: the build logs

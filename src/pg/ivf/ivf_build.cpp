@@ -215,7 +215,7 @@ MetaPageData MakeMeta(Relation index, uint32 dims, Quantization q, uint32 lists)
     meta.quantization = uint8(q);
     meta.lists = lists;
     meta.code_size = uint32(quantized_code_size(q, dims));
-    meta.capacity = ListCapacity(meta.code_size, NibbleDims(Quantization(meta.quantization), meta.dims));
+    meta.capacity = ListCapacity(meta.code_size);
     meta.aux_bytes = uint32(AuxBytes(q, dims));
     const Size contents = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
     meta.aux_pages = uint32((meta.aux_bytes + contents - 1) / contents);

@@ -9,19 +9,12 @@
  *   2. every list's chain of pages: each page a list page of that list
  *      (CheckListPage), no page in two chains or twice in one (a cycle),
  *      the first page's insert hint a page of its own list;
- *   3. every entry: a valid heap TID, a code that decodes to finite values
- *      and bounds something, and under sq8 the two things the 4-bit
- *      pre-filter trusts: the page's largest r and |x| are at least the
- *      code's, and the nibble block holds the code's high nibbles.  A wrong
- *      one would make a scan skip a row it must return.
+ *   3. every entry: a valid heap TID and a code that decodes to finite
+ *      values and bounds something.
  * Pages no chain reaches are counted, not an error (none are expected).
  * The caller holds ShareLock on the index, which excludes inserts and
  * VACUUM, so what is read is one state.
  */
-#include <cmath>
-
-#include "../../core/quant/sq8.h"
-#include "../../core/quant/sq8_fastscan.h"
 #include "ivf.h"
 
 extern "C" {
@@ -34,14 +27,6 @@ namespace vecdb::pg::ivf {
 
 namespace {
 
-/* The high nibble the pre-filter block holds for dimension i of the
- * entry in `slot` (its layout: quant/sq8_fastscan.h). */
-uint8 StoredNibble(const uint8 *block, uint32 i, uint32 slot)
-{
-    const uint8 byte = block[16 * i + (slot & 15)];
-    return slot >= 16 ? uint8(byte >> 4) : uint8(byte & 0x0F);
-}
-
 void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, Page page, BlockNumber block,
                 uint32 i, float *decoded)
 {
@@ -52,20 +37,6 @@ void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, 
     const uint8 *code = PageCodes(page) + Size(i) * layout.code_size;
     if (const char *fault = CodeFault(codec, code, decoded))
         ReportCorruption(index, block, "The code of entry %u %s.", i, fault);
-    if (layout.nibble_dims == 0)
-        return;
-    const ListPageOpaque *opaque = PageOpaque(page);
-    const vecdb::Sq8Header h = vecdb::load_sq8_header(code);
-    if ((!std::isnan(opaque->max_r) && !(h.r <= opaque->max_r)) ||
-        (!std::isnan(opaque->max_norm) && !(h.norm <= opaque->max_norm)))
-        ReportCorruption(index, block,
-                         "Entry %u has r = %g and |x| = %g, above the page's largest, %g and %g.", i, double(h.r),
-                         double(h.norm), double(opaque->max_r), double(opaque->max_norm));
-    const uint8 *nibbles = PageNibbles(page, layout) + (i / 32) * layout.nibble_block_bytes();
-    for (uint32 d = 0; d < layout.nibble_dims; d++)
-        if (StoredNibble(nibbles, d, i % 32) != code[vecdb::kSq8HeaderBytes + d] >> 4)
-            ReportCorruption(index, block, "The pre-filter nibble of entry %u, dimension %u, is not its code's.", i,
-                             d);
 }
 
 }  // namespace

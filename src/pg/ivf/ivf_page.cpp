@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "../../core/quant/sq8_fastscan.h"
 #include "ivf.h"
 
 extern "C" {
@@ -34,8 +33,8 @@ void CheckMeta(Relation index, const MetaPageData *meta, BlockNumber nblocks)
     if (meta->magic != IVF_MAGIC)
         bad("The metapage's magic number is %llx.", meta->magic);
     if (meta->version != IVF_VERSION)
-        bad("The index has page format version %llu; this vecdb reads version 2: REINDEX it.",
-            meta->version);
+        bad("The index has page format version %llu; this vecdb reads version " CppAsString2(IVF_VERSION)
+            ": REINDEX it.", meta->version);
     if (meta->check != MetaCheck(*meta))
         bad("The metapage's check byte is %llu, not the one of its fields.", meta->check);
     const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
@@ -48,7 +47,7 @@ void CheckMeta(Relation index, const MetaPageData *meta, BlockNumber nblocks)
         bad("The metapage names quantization %llu.", meta->quantization);
     if (meta->code_size != quantized_code_size(q, meta->dims))
         bad("The metapage's code size is %llu.", meta->code_size);
-    if (meta->capacity < 1 || meta->capacity != ListCapacity(meta->code_size, NibbleDims(q, meta->dims)))
+    if (meta->capacity < 1 || meta->capacity != ListCapacity(meta->code_size))
         bad("The metapage's list page capacity is %llu.", meta->capacity);
     if (meta->aux_bytes != AuxBytes(q, meta->dims) ||
         meta->aux_pages != (meta->aux_bytes + ContentsBytes() - 1) / ContentsBytes())
@@ -100,24 +99,11 @@ void WriteContents(Relation index, ForkNumber fork, const char *data, Size bytes
 
 }  // namespace
 
-uint32 NibbleDims(Quantization quantization, uint32 dims)
-{
-    /* A block of 32 entries' nibbles takes 16 x dims bytes: past ~128
-     * dimensions a page cannot hold one block's worth of entries. */
-    if (quantization != Quantization::SQ8 || ListCapacity(uint32(quantized_code_size(quantization, dims)), dims) < 32)
-        return 0;
-    return dims;
-}
-
-uint32 ListCapacity(uint32 code_size, uint32 nibble_dims)
+uint32 ListCapacity(uint32 code_size)
 {
     /* Less one byte: the padding that may align the tids after odd-length codes. */
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(ListPageOpaque)) - 1;
-    uint32 capacity = uint32(Min(room / (Size(code_size) + sizeof(ItemPointerData)), Size(PG_UINT16_MAX)));
-    /* Nibbles come in blocks of 32 entries: fewer entries until they fit. */
-    while (capacity > 0 && ListLayout{code_size, capacity, nibble_dims}.end() > BLCKSZ - MAXALIGN(sizeof(ListPageOpaque)))
-        capacity--;
-    return capacity;
+    return uint32(Min(room / (Size(code_size) + sizeof(ItemPointerData)), Size(PG_UINT16_MAX)));
 }
 
 uint8 MetaCheck(const MetaPageData &meta)
@@ -155,7 +141,7 @@ const IndexInfoCache *GetIndexInfo(Relation index)
     MemoryContext context = index->rd_indexcxt;
     auto *info = static_cast<IndexInfoCache *>(MemoryContextAllocZero(context, sizeof(IndexInfoCache)));
     info->meta = meta;
-    info->layout = ListLayout{meta.code_size, meta.capacity, NibbleDims(Quantization(meta.quantization), meta.dims)};
+    info->layout = ListLayout{meta.code_size, meta.capacity};
     if (meta.aux_bytes > 0) {
         info->aux = static_cast<float *>(MemoryContextAlloc(context, meta.aux_bytes));
         ReadContents(index, 1, meta.aux_bytes, reinterpret_cast<char *>(info->aux));
@@ -211,11 +197,6 @@ ListPageOpaque *CheckListPage(Relation index, const IndexInfoCache *info, Page p
     if (opaque->count > info->meta.capacity)
         ReportCorruption(index, block, "The page holds %u entries; it has room for %u.", opaque->count,
                          info->meta.capacity);
-    /* NaN and infinity make the pre-filter bound nothing; a negative value
-     * could only make it bound too much. */
-    if (opaque->max_r < 0.0f || opaque->max_norm < 0.0f)
-        ReportCorruption(index, block, "The page's largest residual and norm are %g and %g.", double(opaque->max_r),
-                         double(opaque->max_norm));
     return opaque;
 }
 
@@ -229,8 +210,6 @@ void InitListPage(Page page, const ListLayout &layout, uint32 list)
     opaque->list = list;
     opaque->count = 0;
     opaque->page_id = IVF_PAGE_ID;
-    opaque->max_r = 0.0f;
-    opaque->max_norm = 0.0f;
 }
 
 void SetEntry(Page page, const ListLayout &layout, uint32 i, const uint8 *code, ItemPointer tid)
@@ -238,15 +217,6 @@ void SetEntry(Page page, const ListLayout &layout, uint32 i, const uint8 *code, 
     memcpy(reinterpret_cast<char *>(page) + ListLayout::codes_offset() + Size(i) * layout.code_size, code,
            layout.code_size);
     PageTids(page, layout)[i] = *tid;
-    if (layout.nibble_dims == 0)
-        return;
-    uint8 *block = reinterpret_cast<uint8 *>(page) + layout.nibbles_offset() + (i / 32) * layout.nibble_block_bytes();
-    vecdb::fastscan_store(block, layout.nibble_dims, i % 32, code + vecdb::kSq8HeaderBytes);
-    ListPageOpaque *opaque = PageOpaque(page);
-    vecdb::FastScanPageMax max{opaque->max_r, opaque->max_norm};
-    vecdb::fastscan_note_code(&max, code);
-    opaque->max_r = max.r;
-    opaque->max_norm = max.norm;
 }
 
 void WriteIndexSkeleton(Relation index, ForkNumber fork, const MetaPageData &meta, const float *aux,
@@ -261,7 +231,7 @@ void WriteIndexSkeleton(Relation index, ForkNumber fork, const MetaPageData &met
     const Size centroid_bytes = sizeof(float) * Size(meta.dims);
     WriteContents(index, fork, reinterpret_cast<const char *>(centroids), centroid_bytes * meta.lists,
                   meta.centroid_pages, centroid_bytes * meta.centroids_per_page);
-    const ListLayout layout{meta.code_size, meta.capacity, NibbleDims(Quantization(meta.quantization), meta.dims)};
+    const ListLayout layout{meta.code_size, meta.capacity};
     const BlockNumber list_start = 1 + meta.aux_pages + meta.centroid_pages;
     for (uint32 j = 0; j < meta.lists; j++) {
         Buffer buffer = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);

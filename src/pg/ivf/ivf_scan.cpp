@@ -13,13 +13,6 @@
  * tight; the coarse codes' looser bounds make the executor fetch more rows
  * before the first goes out: see README.md for the measured cost.)
  *
- * Under sq8 a page's codes are first bounded by their 4-bit nibbles
- * (quant/sq8_fastscan.h, 32 codes per SIMD pass); only codes whose nibble
- * bound does not already exceed the largest of the round's best go through
- * the full SQ8 bound.  The others keep the nibble bound, a valid lower bound
- * too, and are only turned into a value if the executor asks for that many
- * rows.  So the rows and their order are those of scoring every code.
- *
  * Iterative scan (ivf.iterative_scan = relaxed_order, the default): once
  * the probed lists are used up and the executor still wants rows (its
  * WHERE clause rejected some), the scan reads the next `probes` lists, up
@@ -32,7 +25,6 @@
 #include <cstring>
 
 #include "../../core/ivf/kmeans.h"
-#include "../../core/simd/distance.h"
 #include "ivf.h"
 
 extern "C" {
@@ -62,30 +54,21 @@ struct Nearer {
     bool operator()(const Candidate &a, const Candidate &b) const { return a.bound < b.bound; }
 };
 
-/* An entry the nibble pre-filter left out of the round's best: its table
- * sum and page (for its maxima), bounded only if the executor gets to it. */
-struct Deferred {
-    uint32 sum;
-    uint32 page; /* into ScanState.page_max */
-    ItemPointerData tid;
-};
-
 /*
- * A round's arrays (the candidates past the best, the deferred entries) grow
- * to the rows of the lists read: ~10,000 entries, ~300 KB, at 10 probes of
+ * A round's array of candidates past the best grows to the rows of the
+ * lists read: ~10,000 entries, ~300 KB, at 10 probes of
  * 1,000-row lists.  Allocated per scan they cost more than the scoring:
  * malloc maps fresh pages for them and unmaps them at the end of the query,
  * and in a pgbench loop of plain queries (GloVe-100, probes 8) those page
- * faults were ~30% of the time and halved the throughput.  So each backend keeps one set between scans, lent to one scan
- * at a time (a scan running beside it allocates its own) and given back
- * when the scan's memory goes (end, rescan or error: a reset callback).
+ * faults were ~30% of the time and halved the throughput.  So each backend
+ * keeps one between scans, lent to one scan at a time (a scan running
+ * beside it allocates its own) and given back when the scan's memory goes
+ * (end, rescan or error: a reset callback).
  */
 struct RoundArrays {
     MemoryContext context; /* where the arrays live */
     Candidate *candidates;
     uint32 candidate_capacity;
-    Deferred *deferred;
-    uint32 deferred_capacity;
     bool lent;
 };
 RoundArrays kept_arrays;
@@ -108,12 +91,9 @@ void GiveBack(void *arg)
 {
     auto *arrays = static_cast<RoundArrays *>(arg);
     arrays->lent = false;
-    if (sizeof(Candidate) * Size(arrays->candidate_capacity) + sizeof(Deferred) * Size(arrays->deferred_capacity) >
-        kKeptBytesMax) {
+    if (sizeof(Candidate) * Size(arrays->candidate_capacity) > kKeptBytesMax) {
         if (arrays->candidates != nullptr)
             pfree(arrays->candidates);
-        if (arrays->deferred != nullptr)
-            pfree(arrays->deferred);
         *arrays = RoundArrays{};
     }
 }
@@ -164,22 +144,12 @@ struct ScanState {
     uint32 best_count;
     uint32 best_next; /* best[best_next ..] are still to return */
     RoundArrays *arrays; /* candidates: the rest of the round, no bound below best's (a min-heap once best
-                          * is used up); deferred: entries left with their nibble bound */
+                          * is used up) */
     uint32 count;
     bool heaped;
     double *bounds; /* one page's */
-    /* The 4-bit pre-filter (sq8), or null. */
-    const vecdb::SQ8FastScan *fastscan;
-    const uint8 *tables;
-    uint32 *sums;    /* one page's table sums */
-    uint32 *picked;  /* one page's entries to bound in full */
-    uint32 deferred_count;
-    vecdb::FastScanPageMax *page_max; /* the maxima of the round's pages with deferred entries */
-    uint32 page_max_count;
-    uint32 page_max_capacity;
     uint64 pages;
     uint64 codes;
-    uint64 bounded; /* codes bounded in full */
     uint64 returned;
 };
 
@@ -217,90 +187,6 @@ void Offer(ScanState *st, const Candidate &c)
     }
 }
 
-/*
- * The sums a page's entries must not exceed (L2; the others: fall below)
- * to be bounded in full: the last sum whose nibble bound is <= tau, so that
- * every entry left out bounds above tau.  FastScanBound() is monotone; the
- * search starts where its inverse is about tau and gallops.
- */
-int64 CutFor(const ScanState *st, double tau, vecdb::FastScanPageMax page)
-{
-    const bool up = st->fastscan->increasing();
-    const int64 most = st->fastscan->max_sum();
-    /* G(t) = F(t) (L2) or F(most - t): non-decreasing in t; find the last t
-     * in [-1, most] with G(t) <= tau (G(-1) counts as -inf). */
-    auto at_most = [&](int64 t) {
-        return t < 0 || FastScanBound(st->codec, uint32(up ? t : most - t), page) <= tau;
-    };
-    const double near = FastScanSumNear(st->codec, tau, page);
-    int64 guess = int64(std::clamp(up ? near : double(most) - near, -1.0, double(most)));
-    int64 lo, hi; /* G(lo) <= tau < G(hi), hi = most + 1 standing for +inf */
-    if (at_most(guess)) {
-        lo = guess;
-        int64 step = 1;
-        while (lo + step <= most && at_most(lo + step)) {
-            lo += step;
-            step *= 2;
-        }
-        hi = std::min(lo + step, most + 1);
-    } else {
-        hi = guess;
-        int64 step = 1;
-        while (hi - step >= 0 && !at_most(hi - step)) {
-            hi -= step;
-            step *= 2;
-        }
-        lo = std::max(hi - step, int64(-1));
-    }
-    while (hi - lo > 1) {
-        const int64 mid = lo + (hi - lo) / 2;
-        if (at_most(mid))
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return up ? lo : most - lo;
-}
-
-/* The page's n entries into the round through the nibble pre-filter. */
-void OfferPage(ScanState *st, Page page, const ListLayout &layout, uint32 n)
-{
-    const ItemPointerData *tids = PageTids(page, layout);
-    const uint8 *codes = PageCodes(page);
-    const double tau = st->best_count == kBest ? st->best[0].bound : HUGE_VAL;
-    if (tau == HUGE_VAL) {
-        CodeBounds(st->codec, codes, layout.code_size, nullptr, n, st->bounds);
-        for (uint32 i = 0; i < n; i++)
-            Offer(st, Candidate{st->bounds[i], tids[i]});
-        st->bounded += n;
-        return;
-    }
-    const ListPageOpaque *opaque = PageOpaque(page);
-    const vecdb::FastScanPageMax max{opaque->max_r, opaque->max_norm};
-    distance_kernels().scan_u4(PageNibbles(page, layout), (n + 31) / 32, st->tables, layout.nibble_dims, st->sums);
-    const int64 cut = CutFor(st, tau, max);
-    const bool up = st->fastscan->increasing();
-    uint32 picked = 0, deferred = 0;
-    RoundArrays *a = st->arrays;
-    a->deferred = Grow(a->context, a->deferred, &a->deferred_capacity, st->deferred_count + n);
-    for (uint32 i = 0; i < n; i++) {
-        const int64 sum = st->sums[i];
-        if (up ? sum <= cut : sum >= cut)
-            st->picked[picked++] = i;
-        else
-            a->deferred[st->deferred_count + deferred++] = Deferred{st->sums[i], st->page_max_count, tids[i]};
-    }
-    if (deferred > 0) {
-        st->page_max = Grow(st->context, st->page_max, &st->page_max_capacity, st->page_max_count + 1);
-        st->page_max[st->page_max_count++] = max;
-        st->deferred_count += deferred;
-    }
-    CodeBounds(st->codec, codes, layout.code_size, st->picked, picked, st->bounds);
-    for (uint32 k = 0; k < picked; k++)
-        Offer(st, Candidate{st->bounds[k], tids[st->picked[k]]});
-    st->bounded += picked;
-}
-
 /* Every entry of list `list` into the round. */
 void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
 {
@@ -317,18 +203,13 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
         const uint32 n = opaque->count;
         const BlockNumber next = opaque->next;
         Reserve(st, n);
-        if (st->fastscan != nullptr) {
-            OfferPage(st, page, layout, n);
-        } else {
-            const ItemPointerData *tids = PageTids(page, layout);
-            if (st->orderable && !st->query_null)
-                CodeBounds(st->codec, PageCodes(page), layout.code_size, nullptr, n, st->bounds);
-            else
-                std::fill(st->bounds, st->bounds + n, 0.0);
-            for (uint32 i = 0; i < n; i++)
-                Offer(st, Candidate{st->bounds[i], tids[i]});
-            st->bounded += n;
-        }
+        const ItemPointerData *tids = PageTids(page, layout);
+        if (st->orderable && !st->query_null)
+            CodeBounds(st->codec, PageCodes(page), layout.code_size, n, st->bounds);
+        else
+            std::fill(st->bounds, st->bounds + n, 0.0);
+        for (uint32 i = 0; i < n; i++)
+            Offer(st, Candidate{st->bounds[i], tids[i]});
         UnlockReleaseBuffer(buffer);
         st->pages++;
         st->codes += n;
@@ -340,18 +221,6 @@ void ReadList(IndexScanDesc scan, ScanState *st, uint32 list)
         block = next;
         CHECK_FOR_INTERRUPTS();
     }
-}
-
-/* The round's deferred entries, bounded, into candidates (once best is used up). */
-void BoundDeferred(ScanState *st)
-{
-    Reserve(st, st->deferred_count);
-    for (uint32 i = 0; i < st->deferred_count; i++) {
-        const Deferred &d = st->arrays->deferred[i];
-        const double bound = FastScanBound(st->codec, d.sum, st->page_max[d.page]);
-        st->arrays->candidates[st->count++] = Candidate{bound, d.tid};
-    }
-    st->deferred_count = 0;
 }
 
 /* Reads the next round of lists; false when none is left. */
@@ -370,7 +239,6 @@ bool NextRound(IndexScanDesc scan, ScanState *st)
     for (uint32 i = st->probed; i < end; i++)
         PrefetchBuffer(scan->indexRelation, MAIN_FORKNUM, st->info->list_start + st->ranking[i].list);
     st->count = st->best_count = st->best_next = 0;
-    st->deferred_count = st->page_max_count = 0;
     st->heaped = false;
     for (; st->probed < end; st->probed++)
         ReadList(scan, st, st->ranking[st->probed].list);
@@ -417,12 +285,6 @@ void StartScan(IndexScanDesc scan, ScanState *st)
     st->list_count = most;
     st->bounds = static_cast<double *>(palloc(sizeof(double) * meta.capacity));
     st->arrays = BorrowArrays(st->context);
-    if (st->orderable && !st->query_null && info->layout.nibble_dims > 0)
-        st->fastscan = FastScanOf(st->codec, &st->tables);
-    if (st->fastscan != nullptr) {
-        st->sums = static_cast<uint32 *>(palloc(sizeof(uint32) * info->layout.nibble_blocks() * 32));
-        st->picked = static_cast<uint32 *>(palloc(sizeof(uint32) * meta.capacity));
-    }
     MemoryContextSwitchTo(old);
     st->started = true;
     pgstat_count_index_scan(scan->indexRelation);
@@ -465,7 +327,7 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (!st->started)
         StartScan(scan, st);
-    while (st->best_next == st->best_count && st->count == 0 && st->deferred_count == 0)
+    while (st->best_next == st->best_count && st->count == 0)
         if (!NextRound(scan, st))
             return false;
     const Candidate *next;
@@ -473,7 +335,6 @@ bool GetTuple(IndexScanDesc scan, ScanDirection)
         next = &st->best[st->best_next++];
     } else {
         if (!st->heaped) {
-            BoundDeferred(st);
             std::make_heap(st->arrays->candidates, st->arrays->candidates + st->count, Farther());
             st->heaped = true;
         }
@@ -502,9 +363,8 @@ void EndScan(IndexScanDesc scan)
 {
     auto *st = static_cast<ScanState *>(scan->opaque);
     if (st->started)
-        elog(DEBUG1, "ivf scan: %u lists, %llu pages, %llu codes (%llu bounded in full), %llu rows returned",
-             st->probed, (unsigned long long) st->pages, (unsigned long long) st->codes,
-             (unsigned long long) st->bounded, (unsigned long long) st->returned);
+        elog(DEBUG1, "ivf scan: %u lists, %llu pages, %llu codes, %llu rows returned", st->probed,
+             (unsigned long long) st->pages, (unsigned long long) st->codes, (unsigned long long) st->returned);
     MemoryContextDelete(st->context);
     pfree(st);
     scan->opaque = nullptr;

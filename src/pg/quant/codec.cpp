@@ -69,10 +69,6 @@ struct Codec {
     float clamped_r;     /* sq8: r above this means a clamped vector (CodeClamped); else +inf */
     float *raw; /* CodeBounds(): the quantizer's bounds */
     uint32 raw_capacity;
-    vecdb::SQ8FastScan *fastscan; /* sq8: the pre-filter, once a query is set */
-    uint8 *fastscan_tables;
-    bool fastscan_query_set; /* sq8: a query was set since the tables were last built */
-    bool fastscan_ready;     /* the tables bound the query last set */
 };
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
@@ -213,31 +209,6 @@ void SetQuery(Codec *codec, const float *query)
         codec->query_norm = std::sqrt(vecdb::dot_checked(codec->query, codec->query, codec->dims));
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
-    codec->fastscan_query_set = codec->quantization == Quantization::SQ8;
-    codec->fastscan_ready = false;
-}
-
-const vecdb::SQ8FastScan *FastScanOf(Codec *codec, const uint8 **tables)
-{
-    /* Built on first use: the hnsw scan never asks, and at 784 dimensions the
-     * tables cost about a third of an ivf query that has no nibbles to read. */
-    if (codec->fastscan_query_set) {
-        codec->fastscan_query_set = false;
-        if (codec->fastscan == nullptr) {
-            MemoryContext context = GetMemoryChunkContext(codec);
-            codec->fastscan = new (MemoryContextAlloc(context, sizeof(vecdb::SQ8FastScan))) vecdb::SQ8FastScan();
-            codec->fastscan_tables =
-                static_cast<uint8 *>(MemoryContextAlloc(context, vecdb::SQ8FastScan::table_bytes(codec->dims)));
-        }
-        codec->fastscan_ready =
-            codec->fastscan->set_query(*static_cast<const vecdb::SQ8Quantizer *>(codec->quantizer),
-                                       *static_cast<const vecdb::SQ8DistanceComputer *>(codec->computer),
-                                       codec->fastscan_tables);
-    }
-    if (!codec->fastscan_ready)
-        return nullptr;
-    *tables = codec->fastscan_tables;
-    return codec->fastscan;
 }
 
 uint32 SelectionDims(const Codec *codec)
@@ -256,19 +227,6 @@ static double OperatorBound(const Codec *codec, double bound)
         bound = codec->squared_l2 ? std::fmax(0.0, bound) : std::sqrt(std::fmax(0.0, bound));
     bound = Slack(bound);
     return std::isnan(bound) ? -HUGE_VAL : bound;
-}
-
-double FastScanBound(const Codec *codec, uint32 sum, vecdb::FastScanPageMax page)
-{
-    return OperatorBound(codec, codec->fastscan->lower_bound(sum, page));
-}
-
-double FastScanSumNear(const Codec *codec, double bound, vecdb::FastScanPageMax page)
-{
-    double raw = bound + codec->rounding;
-    if (codec->metric == Metric::L2 && !codec->squared_l2)
-        raw = raw > 0.0 ? raw * raw : 0.0;
-    return codec->fastscan->sum_near(raw, page);
 }
 
 float CodeDistance(const Codec *codec, const uint8 *code)
@@ -315,11 +273,11 @@ double CodeBound(const Codec *codec, const uint8 *code)
     return OperatorBound(codec, 1.0 - vecdb::dot_checked(codec->query, x, codec->dims));
 }
 
-void CodeBounds(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds)
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds)
 {
     if (codec->computer == nullptr) {
         for (uint32 i = 0; i < n; i++)
-            bounds[i] = CodeBound(codec, codes + (entries != nullptr ? entries[i] : i) * stride);
+            bounds[i] = CodeBound(codec, codes + i * stride);
         return;
     }
     if (codec->raw_capacity < n) {
@@ -328,7 +286,7 @@ void CodeBounds(Codec *codec, const uint8 *codes, Size stride, const uint32 *ent
         codec->raw = static_cast<float *>(MemoryContextAlloc(GetMemoryChunkContext(codec), sizeof(float) * n));
         codec->raw_capacity = n;
     }
-    codec->computer->lower_bounds(codes, stride, entries, n, codec->raw);
+    codec->computer->lower_bounds(codes, stride, n, codec->raw);
     for (uint32 i = 0; i < n; i++)
         bounds[i] = OperatorBound(codec, codec->raw[i]);
 }

@@ -12,7 +12,6 @@
 
 #include "../../core/metric.h"
 #include "../../core/quant/quantization.h"
-#include "../../core/quant/sq8_fastscan.h"
 #include "../pg.h"
 
 namespace vecdb::pg {
@@ -55,9 +54,8 @@ float CodeDistance(const Codec *codec, const uint8 *code);
  * the executor's recheck compares). */
 double CodeBound(const Codec *codec, const uint8 *code);
 /* CodeBound() of `n` codes `stride` bytes apart into bounds (a list page's
- * codes, scored in one pass): codes 0 .. n - 1, or with `entries` the codes
- * numbered entries[0, n) (those the 4-bit pre-filter kept, bounded in place). */
-void CodeBounds(Codec *codec, const uint8 *codes, Size stride, const uint32 *entries, uint32 n, double *bounds);
+ * codes, scored in one pass). */
+void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double *bounds);
 /* True for a code whose bound says nothing (a vector outside the range codes
  * describe, quantizer.h): its estimate is not to be trusted either. */
 bool CodeUnbounded(const Codec *codec, const uint8 *code);
@@ -75,18 +73,6 @@ const char *CodeFault(const Codec *codec, const uint8 *code, float *scratch);
 /* The code's lower bound in search units (CodeDistance()'s, rank_float
  * mapped): what a scan ranks a clamped code by. */
 float CodeSearchBound(const Codec *codec, const uint8 *code);
-/* sq8: the 4-bit pre-filter (quant/sq8_fastscan.h) for the query last set,
- * with its tables; null for other codes, or when no bound can be had for
- * this query (then every code is scored in full).  FastScanBound() is a
- * lower bound, in CodeBound()'s units, of every code of a page with maxima
- * `page` whose table sum is `sum`: monotone in the sum (the direction
- * FastScan::increasing() says).  The tables are built at the first call
- * after SetQuery(). */
-const vecdb::SQ8FastScan *FastScanOf(Codec *codec, const uint8 **tables);
-double FastScanBound(const Codec *codec, uint32 sum, vecdb::FastScanPageMax page);
-/* The table sum at which FastScanBound() is about `bound` (a starting point
- * for a search: not exact). */
-double FastScanSumNear(const Codec *codec, double bound, vecdb::FastScanPageMax page);
 /* A code's vector as the graph holds it (normalized under cosine). */
 void Decode(const Codec *codec, const uint8 *code, float *out);
 /* Inserts and VACUUM choose neighbours among many decoded codes, so they
