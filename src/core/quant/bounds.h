@@ -99,35 +99,26 @@ inline double ip_error(const QueryBounds &query, const CodeBoundInputs &code)
     return (scan + rotation + residual) * (1.0 + 1e-12) + 1e-300;
 }
 
-
-/* std::nextafter(f, -inf) / (f, +inf) for a float that is not NaN, without
- * the libm call (bounds are computed once per code a scan scores). */
-inline float step_down(float f)
-{
-    if (f == 0.0f)
-        return -std::numeric_limits<float>::denorm_min();
-    std::uint32_t bits;
-    std::memcpy(&bits, &f, sizeof(bits));
-    bits = f > 0.0f ? bits - 1 : bits + 1;
-    std::memcpy(&f, &bits, sizeof(f));
-    return f;
-}
-
-inline float step_up(float f) { return -step_down(-f); }
-
 }  // namespace detail
 
 inline float round_down(double v)
 {
-    float f = static_cast<float>(v);
-    return static_cast<double>(f) > v ? detail::step_down(f) : f;
+    // Without a branch on which way the conversion rounded (about half the
+    // time each: mispredicted, it was a fifth of an ivf scan's time).  The
+    // float below f: bits - 1 above zero, bits + 1 below, -denorm_min at
+    // either zero; a NaN f is kept (double(NaN) > v is false).
+    const float f = static_cast<float>(v);
+    std::uint32_t bits;
+    std::memcpy(&bits, &f, sizeof(bits));
+    const std::uint32_t below = f > 0.0f ? bits - 1 : (f < 0.0f ? bits + 1 : 0x80000001u);
+    const std::uint32_t above = 0u - std::uint32_t(static_cast<double>(f) > v);  // all ones or zero: no branch
+    const std::uint32_t chosen = bits ^ ((bits ^ below) & above);
+    float out;
+    std::memcpy(&out, &chosen, sizeof(out));
+    return out;
 }
 
-inline float round_up(double v)
-{
-    float f = static_cast<float>(v);
-    return static_cast<double>(f) < v ? detail::step_up(f) : f;
-}
+inline float round_up(double v) { return -round_down(-v); }
 
 namespace detail {
 
