@@ -642,6 +642,49 @@ TEST_F(IvfKMeansTest, AssignRowsCancels)
     EXPECT_EQ(second.calls, 2);
 }
 
+// Lloyd's fixed point: once an iteration changes no row, each centroid is
+// the mean (spherical: the normalized sum of unit rows) of the rows nearest
+// to it by brute force, not only of the rows the blocked search gave it.
+// Overlapping blobs, so that many rows move late.
+TEST_F(IvfKMeansTest, ConvergedCentroidsAreTheMeansOfTheirCells)
+{
+    const std::uint32_t dims = 12, k = 24;
+    const std::vector<float> x = gaussian_blobs(16, 250, dims, 4.0, 91);
+    const std::size_t n = x.size() / dims;
+    for (Metric metric : {Metric::L2, Metric::Cosine}) {
+        KMeansOptions options;
+        options.metric = metric;
+        options.iterations = 300;
+        options.threads = 2;
+        std::vector<float> centroids(std::size_t(k) * dims);
+        const KMeansResult result = train_centroids(x.data(), n, dims, k, options, centroids.data());
+        ASSERT_LT(result.iterations, options.iterations) << "did not converge; metric " << int(metric);
+        std::vector<double> sums(std::size_t(k) * dims, 0.0);
+        std::vector<std::size_t> counts(k, 0);
+        for (std::size_t i = 0; i < n; i++) {
+            const float *row = &x[i * dims];
+            const std::uint32_t c = nearest_centroid(centroids.data(), k, dims, metric, row);
+            const double w = metric == Metric::L2 ? 1.0 : 1.0 / norm(row, dims);
+            for (std::uint32_t d = 0; d < dims; d++)
+                sums[std::size_t(c) * dims + d] += row[d] * w;
+            counts[c]++;
+        }
+        for (std::uint32_t c = 0; c < k; c++) {
+            ASSERT_GT(counts[c], 0u) << "metric " << int(metric);
+            double scale = 1.0 / double(counts[c]);
+            if (metric != Metric::L2) {
+                double norm2 = 0.0;
+                for (std::uint32_t d = 0; d < dims; d++)
+                    norm2 += sums[std::size_t(c) * dims + d] * sums[std::size_t(c) * dims + d];
+                scale = 1.0 / std::sqrt(norm2);
+            }
+            for (std::uint32_t d = 0; d < dims; d++)
+                ASSERT_NEAR(centroids[std::size_t(c) * dims + d], sums[std::size_t(c) * dims + d] * scale, 1e-4)
+                    << "metric " << int(metric) << ", centroid " << c << ", dimension " << d;
+        }
+    }
+}
+
 TEST_F(IvfKMeansTest, RefusesBadArguments)
 {
     const std::vector<float> x = uniform_rows(10, 4, 1);
