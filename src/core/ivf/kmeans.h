@@ -11,7 +11,7 @@
  *
  * Determinism.  For a given sample, k, options (thread count excepted) and
  * SIMD kernel set, the centroids are bitwise the same: the threads only ever
- * write per-row or per-dimension results, and every sum runs in a fixed order.
+ * write per-row or per-cluster results, and every sum runs in a fixed order.
  *
  * Memory.  The sample (n x dims floats) belongs to the caller and is only
  * read.  train_centroids() allocates, with std::vector, before any thread
