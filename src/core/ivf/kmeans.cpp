@@ -253,7 +253,7 @@ public:
         : x_(sample), n_(n), dims_(dims), k_(k), opt_(options), threads_(std::max(1u, options.threads)),
           spherical_(is_spherical(options.metric)), centroids_(centroids), cluster_(n, kNoCluster), distance_(n, 0.0),
           assigned_(n), counts_(k, 0), sums_(std::size_t(k) * dims, 0.0), first_member_(std::size_t(k) + 1, 0),
-          members_(n), changed_(threads_, 0)
+          next_member_(k, 0), members_(n), changed_(threads_, 0)
     {
         if (spherical_)
             inverse_norm_.assign(n, 0.0);
@@ -313,6 +313,7 @@ private:
     std::vector<std::size_t> counts_;     ///< per cluster: rows assigned
     std::vector<double> sums_;            ///< per cluster: dims sums of its (weighted) rows
     std::vector<std::size_t> first_member_;  ///< per cluster and one past: where its rows start in members_
+    std::vector<std::size_t> next_member_;   ///< per cluster: where its next row goes while grouping
     std::vector<std::uint32_t> members_;     ///< row numbers grouped by cluster, in row order within each
     std::vector<std::size_t> changed_;    ///< per thread: rows that changed cluster this pass
 };
@@ -437,10 +438,10 @@ void Trainer::sum_clusters()
         start += counts_[c];
     }
     first_member_[k_] = start;
-    std::vector<std::size_t> next(first_member_.begin(), first_member_.end() - 1);
+    std::copy(first_member_.begin(), first_member_.end() - 1, next_member_.begin());
     for (std::size_t i = 0; i < n_; i++)
         if (cluster_[i] != kNoCluster)
-            members_[next[cluster_[i]]++] = static_cast<std::uint32_t>(i);
+            members_[next_member_[cluster_[i]]++] = static_cast<std::uint32_t>(i);
     parallel_for(
         k_, threads_,
         [&](std::size_t c, unsigned) {

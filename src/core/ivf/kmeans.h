@@ -17,7 +17,8 @@
  * read.  train_centroids() allocates, with std::vector, before any thread
  * starts: per row a cluster id, an assignment and its place among the rows
  * grouped by cluster (4 bytes each), a distance (8) and under cosine /
- * inner product an inverse norm (8); per centroid dims doubles of sums; and,
+ * inner product an inverse norm (8); per centroid dims doubles of sums and
+ * two offsets into the grouped rows; and,
  * while seeding, a row list (4 bytes per row) cut down to the k-means++
  * candidates (at most kInitCandidatesPerCentroid x k, 12 bytes each); and
  * per assignment pass, before its threads start, the centroids again in
