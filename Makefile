@@ -138,7 +138,7 @@ test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-halfvec bench-ann-large bench-sharding
+.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ivf-scale bench-ann bench-ann-halfvec bench-ann-large bench-sharding
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -195,6 +195,11 @@ bench-layout: bench/layout_eval
 	zcat $(DATA_DIR)/glove-100-angular/glove-100_query.fvecs.gz > /tmp/vecdb_glove_query.fvecs
 	./bench/layout_eval --metric cosine --queries 1000 /tmp/vecdb_glove_base.fvecs /tmp/vecdb_glove_query.fvecs
 
+# The ivf scan's centroid search at 10^3 .. 10^6 lists, flat and two-level
+# (simulated; the scale plan in src/pg/ivf/README.md).
+bench-ivf-scale: bench/ivf_scale_eval
+	./bench/ivf_scale_eval
+
 # vecdb's HNSW index against pgvector's at the SQL level, in one throwaway
 # cluster (scripts/bench_ann.sh compiles bench/ann_client and bench/fvecs_copy).
 bench-ann:
@@ -226,7 +231,7 @@ bench-ann-large:
 bench-sharding:
 	bash scripts/bench_sharding.sh
 
-bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ann bench-ann-codes \
+bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ivf-scale bench-ann bench-ann-codes \
        bench-ann-halfvec bench-ann-large bench-sharding
 
 # --- The two commands of the README ----------------------------------------
