@@ -56,7 +56,7 @@ struct Nearer {
 
 /*
  * A round's array of candidates past the best grows to the rows of the
- * lists read: ~10,000 entries, ~300 KB, at 10 probes of
+ * lists read: ~10,000 entries, ~160 KB, at 10 probes of
  * 1,000-row lists.  Allocated per scan they cost more than the scoring:
  * malloc maps fresh pages for them and unmaps them at the end of the query,
  * and in a pgbench loop of plain queries (GloVe-100, probes 8) those page
