@@ -5,7 +5,7 @@
  *
  * One iteration:
  *   assign   assign_rows (the blocked search, cancel polled between blocks
- *            of rows), then per row its distance to that centroid
+ *            of rows)
  *   sum      rows grouped by cluster; parallel over clusters, each adding
  *            its rows in row order, so the sums do not depend on the
  *            thread count
@@ -251,7 +251,7 @@ public:
     Trainer(const float *sample, std::size_t n, std::uint32_t dims, std::uint32_t k, const KMeansOptions &options,
             float *centroids)
         : x_(sample), n_(n), dims_(dims), k_(k), opt_(options), threads_(std::max(1u, options.threads)),
-          spherical_(is_spherical(options.metric)), centroids_(centroids), cluster_(n, kNoCluster), distance_(n, 0.0),
+          spherical_(is_spherical(options.metric)), centroids_(centroids), cluster_(n, kNoCluster),
           assigned_(n), counts_(k, 0), sums_(std::size_t(k) * dims, 0.0), first_member_(std::size_t(k) + 1, 0),
           next_member_(k, 0), members_(n), changed_(threads_, 0)
     {
@@ -308,7 +308,6 @@ private:
     float *centroids_;
     std::vector<double> inverse_norm_;  ///< per row, spherical only: 1 / |x|, 0 for a zero row
     std::vector<std::uint32_t> cluster_;  ///< per row: its cluster, kNoCluster before the first assignment
-    std::vector<double> distance_;        ///< per row: train_distance() to its centroid at assignment
     std::vector<std::uint32_t> assigned_;  ///< per row: assign_rows()'s answer in the current pass
     std::vector<std::size_t> counts_;     ///< per cluster: rows assigned
     std::vector<double> sums_;            ///< per cluster: dims sums of its (weighted) rows
@@ -410,7 +409,6 @@ bool Trainer::assign(std::size_t &changed)
         if (!active(i))
             return;
         const std::uint32_t id = assigned_[i];
-        distance_[i] = train_distance(centroid(id), i);
         changed_[t] += cluster_[i] != id;
         cluster_[i] = id;
     });
@@ -472,10 +470,20 @@ std::uint32_t Trainer::reseed_empty_clusters()
             static_cast<std::uint32_t>(std::max_element(counts_.begin(), counts_.end()) - counts_.begin());
         if (counts_[largest] < 2)
             break;  // fewer active rows than clusters
+        // Distances from the centroids of the assignment (not yet divided):
+        // computed here, for the largest cluster's rows, only when a cluster
+        // is empty (rarely), not for every row at every pass.
         std::size_t far = n_;
-        for (std::size_t i = 0; i < n_; i++)
-            if (cluster_[i] == largest && (far == n_ || distance_[i] > distance_[far]))
+        double far_distance = 0.0;
+        for (std::size_t i = 0; i < n_; i++) {
+            if (cluster_[i] != largest)
+                continue;
+            const double d = train_distance(centroid(largest), i);
+            if (far == n_ || d > far_distance) {
                 far = i;
+                far_distance = d;
+            }
+        }
         const float *x = row(far);
         const double w = row_weight(far);
         double *from = &sums_[std::size_t(largest) * dims_];
@@ -487,7 +495,6 @@ std::uint32_t Trainer::reseed_empty_clusters()
         counts_[largest]--;
         counts_[empty] = 1;
         cluster_[far] = empty;
-        distance_[far] = 0.0;
         reseeded++;
     }
     return reseeded;

@@ -16,14 +16,14 @@
  * Memory.  The sample (n x dims floats) belongs to the caller and is only
  * read.  train_centroids() allocates, with std::vector, before any thread
  * starts: per row a cluster id, an assignment and its place among the rows
- * grouped by cluster (4 bytes each), a distance (8) and under cosine /
+ * grouped by cluster (4 bytes each) and under cosine /
  * inner product an inverse norm (8); per centroid dims doubles of sums and
  * two offsets into the grouped rows; and,
  * while seeding, a row list (4 bytes per row) cut down to the k-means++
  * candidates (at most kInitCandidatesPerCentroid x k, 12 bytes each); and
  * per assignment pass, before its threads start, the centroids again in
  * panels for the blocked search (4 k dims bytes) and under L2 8 rows of
- * scratch per thread.  So about 32 n + 12 k dims bytes; no copy of the
+ * scratch per thread.  So about 24 n + 12 k dims bytes; no copy of the
  * sample (spherical training scales rows by their inverse norm on the fly).
  *
  * Threads.  The work runs in parallel_for (../parallel.h); cancel and progress

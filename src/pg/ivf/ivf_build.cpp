@@ -242,8 +242,9 @@ uint32 IndexedDims(Relation index)
     return uint32(typmod);
 }
 
-/* Moves a uniformly drawn m of the n sample rows (and their TIDs) to its front (partial
- * Fisher-Yates): a reservoir is a uniform set, not in random order. */
+/* Moves a uniformly drawn m of the n sample rows (and their TIDs) to its
+ * front (partial Fisher-Yates): a reservoir is a uniform set, not in random
+ * order. */
 void ShuffleFront(float *rows, ItemPointerData *tids, uint32 n, uint32 m, uint32 dims)
 {
     float *tmp = static_cast<float *>(palloc(sizeof(float) * dims));
@@ -362,12 +363,14 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
         for (uint32 i = 0; i < ss.count; i++)
             AddRow(&as, ss.rows + Size(i) * dims, &ss.tids[i]);
         as.heap_tuples = ss.heap_tuples;
+        pfree(ss.rows);
+        pfree(ss.tids);
     } else {
+        pfree(ss.rows); /* the second pass does not need the sample's memory */
+        pfree(ss.tids);
         as.heap_tuples = table_index_build_scan(heap, index, index_info, true, true, AssignCallback, &as, nullptr);
     }
     FlushChunk(&as);
-    pfree(ss.rows);
-    pfree(ss.tids);
 
     /* Each list's first page names its last page, where inserts go. */
     for (uint32 j = 0; j < lists; j++) {
