@@ -77,6 +77,38 @@ TEST(QuantInterfaceTest, EntryPointsAgree)
         }
 }
 
+TEST(QuantInterfaceTest, PageBoundsOfUntrustedHeaders)
+{
+    // SQ8's page bounds (the ivf scan's call) have their own loop: on
+    // headers a corrupt page could hold (infinities, NaN, zero and negative
+    // norms, float's extremes) each bound must still be lower_bound()'s,
+    // for every metric and a zero query.
+    const std::size_t d = 40, n = 41;
+    std::vector<float> x = gaussian_vectors(n, d, 7), q = gaussian_vectors(3, d, 8);
+    const float odd[] = {INFINITY, -INFINITY, NAN, 0.0f, -0.0f, -1.0f, 3.4e38f, 1e-40f, -3.4e38f};
+    for (Metric metric : kAllMetrics) {
+        auto box = make_quantizer(Kind::SQ8, d, metric, 9);
+        std::vector<std::uint8_t> codes = box->encode_all(x);
+        const std::size_t size = box->q().code_size();
+        for (std::size_t k = 0; k < n; k++)  // header fields r, |x|, |u^| at 0, 4, 8
+            std::memcpy(&codes[k * size + 4 * ((k / 9) % 3)], &odd[k % 9], 4);
+        DistanceComputer *dc = box->computer();
+        for (std::size_t j = 0; j < 3; j++) {
+            std::vector<float> query(q.begin() + j * d, q.begin() + (j + 1) * d);
+            if (j == 2)
+                std::fill(query.begin(), query.end(), 0.0f);  // a zero query: cosine's NaN case
+            dc->set_query(query.data());
+            std::vector<float> page(n);
+            dc->lower_bounds(codes.data(), size, n, page.data());
+            for (std::size_t k = 0; k < n; k++) {
+                float one = dc->lower_bound(&codes[k * size]);
+                ASSERT_EQ(std::memcmp(&page[k], &one, 4), 0) << metric_name(metric) << " code " << k << ": " << page[k]
+                                                             << " vs " << one;
+            }
+        }
+    }
+}
+
 TEST(QuantInterfaceTest, ComputersAreIndependent)
 {
     const std::size_t d = 64;
