@@ -155,6 +155,56 @@ for my $op ('<->', '<=>')
 	is(exhaustive_scan($node, $op), "$n $n", "$op: after concurrent VACUUMs every remaining row is reachable once");
 }
 
+# ---------------------------------------------------------------------------
+# Inserts do not wait for VACUUM's repair.  A VACUUM slowed down by
+# cost-based delay (seconds in its index phase) runs in the background after
+# 30% of a table's rows are deleted; meanwhile single-row inserts run one
+# after another with lock_timeout = 2s.  When the repair held the update lock
+# for its whole pass, an insert during it waited that long and failed here.
+# ---------------------------------------------------------------------------
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE churn (id int PRIMARY KEY, v vector(32) NOT NULL);
+	INSERT INTO churn SELECT i, point(i, 32) FROM generate_series(1, 3000) i;
+	CREATE INDEX churn_l2 ON churn USING hnsw (v vector_l2_ops);
+	DELETE FROM churn WHERE id % 10 < 3;
+	CREATE SEQUENCE churn_seq START 3001;
+});
+my ($vacuum_out, $vacuum_err) = ('', '');
+my $vacuum = IPC::Run::start(
+	[
+		'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-c', "SET vacuum_cost_delay = '2ms'",
+		'-c', 'SET vacuum_cost_limit = 1', '-c', 'VACUUM churn', '-d', $node->connstr('postgres')
+	],
+	'>', \$vacuum_out, '2>', \$vacuum_err);
+my $phase_sql = q{SELECT coalesce((SELECT phase FROM pg_stat_progress_vacuum
+	WHERE relid = 'churn'::regclass), 'none')};
+$node->poll_query_until('postgres', "$phase_sql = 'vacuuming indexes'")
+  or die 'VACUUM never reached its index phase';
+my ($during, $failed, $error) = (0, 0, '');
+for (my $phase = 'vacuuming indexes'; $phase eq 'vacuuming indexes';)
+{
+	my ($rc, $out, $err) = $node->psql(
+		'postgres', qq{
+		SET lock_timeout = '2s';
+		INSERT INTO churn SELECT n, point(n, 32) FROM (SELECT nextval('churn_seq')::int AS n) s;
+		$phase_sql;
+	});
+	if ($rc != 0) { $failed++; $error = $err; last; }
+	$phase = $out;
+	$during++ if $phase eq 'vacuuming indexes';
+}
+ok($vacuum->finish, 'the slowed VACUUM completes') or diag($vacuum_err);
+is($failed, 0, 'no insert waited 2 s for a lock during the VACUUM') or diag($error);
+cmp_ok($during, '>=', 20, "$during inserts completed while VACUUM was in its index phase");
+is( $node->safe_psql(
+		'postgres', q{SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order;
+		SET hnsw.max_scan_tuples = 10000000;
+		SELECT count(DISTINCT id) = (SELECT count(*) FROM churn)
+		FROM (SELECT id FROM churn ORDER BY v <-> point(1, 32) LIMIT 100000) s}),
+	't',
+	'after VACUUM with inserts beside it, a scan to the end returns every row');
+
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
 ok(!$node->log_contains('ERROR'), 'no ERROR in the server log');
 $node->stop;

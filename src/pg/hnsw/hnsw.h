@@ -60,8 +60,9 @@ extern "C" {
 #define HNSW_DISTANCE_PROC 1
 
 /* Heavyweight page locks on a block number no page uses: inserts hold
- * HNSW_UPDATE_LOCK shared, an insert that moves the entry point and VACUUM's
- * repair hold it exclusive. */
+ * HNSW_UPDATE_LOCK shared; an insert that moves the entry point and VACUUM,
+ * when it moves the entry point, hold it exclusive, and VACUUM takes it
+ * exclusive for a moment to wait for inserts older than its marking. */
 #define HNSW_UPDATE_LOCK (MaxBlockNumber - 1)
 
 #define HNSW_DEFAULT_M 16
@@ -323,7 +324,7 @@ float PairDistance(const Codec *codec, const float *a, const float *b);
 /* Node id's vector as the graph holds it (Decode) into out; false if it is
  * not a live element. */
 bool NodeVector(VectorCache *cache, NodeId id, float *out);
-void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
+bool RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
                 const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id);
 void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cache, const float *vector, NodeId entry,

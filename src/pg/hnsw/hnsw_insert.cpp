@@ -268,9 +268,10 @@ bool InSortedIds(const NodeId *ids, uint32 n, NodeId id)
  * its members plus `added`.  Members and candidates in the sorted `deleted`
  * ids are dropped (VACUUM's repair passes the deleted elements and their
  * neighbours as `added`).  The list is written only if it is still what was
- * read.
+ * read; false if it was not (another writer changed it meanwhile, and its
+ * list stands), true otherwise.
  */
-void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
+bool RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
                 const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added)
 {
     const ElementLayout &layout = info->layout;
@@ -284,7 +285,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     char *e = LiveElement(index, info, BufferGetPage(buffer), block, NodeOffset(base));
     if (e == nullptr || reinterpret_cast<ElementHeader *>(e)->level < lc) {
         UnlockReleaseBuffer(buffer);
-        return;
+        return true;
     }
     ElementView view{e, &layout};
     const uint32 count = view.count(lc);
@@ -297,7 +298,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         reinterpret_cast<uint8 *>(ce + layout.counts_offset())[lc] = uint8(count + n_added);
         GenericXLogFinish(state);
         UnlockReleaseBuffer(buffer);
-        return;
+        return true;
     }
     /* Full: copy the list (checked), decide unlocked. */
     NodeId *ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * (max_links + n_added)));
@@ -305,13 +306,14 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     const uint32 total = count + n_added;
     Slot *old_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));
     memcpy(old_slots, view.slots(lc), sizeof(Slot) * count);
-    memcpy(ids + count, added, sizeof(NodeId) * n_added);
+    if (n_added > 0) /* VACUUM's repair may add none */
+        memcpy(ids + count, added, sizeof(NodeId) * n_added);
     const int base_level = view.level();
     UnlockReleaseBuffer(buffer);
 
     const float *base_vector = CachedVector(cache, base);
     if (base_vector == nullptr)
-        return;
+        return true;
     const float **vectors = static_cast<const float **>(palloc(sizeof(float *) * total));
     auto *candidates = static_cast<core::ScoredId<uint32> *>(palloc(sizeof(core::ScoredId<uint32>) * total));
     uint32 n = 0;
@@ -342,7 +344,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     bool has_added = false;
     for (std::size_t i = 0; i < k; i++) {
         new_ids[i] = ids[kept[i].id];
-        has_added |= new_ids[i] == added[0];
+        has_added |= n_added > 0 && new_ids[i] == added[0];
     }
     /* keep_added: this link is a node's way in (its nearest neighbour's
      * link to it), so it is not pruned.  It replaces the kept member nearest
@@ -371,15 +373,17 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         std::sort(before, before + count);
         std::sort(after, after + count);
         if (memcmp(before, after, sizeof(NodeId) * count) == 0)
-            return;
+            return true;
     }
 
     buffer = ReadBuffer(index, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
     e = LiveElement(index, info, BufferGetPage(buffer), block, NodeOffset(base));
+    bool stands = true;
     if (e != nullptr && reinterpret_cast<ElementHeader *>(e)->level == base_level) {
         ElementView now{e, &layout};
-        if (now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(Slot) * count) == 0) {
+        stands = now.count(lc) == count && memcmp(now.slots(lc), old_slots, sizeof(Slot) * count) == 0;
+        if (stands) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             char *ce = CheckedElement(copy, NodeOffset(base));
@@ -390,6 +394,7 @@ void RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
         }
     }
     UnlockReleaseBuffer(buffer);
+    return stands;
 }
 
 /*

@@ -6,11 +6,13 @@
  *   1. Mark: every element whose heap TID the callback reports dead gets
  *      HNSW_ELEMENT_DELETED.  Scans walk through it and never return it;
  *      inserts never link to it.
- *   2. Repair, holding HNSW_UPDATE_LOCK exclusive (no insert runs, scans
- *      do): each live element's list that names a deleted element is
- *      re-selected from its live members plus the live neighbours of the
- *      deleted ones (RelinkNode, Algorithm 4); a deleted entry point moves
- *      to a live element of the highest level.
+ *   2. Repair, beside inserts and scans, once the inserts that began
+ *      before the marking have ended (a moment's HNSW_UPDATE_LOCK
+ *      exclusive): each live element's list that names a deleted element
+ *      is re-selected from its live members plus the live neighbours of the
+ *      deleted ones (RelinkNode, Algorithm 4), again if an insert changed
+ *      it meanwhile; a deleted entry point moves to a live element of the
+ *      highest level (under the exclusive lock, as an insert moves it).
  *   3. Free: deleted elements become HNSW_ELEMENT_FREE; no list names them
  *      any more, so an insert may overwrite the slot (resized in place).
  *      The insert hint moves to the first page with a free slot.
@@ -127,7 +129,7 @@ double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulk
     return marked;
 }
 
-/* Phases 2 and 3, under the exclusive update lock. */
+/* Phases 2 and 3, beside inserts and scans. */
 void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 {
     Relation index = vinfo->index;
@@ -138,8 +140,10 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     NodeId best = kNoNode;
     int best_level = -1;
     BlockNumber first_free = InvalidBlockNumber;
-    /* Items per page (no insert extends the index under the update lock),
-     * so that the walk over every list below checks slot offsets too. */
+    /* Items per page, so that the walk over every list below checks slot
+     * offsets too.  Inserts run beside it: a slot past a page's count from
+     * this walk may name an element added since, and is checked again on
+     * its page after the walk (suspects). */
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
     auto *items = static_cast<uint16 *>(palloc0(sizeof(uint16) * Max(nblocks, 1u)));
     ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
@@ -161,6 +165,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
     /* The (node, layer) lists that name a deleted element. */
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     IdList todo; /* node id << 5 | layer */
+    IdList suspects;
     ForEachElement(vinfo, info, [&](NodeId id, const ElementHeader *header) {
         if (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE))
             return;
@@ -169,9 +174,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             const uint32 n = ElementNeighbors(index, info, NodeBlock(id), e, lc, list);
             for (uint32 i = 0; i < n; i++)
                 if (NodeBlock(list[i]) < nblocks && NodeOffset(list[i]) > items[NodeBlock(list[i])])
-                    ReportCorruption(index, NodeBlock(id),
-                                     "A neighbour slot names offset %u of block %u, which has %u items.",
-                                     NodeOffset(list[i]), NodeBlock(list[i]), items[NodeBlock(list[i])]);
+                    suspects.push(list[i]);
             for (uint32 i = 0; i < n; i++)
                 if (InSortedIds(deleted.ids, deleted.count, list[i])) {
                     todo.push((id << 5) | uint32(lc));
@@ -179,6 +182,17 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
                 }
         }
     });
+
+    for (uint32 i = 0; i < suspects.count; i++) {
+        const BlockNumber block = NodeBlock(suspects.ids[i]);
+        Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        const OffsetNumber now = PageGetMaxOffsetNumber(BufferGetPage(buffer));
+        UnlockReleaseBuffer(buffer);
+        if (NodeOffset(suspects.ids[i]) > now)
+            ReportCorruption(index, block, "A neighbour slot names offset %u of block %u, which has %u items.",
+                             NodeOffset(suspects.ids[i]), block, now);
+    }
 
     /* Re-select each from its live members plus the deleted members'
      * neighbours.  Runs of 256 share their decoded vectors (a context reset
@@ -198,26 +212,41 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         }
         const NodeId base = todo.ids[t] >> 5;
         const int lc = int(todo.ids[t] & 31);
-        const uint32 n = ReadNeighbors(index, info, base, lc, list);
-        added.count = 0;
-        for (uint32 i = 0; i < n; i++) {
-            if (!InSortedIds(deleted.ids, deleted.count, list[i]))
-                continue;
-            const uint32 h = ReadNeighbors(index, info, list[i], lc, hop);
-            for (uint32 j = 0; j < h; j++)
-                added.push(hop[j]);
+        /* Inserts run meanwhile: one that changed the list between its
+         * read and the write below wins, and the list is repaired again
+         * from what it holds now. */
+        for (;;) {
+            const uint32 n = ReadNeighbors(index, info, base, lc, list);
+            added.count = 0;
+            bool names_deleted = false;
+            for (uint32 i = 0; i < n; i++) {
+                if (!InSortedIds(deleted.ids, deleted.count, list[i]))
+                    continue;
+                names_deleted = true;
+                const uint32 h = ReadNeighbors(index, info, list[i], lc, hop);
+                for (uint32 j = 0; j < h; j++)
+                    added.push(hop[j]);
+            }
+            if (!names_deleted)
+                break;
+            MemoryContext old = MemoryContextSwitchTo(run_context);
+            const bool stands =
+                RelinkNode(index, info, cache, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
+            MemoryContextSwitchTo(old);
+            if (stands)
+                break;
+            CHECK_FOR_INTERRUPTS();
         }
-        MemoryContext old = MemoryContextSwitchTo(run_context);
-        RelinkNode(index, info, cache, base, lc, added.ids, added.count, deleted.ids, deleted.count, false);
-        MemoryContextSwitchTo(old);
     }
     MemoryContextDelete(run_context);
 
     /* A deleted entry point moves to a live element of the top level before
      * any slot is freed, so the metapage never names a freed element
      * (ReadEntryPoint() counts that as corruption). */
+    /* Under the exclusive update lock, as an insert that moves it. */
     NodeId entry;
     int entry_level;
+    LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
     ReadEntryPoint(index, &entry, &entry_level, nullptr);
     if (entry != kNoNode && InSortedIds(deleted.ids, deleted.count, entry))
         UpdateMeta(index, [&](MetaPageData *meta) {
@@ -225,6 +254,7 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             meta->entry_offset = best == kNoNode ? InvalidOffsetNumber : NodeOffset(best);
             meta->entry_level = int16(best_level);
         });
+    UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
 
     /* Free the deleted slots (each checked on the page before its copy is
      * changed). */
@@ -258,7 +288,9 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
         });
 }
 
-/* Phase 4, under the exclusive update lock; returns elements reconnected. */
+/* Phase 4, beside inserts and scans; returns elements reconnected.  An
+ * element an insert is still linking in counts as missed and is linked
+ * once more (RelinkNode drops the duplicate). */
 uint32 Reconnect(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
 {
     Relation index = vinfo->index;
@@ -349,12 +381,16 @@ IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *vinfo, IndexBulkDeleteResult 
     stats->tuples_removed += MarkDeleted(vinfo, info, callback, callback_state, &live);
     stats->num_index_tuples = live;
 
+    /* Wait for the inserts that began before the marking ended: they may
+     * link to an element it marked.  An insert that begins after it never
+     * does (its searches return no deleted element, and its re-selections
+     * only keep members), so the repair runs beside inserts. */
     LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+    UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
     RepairAndFree(vinfo, info);
     const uint32 reconnected = ReconnectAll(vinfo, info);
     if (reconnected > 0)
         elog(DEBUG1, "hnsw vacuum: %u elements reconnected", reconnected);
-    UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
     stats->num_pages = RelationGetNumberOfBlocks(index);
     return stats;
 }
@@ -366,10 +402,7 @@ IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *vinfo, IndexBulkDeleteResu
     if (stats == nullptr) {
         /* No bulk delete ran (nothing dead in the heap): still reconnect
          * what inserts may have left unreachable, and count what is there. */
-        Relation index = vinfo->index;
-        LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
-        ReconnectAll(vinfo, GetIndexInfo(index));
-        UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+        ReconnectAll(vinfo, GetIndexInfo(vinfo->index));
         stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
         stats->num_index_tuples = vinfo->num_heap_tuples;
         stats->estimated_count = vinfo->estimated_count;
