@@ -119,10 +119,15 @@ void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
 
 void SQ8Quantizer::decode(const std::uint8_t *code, float *x, float *) const
 {
-    const float *lo = vmin(), *st = step();
-    const std::uint8_t *levels = code + kSq8HeaderBytes;
-    for (std::size_t i = 0; i < dim_; i++)
-        x[i] = lo[i] + st[i] * static_cast<float>(levels[i]);
+    // The count in a local and __restrict: x never overlaps the ranges, the
+    // code or dim_, and without both the loop stays scalar (an insert decodes
+    // ~1,000 codes).
+    const float *__restrict lo = vmin(), *__restrict st = step();
+    const std::uint8_t *__restrict levels = code + kSq8HeaderBytes;
+    float *__restrict out = x;
+    const std::size_t n = dim_;
+    for (std::size_t i = 0; i < n; i++)
+        out[i] = lo[i] + st[i] * static_cast<float>(levels[i]);
 }
 
 std::size_t SQ8Quantizer::distance_computer_bytes() const

@@ -460,13 +460,52 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cach
     reader.release();
 }
 
+namespace {
+
+/*
+ * The memory of one insert, mostly the decoded vectors of ~1,000 nodes (3 MB
+ * at 784 dimensions).  A context made and deleted per insert gave that
+ * memory back to the kernel each time, and faulting it in again took ~45%
+ * of a 784-d insert (perf of a pgbench backend: kernel page-fault time, and
+ * the decode's stores to fresh pages).  So a backend keeps one context
+ * between inserts, reset after each; its first block, which a reset keeps,
+ * is made again as large as the largest insert so far needed (up to
+ * kInsertKeepMax).  One insert runs at a time in a backend; an insert that
+ * failed is reset by the next.
+ */
+MemoryContext insert_context = nullptr;
+Size insert_keep = ALLOCSET_DEFAULT_INITSIZE;
+constexpr Size kInsertKeepMax = Size(16) << 20;
+
+MemoryContext BeginInsertMemory()
+{
+    if (insert_context == nullptr)
+        insert_context = AllocSetContextCreate(TopMemoryContext, "hnsw insert", 0, insert_keep,
+                                               Max(insert_keep, Size(ALLOCSET_DEFAULT_MAXSIZE)));
+    MemoryContextReset(insert_context);
+    return insert_context;
+}
+
+void EndInsertMemory()
+{
+    const Size used = MemoryContextMemAllocated(insert_context, false);
+    if (used > insert_keep && insert_keep < kInsertKeepMax) {
+        insert_keep = Min(kInsertKeepMax, TYPEALIGN(Size(8192), used));
+        MemoryContextDelete(insert_context);
+        insert_context = nullptr;
+    } else {
+        MemoryContextReset(insert_context);
+    }
+}
+
+}  // namespace
+
 void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter)
 {
     const IndexInfoCache *info = GetIndexInfo(index);
     const MetaPageData &meta = info->meta;
     const ElementLayout &layout = info->layout;
-    MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
-    MemoryContext old = MemoryContextSwitchTo(context);
+    MemoryContext old = MemoryContextSwitchTo(BeginInsertMemory());
 
     /* Stored as the build stores it (normalized under cosine). */
     float *v = static_cast<float *>(palloc(sizeof(float) * meta.dims));
@@ -520,7 +559,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
     UnlockPage(index, HNSW_UPDATE_LOCK, mode);
 
     MemoryContextSwitchTo(old);
-    MemoryContextDelete(context);
+    EndInsertMemory();
 }
 
 bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation, IndexUniqueCheck, bool,
