@@ -138,7 +138,7 @@ test/unit/vecdb_unit_asan: $(ASAN_UNIT_OBJS) $(ASAN_CORE_OBJS)
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ivf-scale bench-ann bench-ann-halfvec bench-ann-large bench-sharding
+.PHONY: unit unit-asan test test-sanitize demo bench bench-kernels bench-quant-kernels bench-ann-codes bench-sql bench-quant bench-hnsw bench-layout bench-ivf-scale bench-ann bench-ann-halfvec bench-ann-large bench-sharding bench-write
 unit: test/unit/vecdb_unit
 	./test/unit/vecdb_unit
 
@@ -231,8 +231,13 @@ bench-ann-large:
 bench-sharding:
 	bash scripts/bench_sharding.sh
 
+# The hnsw write path against pgvector's (inserts, batch, UPDATE, VACUUM with
+# inserts beside it, churn recall): bench/results/write-<data set>.md.
+bench-write:
+	bash scripts/bench_write.sh
+
 bench: bench-kernels bench-quant-kernels bench-sql bench-quant bench-hnsw bench-layout bench-ivf-scale bench-ann bench-ann-codes \
-       bench-ann-halfvec bench-ann-large bench-sharding
+       bench-ann-halfvec bench-ann-large bench-sharding bench-write
 
 # --- The two commands of the README ----------------------------------------
 test:

@@ -39,7 +39,7 @@ install_packages() {
 prepare_workdir() {
     if [ "$(id -u)" = 0 ]; then
         WORK=$(mktemp -d /tmp/vecdb.XXXXXX)
-        tar -C "$VECDB_SRC" --exclude=.git -cf - . | tar -C "$WORK" -xf -
+        tar -C "$VECDB_SRC" --exclude=.git --exclude=./tmp_check -cf - . | tar -C "$WORK" -xf -
         chown -R postgres: "$WORK"
         RUN=(runuser -u postgres --)
         trap 'rm -rf "$WORK"' EXIT
