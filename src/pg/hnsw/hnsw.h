@@ -305,7 +305,10 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
             IndexUniqueCheck check, bool indexUnchanged, IndexInfo *info);
 /* Links one vector into the on-disk graph (aminsert, and builds that
  * outgrow maintenance_work_mem). */
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter);
+/* unchanged: the executor's hint that an UPDATE left the indexed value as it
+ * was (aminsert's indexUnchanged). */
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter,
+                  bool unchanged = false);
 /* Shared by inserts and VACUUM's repair (hnsw_insert.cpp). */
 struct VectorCache; /* decoded vectors of the nodes one operation reads */
 VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *codec);

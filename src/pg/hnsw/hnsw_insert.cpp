@@ -498,9 +498,100 @@ void EndInsertMemory()
     }
 }
 
+/*
+ * An UPDATE that leaves the indexed vector as it was (of other columns, not
+ * HOT) inserts the old row's vector again.  Its element is still live (the
+ * old row version is not vacuumed yet), and a greedy descent with the same
+ * code ends on it (distance 0).  If it does, the new element copies its
+ * layer-0 list and is linked from it: no ef_construction search and no
+ * re-selection of ~32 neighbours' lists.  The greedy descent with the new
+ * code, from the entry point; the live element it ends on if its code is
+ * the same bytes (a clamped code excepted: clamped rows far apart share a
+ * code, CodeClamped), else kNoNode.
+ */
+NodeId FindSameCode(Relation index, const IndexInfoCache *info, Codec *codec, const uint8 *code, NodeId entry,
+                    int entry_level)
+{
+    if (entry == kNoNode || CodeClamped(codec, code))
+        return kNoNode;
+    PageReader reader;
+    reader.init(index, info, codec);
+    vecdb::hnsw::SearchScratch<NodeId> scratch;
+    scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(1, reader.max_degree())), 1, reader.max_degree());
+    vecdb::hnsw::SearchStats stats;
+    core::ScoredId<NodeId> cur{reader.distance(entry), entry};
+    for (int lc = entry_level; lc >= 0; lc--)
+        cur = core::search_layer_greedy(reader, scratch, cur, lc, stats);
+    const bool live = reader.is_result(cur.id);
+    reader.release();
+    uint8 *stored = static_cast<uint8 *>(palloc(info->layout.code_size));
+    if (!live || !ReadCode(index, info, cur.id, stored) || memcmp(stored, code, info->layout.code_size) != 0)
+        return kNoNode;
+    return cur.id;
+}
+
+/*
+ * The new element (level 0) beside element `same`: its layer-0 list is a
+ * copy of same's, and same links to it, in place of a member the copy holds
+ * if same's list is full.  So nothing same reached before is cut off (each
+ * member is still reached, through the new element), and no list is
+ * re-selected: a re-selection forced to keep the new element dropped other
+ * members, and stranded rows (TAP 007 (d)).  False, with nothing written,
+ * if same is no longer a live element.
+ */
+bool InsertBeside(Relation index, const IndexInfoCache *info, Codec *codec, NodeId same, const uint8 *code,
+                  ItemPointer heap_tid, const FilterValue &filter, BlockNumber hint)
+{
+    const ElementLayout &layout = info->layout;
+    const uint32 max_links = layout.max_links(0);
+    NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
+    const uint32 n = ReadNeighbors(index, info, same, 0, list);
+    if (n == 0 && !ReadCode(index, info, same, static_cast<uint8 *>(palloc(layout.code_size))))
+        return false;
+    char *tuple = static_cast<char *>(palloc(layout.tuple_size(0)));
+    FormElement(layout, 0, heap_tid, filter, code, tuple);
+    reinterpret_cast<uint8 *>(tuple + layout.counts_offset())[0] = uint8(n);
+    Slot *copied = reinterpret_cast<Slot *>(tuple + layout.layer_offset(0, 0));
+    IdsToSlots(list, n, copied);
+    BlockNumber new_hint = hint;
+    const NodeId id = PlaceElement(index, info, tuple, 0, &new_hint);
+    if (new_hint != hint)
+        UpdateMeta(index, kNoNode, 0, new_hint);
+
+    Slot slot;
+    IdsToSlots(&id, 1, &slot);
+    Buffer buffer = ReadBuffer(index, NodeBlock(same));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    char *e = LiveElement(index, info, BufferGetPage(buffer), NodeBlock(same), NodeOffset(same));
+    int at = -1; /* the slot of same's list that takes the new element */
+    if (e != nullptr) {
+        const ElementView view{e, &layout};
+        const uint32 count = view.count(0);
+        if (count < max_links)
+            at = int(count);
+        for (uint32 i = count; at < 0 && i-- > 0;)
+            if (std::find(copied, copied + n, view.slots(0)[i]) != copied + n)
+                at = int(i);
+        if (at >= 0) {
+            GenericXLogState *state = GenericXLogStart(index);
+            char *ce = CheckedElement(GenericXLogRegisterBuffer(state, buffer, 0), NodeOffset(same));
+            reinterpret_cast<Slot *>(ce + layout.layer_offset(view.level(), 0))[at] = slot;
+            if (uint32(at) == count)
+                reinterpret_cast<uint8 *>(ce + layout.counts_offset())[0] = uint8(count + 1);
+            GenericXLogFinish(state);
+        }
+    }
+    UnlockReleaseBuffer(buffer);
+    /* same's list changed since it was copied, beyond recognition (or same
+     * was freed): link the new element in as an insert does. */
+    if (at < 0)
+        RelinkNode(index, info, MakeVectorCache(index, info, codec), same, 0, &id, 1, nullptr, 0, true);
+    return true;
+}
+
 }  // namespace
 
-void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter)
+void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, const FilterValue &filter, bool unchanged)
 {
     const IndexInfoCache *info = GetIndexInfo(index);
     const MetaPageData &meta = info->meta;
@@ -527,6 +618,16 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
         mode = ExclusiveLock;
         LockPage(index, HNSW_UPDATE_LOCK, mode);
         ReadEntryPoint(index, &entry, &entry_level, &hint);
+    }
+
+    if (unchanged && mode == ShareLock) {
+        const NodeId same = FindSameCode(index, info, codec, code, entry, entry_level);
+        if (same != kNoNode && InsertBeside(index, info, codec, same, code, heap_tid, filter, hint)) {
+            UnlockPage(index, HNSW_UPDATE_LOCK, mode);
+            MemoryContextSwitchTo(old);
+            EndInsertMemory();
+            return;
+        }
     }
 
     auto **selected = static_cast<NodeId **>(palloc0(sizeof(NodeId *) * (level + 1)));
@@ -562,7 +663,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
     EndInsertMemory();
 }
 
-bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation, IndexUniqueCheck, bool,
+bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation, IndexUniqueCheck, bool unchanged,
             IndexInfo *)
 {
     if (isnull[0])
@@ -574,7 +675,7 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
                         errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));
     if (!Orderable(Metric(info->meta.metric), v->x, info->meta.dims))
         return false;
-    InsertVector(index, v->x, heap_tid, MakeFilterValue(GetFilterColumn(index), values, isnull));
+    InsertVector(index, v->x, heap_tid, MakeFilterValue(GetFilterColumn(index), values, isnull), unchanged);
     return false;
 }
 
