@@ -567,6 +567,9 @@ bool InsertBeside(Relation index, const IndexInfoCache *info, Codec *codec, Node
     if (e != nullptr) {
         const ElementView view{e, &layout};
         const uint32 count = view.count(0);
+        if (unlikely(count > max_links))
+            ReportCorruption(index, NodeBlock(same), "An element has %u neighbours on layer 0, at most %u.", count,
+                             max_links);
         if (count < max_links)
             at = int(count);
         for (uint32 i = count; at < 0 && i-- > 0;)
