@@ -501,14 +501,17 @@ void EndInsertMemory()
 /*
  * An UPDATE that leaves the indexed vector as it was (of other columns, not
  * HOT) inserts the old row's vector again.  Its element is still live (the
- * old row version is not vacuumed yet), and a greedy descent with the same
- * code ends on it (distance 0).  If it does, the new element copies its
- * layer-0 list and is linked from it: no ef_construction search and no
- * re-selection of ~32 neighbours' lists.  The greedy descent with the new
- * code, from the entry point; the live element it ends on if its code is
- * the same bytes (a clamped code excepted: clamped rows far apart share a
- * code, CodeClamped), else kNoNode.
+ * old row version is not vacuumed yet) and near the new code.  If a short
+ * search finds it, the new element copies its layer-0 list and is linked
+ * from it: no ef_construction search and no re-selection of ~32
+ * neighbours' lists.  The search: the greedy descent to layer 0, and if the
+ * node it stops on is not the one, a search of layer 0 from there with
+ * ef = kSameCodeEf (greedy alone found 75% of GloVe-100's updated rows and
+ * 96% of MNIST's; with it, 99% and 99.9%).  Returns the live element found
+ * whose code is the same bytes (a clamped code excepted: clamped rows far
+ * apart share a code, CodeClamped), else kNoNode.
  */
+constexpr std::size_t kSameCodeEf = 16;
 NodeId FindSameCode(Relation index, const IndexInfoCache *info, Codec *codec, const uint8 *code, NodeId entry,
                     int entry_level)
 {
@@ -517,17 +520,33 @@ NodeId FindSameCode(Relation index, const IndexInfoCache *info, Codec *codec, co
     PageReader reader;
     reader.init(index, info, codec);
     vecdb::hnsw::SearchScratch<NodeId> scratch;
-    scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(1, reader.max_degree())), 1, reader.max_degree());
+    scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(kSameCodeEf, reader.max_degree())), kSameCodeEf,
+                 reader.max_degree());
     vecdb::hnsw::SearchStats stats;
+    /* The same bytes score the same float: only nodes at exactly the code's
+     * own distance can hold them. */
+    const float own = CodeDistance(codec, code);
+    uint8 *stored = static_cast<uint8 *>(palloc(info->layout.code_size));
+    const auto same = [&](const core::ScoredId<NodeId> &node) {
+        return node.distance == own && reader.is_result(node.id) && ReadCode(index, info, node.id, stored) &&
+               memcmp(stored, code, info->layout.code_size) == 0;
+    };
     core::ScoredId<NodeId> cur{reader.distance(entry), entry};
     for (int lc = entry_level; lc >= 0; lc--)
         cur = core::search_layer_greedy(reader, scratch, cur, lc, stats);
-    const bool live = reader.is_result(cur.id);
+    NodeId found = kNoNode;
+    if (same(cur)) {
+        found = cur.id;
+    } else {
+        vecdb::hnsw::HashVisitedSet<NodeId> visited;
+        visited.init(PallocAllocator(), 256);
+        const uint32 n = core::search_layer(reader, visited, scratch, &cur, 1, kSameCodeEf, 0, stats);
+        for (uint32 i = 0; i < n && found == kNoNode; i++)
+            if (same(scratch.results[i]))
+                found = scratch.results[i].id;
+    }
     reader.release();
-    uint8 *stored = static_cast<uint8 *>(palloc(info->layout.code_size));
-    if (!live || !ReadCode(index, info, cur.id, stored) || memcmp(stored, code, info->layout.code_size) != 0)
-        return kNoNode;
-    return cur.id;
+    return found;
 }
 
 /*
