@@ -55,7 +55,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 # Earlier versions' install scripts and the upgrade scripts from them.
 DATA        = $(wildcard src/pg/upgrade/*.sql)
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index index_check
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index index_check hnsw_shared
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

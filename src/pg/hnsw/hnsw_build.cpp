@@ -255,8 +255,8 @@ uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
     memset(placed, 0, n);
     memset(queued, 0, sizeof(uint32) * n);
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
-    auto need = [&](uint32 u) { return layout.tuple_size(graph.level(u)) + sizeof(ItemIdData); };
-    const Size smallest = layout.tuple_size(0) + sizeof(ItemIdData);
+    auto need = [&](uint32 u) { return PlacedSize(layout, graph.level(u)); };
+    const Size smallest = PlacedSize(layout, 0);
     Size free = room;
     uint32 count = 0, cursor = 0, walk = 0;
     while (count < n) {
@@ -310,7 +310,7 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     Size used = 0;
     for (uint32 j = 0; j < n; j++) {
         const uint32 i = order[j];
-        Size need = layout.tuple_size(graph.level(i)) + sizeof(ItemIdData);
+        Size need = PlacedSize(layout, graph.level(i));
         if (used + need > room) {
             block++;
             offset = FirstOffsetNumber;

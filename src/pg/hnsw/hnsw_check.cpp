@@ -8,7 +8,7 @@
  *   1. the metapage, read afresh (not from the relcache's copy), and its
  *      entry point;
  *   2. every element tuple of every element page (PageElement's checks),
- *      its heap TID, its code (r not NaN or negative, the decoded vector
+ *      its heap TIDs, its code (r not NaN or negative, the decoded vector
  *      finite) and every neighbour slot (ElementNeighbors' checks);
  *   3. every link names an element that exists, is not a freed slot, and
  *      has a level up to the layer it is linked on; no live element is above
@@ -118,6 +118,10 @@ void CheckIndex(Relation index, CheckReport *report)
             return;
         if (!ItemPointerIsValid(&e.header()->heap_tid))
             ReportCorruption(index, block, "The element at offset %u has no valid heap TID.", off);
+        for (uint32 t = 0; t < e.more_tids(); t++)
+            if (!ItemPointerIsValid(&e.more()[t]))
+                ReportCorruption(index, block, "The element at offset %u has an invalid heap TID (%u of %u more).",
+                                 off, t + 1, e.more_tids());
         if (const char *fault = CodeFault(codec, e.code(), decoded))
             ReportCorruption(index, block, "The code of the element at offset %u %s.", off, fault);
         for (int lc = 0; lc <= e.level(); lc++)

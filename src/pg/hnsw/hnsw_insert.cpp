@@ -98,7 +98,10 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
             if (reuse == InvalidOffsetNumber && (old_size > size || free_space >= size - old_size))
                 reuse = off;
         }
-        if (reuse != InvalidOffsetNumber || PageGetFreeSpace(page) >= size) {
+        /* Room for the tuple, its line pointer and kTidReserve for every
+         * element of the page, this one too (PlacedSize()). */
+        const Size reserve = kTidReserve * (PageGetMaxOffsetNumber(page) + 1);
+        if (reuse != InvalidOffsetNumber || PageGetFreeSpace(page) >= size + reserve) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             OffsetNumber at = reuse;
@@ -402,10 +405,12 @@ bool RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
  * have on layers 0 .. level, searched from `entry` (on layer entry_level):
  * selected[lc][0 .. count[lc]).  The search ranks candidates by the index's
  * metric; Algorithm 4 chooses among them by SelectionDistance().  Shared
- * with VACUUM.
+ * with VACUUM.  If `found` is given, the live layer-0 candidates (cached)
+ * are left in (*found)[0 .. *n_found).
  */
 void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cache, const float *vector, NodeId entry,
-                   int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count)
+                   int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count, NodeId **found,
+                   uint32 *n_found)
 {
     const ElementLayout &layout = info->layout;
     Codec *codec = cache->codec;
@@ -456,6 +461,10 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cach
         for (std::size_t i = 0; i < k; i++)
             selected[lc][i] = candidate_ids[kept[i].id];
         count[lc] = uint32(k);
+        if (lc == 0 && found != nullptr) {
+            *found = candidate_ids;
+            *n_found = m;
+        }
     }
     reader.release();
 }
@@ -547,6 +556,46 @@ NodeId FindSameCode(Relation index, const IndexInfoCache *info, Codec *codec, co
     }
     reader.release();
     return found;
+}
+
+/* Heap row `tid` joins element id (AddHeapTid); false if it cannot. */
+bool ShareElement(Relation index, const IndexInfoCache *info, NodeId id, const uint8 *code, const FilterValue &filter,
+                  ItemPointer tid)
+{
+    Buffer buffer = ReadBuffer(index, NodeBlock(id));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    const bool added = AddHeapTid(index, info, buffer, NodeOffset(id), code, filter, tid);
+    UnlockReleaseBuffer(buffer);
+    return added;
+}
+
+/*
+ * Heap row `tid` joins the element of its code among ids[0 .. n) (cached),
+ * if one is there and can take it (AddHeapTid); false otherwise.  An
+ * insert's layer-0 candidates hold the element of a copy of its vector if
+ * the graph has one, but not always first: with per-vector scales (e8,
+ * h4) another code can decode nearer, and near copies can decode the same
+ * (sq8: the same levels) with other bytes of bounds; of two such, neighbour
+ * selection keeps one.  So every candidate whose code decodes as this one
+ * does is tried.  A clamped code is left
+ * alone, as FindSameCode() leaves it.
+ */
+bool ShareNeighbor(Relation index, const IndexInfoCache *info, VectorCache *cache, const NodeId *ids, uint32 n,
+                   const uint8 *code, const FilterValue &filter, ItemPointer tid)
+{
+    Codec *codec = cache->codec;
+    if (n == 0 || CodeClamped(codec, code))
+        return false;
+    const uint32 dims = SelectionDims(codec);
+    float *decoded = static_cast<float *>(palloc(sizeof(float) * dims));
+    DecodeForSelection(codec, code, decoded);
+    for (uint32 i = 0; i < n; i++) {
+        const float *v = CachedVector(cache, ids[i]);
+        if (v != nullptr && memcmp(v, decoded, sizeof(float) * dims) == 0 &&
+            ShareElement(index, info, ids[i], code, filter, tid))
+            return true;
+    }
+    return false;
 }
 
 /*
@@ -642,9 +691,12 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
         ReadEntryPoint(index, &entry, &entry_level, &hint);
     }
 
-    if (unchanged && mode == ShareLock) {
+    /* Rows that share an element add no node, whatever level they drew. */
+    if (unchanged) {
         const NodeId same = FindSameCode(index, info, codec, code, entry, entry_level);
-        if (same != kNoNode && InsertBeside(index, info, codec, same, code, heap_tid, filter, hint)) {
+        if (same != kNoNode &&
+            (ShareElement(index, info, same, code, filter, heap_tid) ||
+             (mode == ShareLock && InsertBeside(index, info, codec, same, code, heap_tid, filter, hint)))) {
             UnlockPage(index, HNSW_UPDATE_LOCK, mode);
             MemoryContextSwitchTo(old);
             EndInsertMemory();
@@ -657,7 +709,17 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
     VectorCache *cache = MakeVectorCache(index, info, codec);
     float *v_selection = static_cast<float *>(palloc(sizeof(float) * SelectionDims(codec)));
     ToSelectionSpace(codec, v, v_selection);
-    FindNeighbors(index, info, cache, v_selection, entry, entry_level, level, kNoNode, selected, count);
+    NodeId *found = nullptr;
+    uint32 n_found = 0;
+    FindNeighbors(index, info, cache, v_selection, entry, entry_level, level, kNoNode, selected, count, &found,
+                  &n_found);
+    /* A copy of a vector the graph holds: its row joins that element. */
+    if (ShareNeighbor(index, info, cache, found, n_found, code, filter, heap_tid)) {
+        UnlockPage(index, HNSW_UPDATE_LOCK, mode);
+        MemoryContextSwitchTo(old);
+        EndInsertMemory();
+        return;
+    }
 
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, filter, code, tuple);

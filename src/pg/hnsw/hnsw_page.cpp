@@ -70,7 +70,7 @@ void CheckMeta(Relation index, const MetaPageData *meta, Size contents_end, Bloc
     const char *name = RelationGetRelationName(index);
     if (meta->magic != HNSW_MAGIC)
         ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED), errmsg("index \"%s\" is not an hnsw index", name)));
-    if (meta->version != HNSW_VERSION)
+    if (meta->version != HNSW_VERSION && meta->version != HNSW_VERSION_NO_MORE_TIDS)
         ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                         errmsg("index \"%s\" has page format version %u; this vecdb reads version %d", name,
                                meta->version, HNSW_VERSION),
@@ -383,9 +383,57 @@ char *PageElement(Relation index, const IndexInfoCache *info, Page page, BlockNu
     char *tuple = page + start;
     const auto *element = reinterpret_cast<const ElementHeader *>(tuple);
     if (unlikely(element->kind != HNSW_ELEMENT_KIND || (element->flags & ~kElementFlags) != 0 ||
-                 element->level > info->meta.max_level || length != info->layout.tuple_size(element->level)))
+                 element->level > info->meta.max_level || element->more_tids > kMaxMoreTids ||
+                 length != ElementLayout::element_size(info->layout.tuple_size(element->level), element->more_tids)))
         BadElement(index, page, block, offset);
     return tuple;
+}
+
+char *ElementWithRows(const ElementLayout &layout, const char *tuple, const ItemPointerData *rows, uint32 n,
+                      Size *size)
+{
+    const Size base = layout.tuple_size(reinterpret_cast<const ElementHeader *>(tuple)->level);
+    *size = ElementLayout::element_size(base, n - 1);
+    char *copy = static_cast<char *>(palloc(*size));
+    memcpy(copy, tuple, base);
+    auto *header = reinterpret_cast<ElementHeader *>(copy);
+    header->heap_tid = rows[0];
+    header->more_tids = uint16(n - 1);
+    memcpy(copy + base, rows + 1, sizeof(ItemPointerData) * (n - 1));
+    return copy;
+}
+
+bool AddHeapTid(Relation index, const IndexInfoCache *info, Buffer buffer, OffsetNumber offset, const uint8 *code,
+                const FilterValue &filter, ItemPointer tid)
+{
+    if (info->meta.version == HNSW_VERSION_NO_MORE_TIDS)
+        return false;
+    Page page = BufferGetPage(buffer);
+    const char *e = LiveElement(index, info, page, BufferGetBlockNumber(buffer), offset);
+    if (e == nullptr)
+        return false;
+    const ElementView view{e, &info->layout};
+    const ElementHeader *header = view.header();
+    const Size length = ItemIdGetLength(PageGetItemId(page, offset));
+    if (view.is_deleted() || header->more_tids >= kMaxMoreTids || header->filter_key != filter.key ||
+        ((header->flags & HNSW_ELEMENT_FILTER_NULL) != 0) != filter.isnull ||
+        memcmp(view.code(), code, info->layout.code_size) != 0 ||
+        MAXALIGN(length + sizeof(ItemPointerData)) - MAXALIGN(length) > PageGetExactFreeSpace(page))
+        return false;
+    char *grown = static_cast<char *>(palloc(length + sizeof(ItemPointerData)));
+    memcpy(grown, e, length);
+    memcpy(grown + length, tid, sizeof(ItemPointerData));
+    reinterpret_cast<ElementHeader *>(grown)->more_tids++;
+    GenericXLogState *state = GenericXLogStart(index);
+    if (!PageIndexTupleOverwrite(GenericXLogRegisterBuffer(state, buffer, 0), offset, Item(grown),
+                                 length + sizeof(ItemPointerData))) {
+        GenericXLogAbort(state);
+        pfree(grown);
+        return false;
+    }
+    GenericXLogFinish(state);
+    pfree(grown);
+    return true;
 }
 
 char *LiveElement(Relation index, const IndexInfoCache *info, Page page, BlockNumber block, OffsetNumber offset)

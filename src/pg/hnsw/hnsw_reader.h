@@ -9,8 +9,8 @@
  * pins.  distances() scores a neighbour list's ids page by page.
  *
  * Every scored element's heap TID is remembered (NodeInfo); a returned
- * row's lower bound is computed when the scan needs it (bound()), from a
- * page the reader usually still has pinned.  Elements marked
+ * element's rows (all of its heap TIDs) and lower bound are read when the
+ * scan needs them (rows()), from a page the reader usually still has pinned.  Elements marked
  * deleted are walked through but are not results; freed slots (VACUUM)
  * score +inf and have no neighbours.  Ids come from checked slots or the
  * checked entry point (their blocks exist), and every tuple is checked as
@@ -42,6 +42,7 @@ inline vecdb::hnsw::ScratchAllocator PallocAllocator()
 struct NodeInfo {
     NodeId id;
     ItemPointerData heap_tid;
+    uint16 more_tids;    /* heap TIDs beyond heap_tid (rows sharing the element), read by rows() */
     bool result;         /* scored, and not deleted */
     bool passes;         /* its filter key passes the scan's keys (hnsw_filter.cpp) */
     bool unbounded;      /* its code bounds nothing (CodeUnbounded) */
@@ -68,6 +69,7 @@ public:
         if (slot->id != id) {
             slot->id = id;
             ItemPointerSetInvalid(&slot->heap_tid);
+            slot->more_tids = 0;
             slot->result = false;
             slot->passes = false;
             slot->unbounded = false;
@@ -221,23 +223,29 @@ public:
 
     const NodeInfo *info(Id id) const { return nodes_.find(id); }
 
-    /* The lower bound of scored element id's row, if its slot still holds
-     * the element for heap row `tid` (VACUUM may have freed and reused it
-     * since; then the row is dead to this scan anyway). */
-    bool bound(Id id, ItemPointer tid, double *out)
+    /* The heap rows of scored element id (1 + kMaxMoreTids at most) into
+     * out, and their lower bound into *bound unless it is null, if its slot
+     * still holds the element of heap row `tid`; else 0 (VACUUM has freed
+     * the slot, maybe reused it, or removed that row since: it is dead to
+     * this scan anyway). */
+    uint32 rows(Id id, const ItemPointerData &tid, ItemPointerData *out, double *bound)
     {
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         const char *tuple = LiveElement(index_, info_, BufferGetPage(buffer), NodeBlock(id), NodeOffset(id));
-        bool same = false;
+        uint32 n = 0;
         if (tuple != nullptr) {
-            ElementView e{tuple, layout_};
-            same = ItemPointerEquals(const_cast<ItemPointer>(&e.header()->heap_tid), tid);
-            if (same)
-                *out = CodeBound(codec_, e.code());
+            const ElementView e{tuple, layout_};
+            if (e.holds(tid)) {
+                out[n++] = e.header()->heap_tid;
+                for (uint32 i = 0; i < e.more_tids(); i++)
+                    out[n++] = e.more()[i];
+                if (bound != nullptr)
+                    *bound = CodeBound(codec_, e.code());
+            }
         }
         LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
-        return same;
+        return n;
     }
     NodeInfo *slot(Id id) { return nodes_.insert(id); }
     std::uint64_t buffer_accesses() const { return buffer_accesses_; }
@@ -308,6 +316,7 @@ private:
         ElementView e{tuple, layout_};
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
+        info->more_tids = uint16(e.more_tids());
         info->unbounded = CodeUnbounded(codec_, e.code());
         info->passes = filter_ == nullptr || FilterMatches(filter_, *e.header());
         if (rank_clamped_by_bound_ && CodeClamped(codec_, e.code()))

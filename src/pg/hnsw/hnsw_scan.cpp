@@ -132,6 +132,7 @@ struct ScanState {
     double last_key; /* the largest value returned */
     vecdb::hnsw::ReleaseRule rule; /* how far behind the walk rows may go (release_rule.h) */
     Reranker *rerank; /* coarse codes; else null (the executor rechecks) */
+    ItemPointerData tids[1 + kMaxMoreTids]; /* one element's rows (PageReader::rows()) */
     ScanFilter *filter; /* keys on the filter column (hnsw_filter.cpp), or null */
     bool filter_empty;  /* no row can pass them */
 };
@@ -284,13 +285,19 @@ void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
         /* A code that bounds nothing has no trustworthy estimate either: its
          * row is re-ranked first (only rows outside the range codes
          * describe, quantizer.h). */
-        st->walked++;
+        ItemPointerData *tids = st->tids;
+        uint32 rows = 1;
+        tids[0] = node->heap_tid;
+        if (node->more_tids > 0 && (rows = st->reader.rows(batch[i].id, node->heap_tid, tids, nullptr)) == 0)
+            continue; /* changed by VACUUM since it was scored */
+        st->walked += rows;
         if (!node->unbounded)
             st->rule.observe(OperatorUnits(st, batch[i].distance), first);
         if (!Passes(st, node))
             continue;
-        PushReady(st, ReturnItem{node->unbounded ? -get_float8_infinity() : batch[i].distance, node->heap_tid});
-        added++;
+        for (uint32 t = 0; t < rows; t++)
+            PushReady(st, ReturnItem{node->unbounded ? -get_float8_infinity() : batch[i].distance, tids[t]});
+        added += rows;
     }
     st->found += added;
     st->release_limit = get_float8_infinity();
@@ -354,19 +361,23 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         const NodeInfo *node = st->reader.info(batch[i].id);
         if (node == nullptr || !node->result)
             continue;
-        ReturnItem item{0, node->heap_tid};
-        if (!st->reader.bound(batch[i].id, &item.heap_tid, &item.key))
-            continue; /* freed by VACUUM since it was scored */
-        st->rule.observe(item.key, first);
-        st->walked++;
+        double key;
+        const uint32 rows = st->reader.rows(batch[i].id, node->heap_tid, st->tids, &key);
+        if (rows == 0)
+            continue; /* changed by VACUUM since it was scored */
+        st->rule.observe(key, first);
+        st->walked += rows;
         if (!Passes(st, node))
             continue;
-        st->found++;
-        if (iterative_scan == kScanStrict && item.key < st->last_key) {
-            Append(&st->late, &st->late_count, &st->late_capacity, item);
-        } else {
-            PushReady(st, item);
-            added++;
+        st->found += rows;
+        for (uint32 t = 0; t < rows; t++) {
+            const ReturnItem item{key, st->tids[t]};
+            if (iterative_scan == kScanStrict && item.key < st->last_key) {
+                Append(&st->late, &st->late_count, &st->late_capacity, item);
+            } else {
+                PushReady(st, item);
+                added++;
+            }
         }
     }
     st->release_limit = EndBatch(st, first);

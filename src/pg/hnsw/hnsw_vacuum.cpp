@@ -3,9 +3,11 @@
  * deleted, the graph is repaired around them, and their slots are freed
  * for reuse.
  *
- *   1. Mark: every element whose heap TID the callback reports dead gets
- *      HNSW_ELEMENT_DELETED.  Scans walk through it and never return it;
- *      inserts never link to it.
+ *   1. Mark: every element all of whose heap TIDs the callback reports
+ *      dead gets HNSW_ELEMENT_DELETED.  Scans walk through it and never
+ *      return it; inserts never link to it.  An element that some of its
+ *      rows outlive (rows of one code share an element, AddHeapTid) drops
+ *      the dead TIDs and shrinks in place.
  *   2. Repair, beside inserts and scans, once the inserts that began
  *      before the marking have ended (a moment's HNSW_UPDATE_LOCK
  *      exclusive): each live element's list that names a deleted element
@@ -91,42 +93,65 @@ void ForEachElement(IndexVacuumInfo *vinfo, const IndexInfoCache *info, Visit &&
     }
 }
 
-/* Phase 1; returns how many elements it marked. */
+/* Phase 1; returns how many heap rows it removed: an element whose rows
+ * are all dead is marked deleted, one with some dead rows keeps the others
+ * (the first moves into the header) and shrinks in place. */
 double MarkDeleted(IndexVacuumInfo *vinfo, const IndexInfoCache *info, IndexBulkDeleteCallback callback,
                    void *callback_state, double *live)
 {
     Relation index = vinfo->index;
-    double marked = 0;
+    double removed = 0;
     const BlockNumber first = 1 + info->meta.aux_pages;
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
     OffsetNumber dead[MaxOffsetNumber];
+    OffsetNumber shrunk[MaxOffsetNumber];
+    char *shrunk_tuple[MaxOffsetNumber];
+    Size shrunk_size[MaxOffsetNumber];
+    ItemPointerData rows[1 + kMaxMoreTids];
     for (BlockNumber block = first; block < nblocks; block++) {
         vacuum_delay_point();
         Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, vinfo->strategy);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buffer);
         int n_dead = 0;
+        int n_shrunk = 0;
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
-            auto *header = reinterpret_cast<ElementHeader *>(PageElement(index, info, page, block, off));
-            if (header->flags & (HNSW_ELEMENT_DELETED | HNSW_ELEMENT_FREE))
+            const char *tuple = PageElement(index, info, page, block, off);
+            const ElementView e{tuple, &info->layout};
+            if (e.is_deleted())
                 continue;
-            if (callback(&header->heap_tid, callback_state))
+            uint32 kept = 0;
+            if (!callback(const_cast<ItemPointer>(&e.header()->heap_tid), callback_state))
+                rows[kept++] = e.header()->heap_tid;
+            for (uint32 t = 0; t < e.more_tids(); t++)
+                if (!callback(const_cast<ItemPointer>(&e.more()[t]), callback_state))
+                    rows[kept++] = e.more()[t];
+            *live += kept;
+            removed += 1 + e.more_tids() - kept;
+            if (kept == 0) {
                 dead[n_dead++] = off;
-            else
-                *live += 1;
+            } else if (kept < 1 + e.more_tids()) {
+                shrunk[n_shrunk] = off;
+                shrunk_tuple[n_shrunk] = ElementWithRows(info->layout, tuple, rows, kept, &shrunk_size[n_shrunk]);
+                n_shrunk++;
+            }
         }
-        if (n_dead > 0) {
+        if (n_dead > 0 || n_shrunk > 0) {
             GenericXLogState *state = GenericXLogStart(index);
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             for (int i = 0; i < n_dead; i++)
                 reinterpret_cast<ElementHeader *>(CheckedElement(copy, dead[i]))->flags |=
                     HNSW_ELEMENT_DELETED;
+            for (int i = 0; i < n_shrunk; i++)
+                if (!PageIndexTupleOverwrite(copy, shrunk[i], Item(shrunk_tuple[i]), shrunk_size[i]))
+                    elog(ERROR, "hnsw: failed to shrink element %u of block %u", shrunk[i], block);
             GenericXLogFinish(state);
-            marked += n_dead;
         }
+        for (int i = 0; i < n_shrunk; i++)
+            pfree(shrunk_tuple[i]);
         UnlockReleaseBuffer(buffer);
     }
-    return marked;
+    return removed;
 }
 
 /* Phases 2 and 3, beside inserts and scans. */
@@ -272,6 +297,8 @@ void RepairAndFree(IndexVacuumInfo *vinfo, const IndexInfoCache *info)
             auto *header = reinterpret_cast<ElementHeader *>(CheckedElement(copy, NodeOffset(deleted.ids[i])));
             header->flags |= HNSW_ELEMENT_FREE;
             ItemPointerSetInvalid(&header->heap_tid);
+            memset(reinterpret_cast<char *>(header) + layout.tuple_size(header->level), 0,
+                   sizeof(ItemPointerData) * header->more_tids);
             memset(reinterpret_cast<uint8 *>(header) + layout.counts_offset(), 0, header->level + 1);
         }
         GenericXLogFinish(state);
