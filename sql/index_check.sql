@@ -15,6 +15,7 @@ CREATE INDEX t_sq8 ON t USING hnsw (v vector_l2_ops);
 CREATE INDEX t_e8 ON t USING hnsw (v vector_cosine_ops) WITH (quantization = 'e8');
 CREATE INDEX t_none ON t USING hnsw (v vector_l1_ops);
 CREATE INDEX t_bit ON t USING hnsw (b bit_jaccard_ops);
+CREATE INDEX t_ip ON t USING hnsw (v vector_ip_ops);
 CREATE INDEX t_ivf ON t USING ivf (v vector_ip_ops) WITH (lists = 10);
 CREATE INDEX t_ivfflat ON t USING ivfflat (b bit_hamming_ops) WITH (lists = 10);
 
@@ -31,7 +32,7 @@ CREATE FUNCTION summary(idx regclass, churn boolean DEFAULT false) RETURNS text 
                                           sum(value) FILTER (WHERE item IN ('live', 'deleted', 'free'))), '')
       FROM vecdb_index_check(idx) WITH ORDINALITY AS c(item, value, ord)
 $$ LANGUAGE sql;
-SELECT i AS index, summary(i) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ivf,t_ivfflat}'::regclass[]) i;
+SELECT i AS index, summary(i) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ip,t_ivf,t_ivfflat}'::regclass[]) i;
 
 DELETE FROM t WHERE id % 5 = 0;
 VACUUM t;
@@ -42,9 +43,13 @@ INSERT INTO t SELECT 5000 + i, ARRAY[sin(i), cos(i), 0, 0, i % 7, 0, 0, 2]::vect
 -- the e8 index); VACUUM reconnects them.  Kept small: under Valgrind every
 -- insert costs about 0.1 s.
 SELECT i AS index, summary(i, true) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ivf,t_ivfflat}'::regclass[]) i;
+-- Under inner product, rows of small norm are no row's nearest neighbour,
+-- and re-selected lists drop them: inserts leave many unreachable, and
+-- VACUUM links each in without dropping any other link (SpliceLink).
+SELECT value > 10 AS many_unreachable FROM vecdb_index_check('t_ip') WHERE item = 'unreachable';
 VACUUM t;
 SELECT i AS index, c.value AS unreachable
-  FROM unnest('{t_sq8,t_e8,t_none,t_bit}'::regclass[]) i, vecdb_index_check(i) c WHERE c.item = 'unreachable';
+  FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ip}'::regclass[]) i, vecdb_index_check(i) c WHERE c.item = 'unreachable';
 
 -- An empty index, and one with a filter column.
 CREATE TABLE e (v vector(3), c int);

@@ -377,6 +377,9 @@ float PairDistance(const Codec *codec, const float *a, const float *b);
 bool NodeVector(VectorCache *cache, NodeId id, float *out);
 bool RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId base, int lc,
                 const NodeId *added, uint32 n_added, const NodeId *deleted, uint32 n_deleted, bool keep_added);
+/* Links v to u on layer 0 without cutting any path (VACUUM's reconnect);
+ * false if v refuses or a list changed meanwhile. */
+bool SpliceLink(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId v, NodeId u);
 bool InSortedIds(const NodeId *ids, uint32 n, NodeId id);
 void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cache, const float *vector, NodeId entry,
                    int entry_level, int level, NodeId skip, NodeId **selected, uint32 *count, NodeId **found = nullptr,

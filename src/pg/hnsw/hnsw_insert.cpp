@@ -400,6 +400,106 @@ bool RelinkNode(Relation index, const IndexInfoCache *info, VectorCache *cache, 
     return stands;
 }
 
+namespace {
+
+/* Writes `id` into slot `at` of base's layer-0 list (at == n appends) if
+ * the list is still expect[0 .. n); false, with nothing written, if it
+ * changed or base is no longer a live element of that level. */
+bool WriteSlot(Relation index, const IndexInfoCache *info, NodeId base, int base_level, const Slot *expect, uint32 n,
+               uint32 at, NodeId id)
+{
+    const ElementLayout &layout = info->layout;
+    Buffer buffer = ReadBuffer(index, NodeBlock(base));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    const char *e = LiveElement(index, info, BufferGetPage(buffer), NodeBlock(base), NodeOffset(base));
+    bool written = false;
+    if (e != nullptr && reinterpret_cast<const ElementHeader *>(e)->level == base_level) {
+        const ElementView now{e, &layout};
+        if (now.count(0) == n && memcmp(now.slots(0), expect, sizeof(Slot) * n) == 0) {
+            GenericXLogState *state = GenericXLogStart(index);
+            char *ce = CheckedElement(GenericXLogRegisterBuffer(state, buffer, 0), NodeOffset(base));
+            IdsToSlots(&id, 1, reinterpret_cast<Slot *>(ce + layout.layer_offset(base_level, 0)) + at);
+            if (at == n)
+                reinterpret_cast<uint8 *>(ce + layout.counts_offset())[0] = uint8(n + 1);
+            GenericXLogFinish(state);
+            written = true;
+        }
+    }
+    UnlockReleaseBuffer(buffer);
+    return written;
+}
+
+/* Node id's layer-0 list, checked, into ids and its raw slots into slots
+ * (max_links(0) each), with its level; false if it is not a live element. */
+bool ReadList(Relation index, const IndexInfoCache *info, NodeId id, NodeId *ids, Slot *slots, uint32 *n,
+              int *level)
+{
+    Buffer buffer = ReadBuffer(index, NodeBlock(id));
+    LockBuffer(buffer, BUFFER_LOCK_SHARE);
+    const char *e = LiveElement(index, info, BufferGetPage(buffer), NodeBlock(id), NodeOffset(id));
+    if (e != nullptr) {
+        const ElementView view{e, &info->layout};
+        *n = ElementNeighbors(index, info, NodeBlock(id), view, 0, ids);
+        memcpy(slots, view.slots(0), sizeof(Slot) * *n);
+        *level = view.level();
+    }
+    UnlockReleaseBuffer(buffer);
+    return e != nullptr;
+}
+
+}  // namespace
+
+/*
+ * Links v to u on layer 0 without cutting any path, as the core's
+ * link_layer0() does (src/core/graph/hnsw_connect.cpp): u is appended while
+ * v's list has room; else u takes the place of a member w that u links to
+ * (v -> u -> w keeps every path that went v -> w; the farthest such w from
+ * v), or failing that of v's farthest member, which u's list takes in if
+ * it has room.  A re-selection (RelinkNode) may drop a member whose only
+ * way in was that list; this never does.  False if v refuses (full, no
+ * member shared with u, u full) or a list changed meanwhile.
+ */
+bool SpliceLink(Relation index, const IndexInfoCache *info, VectorCache *cache, NodeId v, NodeId u)
+{
+    const uint32 max_links = info->layout.max_links(0);
+    NodeId *u_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
+    NodeId *v_ids = static_cast<NodeId *>(palloc(sizeof(NodeId) * max_links));
+    Slot *u_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));
+    Slot *v_slots = static_cast<Slot *>(palloc(sizeof(Slot) * max_links));
+    uint32 n_u, n_v;
+    int u_level, v_level;
+    if (v == u || !ReadList(index, info, u, u_ids, u_slots, &n_u, &u_level) ||
+        !ReadList(index, info, v, v_ids, v_slots, &n_v, &v_level))
+        return false;
+    if (std::find(v_ids, v_ids + n_v, u) != v_ids + n_v)
+        return true;
+    if (n_v < max_links)
+        return WriteSlot(index, info, v, v_level, v_slots, n_v, n_v, u);
+    const float *v_vector = CachedVector(cache, v);
+    if (v_vector == nullptr)
+        return false;
+    int shared = -1, farthest = -1;
+    float shared_distance = -1.0f, farthest_distance = -1.0f;
+    for (uint32 i = 0; i < n_v; i++) {
+        const float *w = CachedVector(cache, v_ids[i]);
+        const float d = w != nullptr ? PairDistance(cache->codec, v_vector, w) : FLT_MAX;
+        if (std::find(u_ids, u_ids + n_u, v_ids[i]) != u_ids + n_u && d > shared_distance) {
+            shared = int(i);
+            shared_distance = d;
+        }
+        if (v_ids[i] != u && d > farthest_distance) {
+            farthest = int(i);
+            farthest_distance = d;
+        }
+    }
+    if (shared >= 0)
+        return WriteSlot(index, info, v, v_level, v_slots, n_v, uint32(shared), u);
+    if (farthest < 0 || n_u >= max_links ||
+        !WriteSlot(index, info, u, u_level, u_slots, n_u, n_u, v_ids[farthest]))
+        return false;
+    return WriteSlot(index, info, v, v_level, v_slots, n_v, uint32(farthest), u);
+}
+
 /*
  * The neighbours `vector` (also prepared in the codec as the query) should
  * have on layers 0 .. level, searched from `entry` (on layer entry_level):
