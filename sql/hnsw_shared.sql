@@ -95,3 +95,38 @@ SELECT * FROM rows_found();
 DROP TABLE s;
 DROP FUNCTION elements();
 DROP FUNCTION rows_found();
+
+-- A build shares elements too: 400 vectors in 3 rows each, and one vector
+-- in 40 rows (an element holds 33: two elements).
+CREATE TABLE d (id int, v vector(8));
+INSERT INTO d SELECT i, (SELECT array_agg(sin((i % 400) * 0.37 + j * 1.91) * (1 + (i % 400) % 7))::vector(8)
+                           FROM generate_series(1, 8) j)
+  FROM generate_series(1, 1200) i;
+INSERT INTO d SELECT 2000 + i, '[1,2,3,4,5,6,7,8]' FROM generate_series(1, 40) i;
+CREATE INDEX d_sq8 ON d USING hnsw (v vector_l2_ops);
+CREATE INDEX d_none ON d USING hnsw (v vector_cosine_ops) WITH (quantization = 'none');
+SELECT i AS index, c.value AS live_elements
+  FROM unnest('{d_sq8,d_none}'::regclass[]) i, vecdb_index_check(i) c WHERE c.item = 'live';
+SET enable_seqscan = off;
+SELECT count(*) AS returned, count(DISTINCT id) AS distinct_rows
+  FROM (SELECT id FROM d ORDER BY v <-> '[1,1,1,1,1,1,1,1]' LIMIT 2000) x;
+SELECT count(*) AS returned, count(DISTINCT id) AS distinct_rows
+  FROM (SELECT id FROM d ORDER BY v <=> '[1,1,1,1,1,1,1,1]' LIMIT 2000) x;
+SELECT array(SELECT id FROM d ORDER BY v <-> '[1,2,3,4,5,6,7,8]', id LIMIT 3) AS nearest_copies;
+RESET enable_seqscan;
+DROP TABLE d;
+
+-- Elements too large to take 32 more TIDs on their page: the build keeps
+-- as many as fit and inserts the other rows after it (they share too).
+CREATE TABLE b (id int, v vector(1990));
+INSERT INTO b SELECT i, (SELECT array_agg(sin(i * 0.37 + j * 1.91))::vector(1990) FROM generate_series(1, 1990) j)
+  FROM generate_series(1, 50) i;
+INSERT INTO b SELECT 1000 + i, (SELECT array_agg(cos(j * 1.91))::vector(1990) FROM generate_series(1, 1990) j)
+  FROM generate_series(1, 45) i;
+CREATE INDEX b_none ON b USING hnsw (v vector_l2_ops) WITH (quantization = 'none');
+SELECT value < 95 AS shared FROM vecdb_index_check('b_none') WHERE item = 'live';
+SET enable_seqscan = off;
+SELECT count(*) AS returned, count(DISTINCT id) AS distinct_rows, count(*) FILTER (WHERE id > 1000) AS copies
+  FROM (SELECT id FROM b ORDER BY v <-> (SELECT v FROM b WHERE id = 1001) LIMIT 200) x;
+RESET enable_seqscan;
+DROP TABLE b;

@@ -183,9 +183,10 @@ inline constexpr uint32 kMaxMoreTids = 32;
  * two VACUUMs and share its element (AddHeapTid) rather than add one.
  * 3% of a GloVe-100 sq8 tuple, 1% of a 784-d one. */
 inline constexpr Size kTidReserve = MAXALIGN(sizeof(ItemPointerData));
-inline Size PlacedSize(const ElementLayout &layout, int level)
+inline Size PlacedSize(const ElementLayout &layout, int level, uint32 more_tids = 0)
 {
-    return layout.tuple_size(level) + sizeof(ItemIdData) + kTidReserve;
+    return MAXALIGN(ElementLayout::element_size(layout.tuple_size(level), more_tids)) + sizeof(ItemIdData) +
+           kTidReserve;
 }
 
 /* A read-only view of one element tuple on a locked page. */

@@ -27,6 +27,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "commands/progress.h"
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/buffile.h"
@@ -44,10 +45,32 @@ namespace {
 
 enum BuildPhase { kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOverflow = 5 };
 
+/*
+ * Copies among the rows the graph links: a row whose vector (as the graph
+ * stores it) and filter value are a node's joins that node as one more heap
+ * TID, as an insert joins an element (AddHeapTid), so the graph gets one
+ * node per distinct vector.  Open addressing over node ids hashed by the
+ * vector's bytes (at most 4 slots per node); the joined rows are kept in
+ * row order as (node, TID) pairs.
+ */
+struct Copies {
+    uint32 *slots; /* node id + 1; 0: empty */
+    uint32 mask;
+    uint8 *more; /* per node: heap TIDs beyond its own */
+    uint32 *node;
+    ItemPointerData *tid;
+    uint32 count;
+    uint32 capacity;
+    float *prepared; /* one row's vector as the graph stores it */
+};
+/* Bytes the copy table takes per node of graph capacity, at most. */
+constexpr Size kCopyBytesPerNode = 4 * sizeof(uint32) + sizeof(uint8);
+
 struct BuildState {
     uint32 dims;
     Metric metric;
     core::MemoryGraph *graph;
+    Copies copies;
     ItemPointerData *heap_tids; /* per graph node */
     const FilterColumn *filter_column; /* null: the index has none */
     FilterValue *filters;       /* per graph node, with a filter column */
@@ -153,13 +176,65 @@ uint32 CapacityFor(Size bytes, uint32 dims, const core::Params &params, unsigned
     uint32 lo = 0, hi = 1u << 30;
     while (lo < hi) {
         uint32 mid = lo + (hi - lo + 1) / 2;
-        Size need = core::build_memory_estimate(mid, dims, params, threads) + Size(mid) * sizeof(ItemPointerData);
+        Size need = core::build_memory_estimate(mid, dims, params, threads) +
+                    Size(mid) * (sizeof(ItemPointerData) + kCopyBytesPerNode);
         if (need <= bytes)
             lo = mid;
         else
             hi = mid - 1;
     }
     return lo;
+}
+
+void InitCopies(Copies *c, uint32 capacity, uint32 dims)
+{
+    uint32 slots = 2;
+    while (slots < 2 * Max(capacity, 1u))
+        slots *= 2;
+    c->slots = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * slots));
+    memset(c->slots, 0, sizeof(uint32) * slots);
+    c->mask = slots - 1;
+    c->more = static_cast<uint8 *>(MemoryContextAllocHuge(CurrentMemoryContext, Max(capacity, 1u)));
+    memset(c->more, 0, Max(capacity, 1u));
+    c->capacity = 64;
+    c->count = 0;
+    c->node = static_cast<uint32 *>(palloc(sizeof(uint32) * c->capacity));
+    c->tid = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * c->capacity));
+    c->prepared = static_cast<float *>(palloc(sizeof(float) * dims));
+}
+
+/* The row joins an earlier node of the same vector and filter value, if
+ * there is one with room for a TID: true.  Else false, and *slot is where
+ * a node added for it goes in the table. */
+bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, ItemPointer tid, uint32 **slot)
+{
+    Copies *c = &bs->copies;
+    const core::MemoryGraph &graph = *bs->graph;
+    vecdb::hnsw::prepare_vector(bs->metric, vector, c->prepared, bs->dims);
+    const Size bytes = sizeof(float) * bs->dims;
+    uint32 i = hash_bytes(reinterpret_cast<const unsigned char *>(c->prepared), int(bytes)) ^
+               hash_uint32(filter.key + (filter.isnull ? 0x9e3779b9u : 0u));
+    *slot = nullptr;
+    for (i &= c->mask; c->slots[i] != 0; i = (i + 1) & c->mask) {
+        const uint32 id = c->slots[i] - 1;
+        if (memcmp(graph.vector(id), c->prepared, bytes) != 0 ||
+            (bs->filters != nullptr &&
+             (bs->filters[id].key != filter.key || bs->filters[id].isnull != filter.isnull)))
+            continue;
+        if (c->more[id] >= kMaxMoreTids)
+            continue; /* full: a later node of this vector may have room */
+        if (c->count == c->capacity) {
+            c->capacity *= 2;
+            c->node = static_cast<uint32 *>(repalloc_huge(c->node, sizeof(uint32) * c->capacity));
+            c->tid = static_cast<ItemPointerData *>(repalloc_huge(c->tid, sizeof(ItemPointerData) * c->capacity));
+        }
+        c->node[c->count] = id;
+        c->tid[c->count++] = *tid;
+        c->more[id]++;
+        return true;
+    }
+    *slot = &c->slots[i];
+    return false;
 }
 
 void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
@@ -174,11 +249,16 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
     if (Orderable(bs->metric, v->x, bs->dims)) {
         const FilterValue filter = MakeFilterValue(bs->filter_column, values, isnull);
-        uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
-        if (id != core::MemoryGraph::kNone) {
+        uint32 *slot = nullptr;
+        if (bs->overflow == nullptr && JoinCopy(bs, v->x, filter, tid, &slot)) {
+            /* one more heap TID of an earlier node */
+        } else if (uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
+                   id != core::MemoryGraph::kNone) {
             bs->heap_tids[id] = *tid;
             if (bs->filters != nullptr)
                 bs->filters[id] = filter;
+            if (slot != nullptr)
+                *slot = id + 1;
         } else {
             if (bs->overflow == nullptr) {
                 ereport(NOTICE, (errmsg("hnsw graph no longer fits in maintenance_work_mem after %u tuples",
@@ -201,6 +281,51 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
     }
     MemoryContextSwitchTo(old);
     MemoryContextReset(bs->tuple_context);
+}
+
+/* The heap TIDs beyond its own that each node's element holds: node u's
+ * are tids[start[u] .. start[u + 1]). */
+struct NodeRows {
+    uint32 *start;
+    ItemPointerData *tids;
+    uint32 more(uint32 u) const { return start[u + 1] - start[u]; }
+};
+
+/* The joined rows of `c` by node, as many as fit the node's page with its
+ * element (a page holds an element of any level, not always with 32 more
+ * TIDs); the rest are left in (leftover_node, leftover_tid)[0 ..
+ * *leftovers), in row order, for InsertVector() after the build. */
+NodeRows ArrangeCopies(const Copies &c, const core::MemoryGraph &graph, const ElementLayout &layout,
+                       uint32 **leftover_node, ItemPointerData **leftover_tid, uint32 *leftovers)
+{
+    const uint32 n = graph.size();
+    const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
+    NodeRows rows;
+    rows.start = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * (n + 1)));
+    rows.tids = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * Max(c.count, 1u)));
+    *leftover_node = static_cast<uint32 *>(palloc(sizeof(uint32) * Max(c.count, 1u)));
+    *leftover_tid = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * Max(c.count, 1u)));
+    *leftovers = 0;
+    rows.start[0] = 0;
+    for (uint32 u = 0; u < n; u++) {
+        uint32 fit = c.more[u];
+        while (fit > 0 && PlacedSize(layout, graph.level(u), fit) > room)
+            fit--;
+        rows.start[u + 1] = rows.start[u] + fit;
+    }
+    uint32 *next = static_cast<uint32 *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1u)));
+    memcpy(next, rows.start, sizeof(uint32) * n);
+    for (uint32 i = 0; i < c.count; i++) {
+        const uint32 u = c.node[i];
+        if (next[u] < rows.start[u + 1]) {
+            rows.tids[next[u]++] = c.tid[i];
+        } else {
+            (*leftover_node)[*leftovers] = u;
+            (*leftover_tid)[(*leftovers)++] = c.tid[i];
+        }
+    }
+    pfree(next);
+    return rows;
 }
 
 /* Breadth-first order over layer 0 from the entry point; nodes the walk
@@ -244,7 +369,7 @@ uint32 *BreadthFirstOrder(const core::MemoryGraph &graph)
  * pages per query on GloVe-100 than plain breadth-first order.  Returns the
  * order; WriteElementPages() packs it sequentially into the same pages.
  */
-uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
+uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout, const NodeRows &rows)
 {
     const uint32 n = graph.size();
     const uint32 *seeds = BreadthFirstOrder(graph);
@@ -255,7 +380,7 @@ uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
     memset(placed, 0, n);
     memset(queued, 0, sizeof(uint32) * n);
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
-    auto need = [&](uint32 u) { return PlacedSize(layout, graph.level(u)); };
+    auto need = [&](uint32 u) { return PlacedSize(layout, graph.level(u), rows.more(u)); };
     const Size smallest = PlacedSize(layout, 0);
     Size free = room;
     uint32 count = 0, cursor = 0, walk = 0;
@@ -293,24 +418,24 @@ uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout)
 }
 
 /* Writes the graph's nodes into element pages from block `first`, in id
- * order; returns the node ids. */
+ * order, each with its more heap TIDs; returns the node ids. */
 NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
-                          const ItemPointerData *heap_tids, const FilterValue *filters, BlockNumber first,
-                          unsigned threads)
+                          const ItemPointerData *heap_tids, const NodeRows &rows, const FilterValue *filters,
+                          BlockNumber first, unsigned threads)
 {
     const uint32 n = graph.size();
     const ElementLayout layout{meta.m, meta.code_size};
     const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData);
 
     /* Place every node first: its id is (page, slot), in PageOrder(). */
-    const uint32 *order = PageOrder(graph, layout);
+    const uint32 *order = PageOrder(graph, layout, rows);
     auto *ids = static_cast<NodeId *>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(NodeId) * Max(n, 1u)));
     BlockNumber block = first;
     OffsetNumber offset = FirstOffsetNumber;
     Size used = 0;
     for (uint32 j = 0; j < n; j++) {
         const uint32 i = order[j];
-        Size need = PlacedSize(layout, graph.level(i));
+        Size need = PlacedSize(layout, graph.level(i), rows.more(i));
         if (used + need > room) {
             block++;
             offset = FirstOffsetNumber;
@@ -365,7 +490,11 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
             counts[lc] = uint8(l[0]);
             IdsToSlots(links, l[0], reinterpret_cast<Slot *>(tuple + layout.layer_offset(level, lc)));
         }
-        OffsetNumber placed = PageAddItem(BufferGetPage(buffer), Item(tuple), layout.tuple_size(level),
+        const uint32 more = rows.more(i);
+        reinterpret_cast<ElementHeader *>(tuple)->more_tids = uint16(more);
+        memcpy(tuple + layout.tuple_size(level), rows.tids + rows.start[i], sizeof(ItemPointerData) * more);
+        OffsetNumber placed = PageAddItem(BufferGetPage(buffer), Item(tuple),
+                                          ElementLayout::element_size(layout.tuple_size(level), more),
                                           InvalidOffsetNumber, false, false);
         if (placed != NodeOffset(ids[i]))
             elog(ERROR, "hnsw: failed to place element %u", i);
@@ -431,6 +560,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, bs.metric, params);
     bs.heap_tids = static_cast<ItemPointerData *>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
+    InitCopies(&bs.copies, capacity, meta.dims);
     bs.filter_column = GetFilterColumn(index);
     if (bs.filter_column != nullptr)
         bs.filters = static_cast<FilterValue *>(
@@ -474,7 +604,11 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     info.aux = aux;
     Codec *codec = MakeCodec(&info);
     WriteMetaPages(index, MAIN_FORKNUM, meta, aux, false);
-    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, bs.filters, 1 + meta.aux_pages, threads);
+    uint32 *leftover_node, leftovers;
+    ItemPointerData *leftover_tid;
+    const NodeRows rows = ArrangeCopies(bs.copies, *bs.graph, info.layout, &leftover_node, &leftover_tid, &leftovers);
+    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, rows, bs.filters, 1 + meta.aux_pages,
+                                    threads);
     BlockNumber element_pages = RelationGetNumberOfBlocks(index);
     if (bs.graph->entry_point() != core::MemoryGraph::kNone) {
         meta.entry_block = NodeBlock(ids[bs.graph->entry_point()]);
@@ -492,6 +626,12 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
          long(TimestampDifferenceMilliseconds(loaded, linked)), long(TimestampDifferenceMilliseconds(linked, written)),
          long(TimestampDifferenceMilliseconds(written, GetCurrentTimestamp())));
 
+    for (uint32 i = 0; i < leftovers; i++) {
+        CHECK_FOR_INTERRUPTS();
+        const uint32 u = leftover_node[i];
+        InsertVector(index, bs.graph->vector(u), &leftover_tid[i],
+                     bs.filters != nullptr ? bs.filters[u] : FilterValue{0, false});
+    }
     if (bs.overflow != nullptr)
         InsertOverflow(index, &bs);
 
