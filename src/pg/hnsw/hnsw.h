@@ -365,6 +365,10 @@ VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *
  * is not a live element.  One more float follows the vector: 1 if the code
  * was clamped (CodeClamped), else 0. */
 const float *CachedVector(VectorCache *cache, NodeId id);
+/* A live element's code as a search scored it (PageReader::keep_codes()):
+ * CachedVector() decodes it from this copy instead of reading its page
+ * again. */
+void KeepCode(VectorCache *cache, NodeId id, const uint8 *code);
 /* Algorithm 4's distance between two cached vectors: SelectionDistance(),
  * but FLT_MAX if either code was clamped.  A clamped code decodes to the
  * edge of the sq8 ranges, where its row is not: several rows far outside

@@ -166,16 +166,19 @@ void UpdateMeta(Relation index, NodeId entry, int entry_level, BlockNumber inser
 /*
  * Decoded vectors of the nodes one insert (or one VACUUM step) reads: a node
  * met in several neighbour lists is read and decoded once (an insert's
- * re-selections read ~1,000 codes, mostly of the same few hundred nodes).
- * Sound because a live element's code never changes; a slot freed or
- * reused meanwhile reads as it did when first met.
+ * re-selections read ~1,000 codes, mostly of the same few hundred nodes),
+ * and a node its search scored is not read again: the search kept a copy of
+ * its code (KeepCode()), decoded when first asked for.  Sound because a
+ * live element's code never changes; a slot freed or reused meanwhile reads
+ * as it did when first met.
  */
 struct VectorCache {
     Relation index;
     const IndexInfoCache *info;
     Codec *codec;
     NodeId *keys;     /* open addressing; kNoNode marks an empty slot */
-    float **vectors;  /* per slot: the decoded vector, null if not a live element */
+    float **vectors;  /* per slot: the decoded vector, null if not (yet) decoded */
+    uint8 **codes;    /* per slot: the code kept by KeepCode(), not yet decoded */
     uint32 mask;
     uint32 count;
     uint8 *code;
@@ -186,18 +189,56 @@ namespace {
 void InitSlots(VectorCache *c, uint32 slots)
 {
     c->mask = slots - 1;
+    c->count = 0;
     c->keys = static_cast<NodeId *>(palloc(sizeof(NodeId) * slots));
     c->vectors = static_cast<float **>(palloc(sizeof(float *) * slots));
+    c->codes = static_cast<uint8 **>(palloc(sizeof(uint8 *) * slots));
     for (uint32 i = 0; i < slots; i++)
         c->keys[i] = kNoNode;
 }
 
-uint32 FindSlot(const VectorCache *c, NodeId id)
+/* Node id's slot, made (empty: no vector, no code) if it had none; *found
+ * says which. */
+uint32 FindSlot(VectorCache *c, NodeId id, bool *found)
 {
+    if ((c->count + 1) * 2 > c->mask + 1) {
+        NodeId *keys = c->keys;
+        float **vectors = c->vectors;
+        uint8 **codes = c->codes;
+        const uint32 old_slots = c->mask + 1;
+        InitSlots(c, 2 * old_slots);
+        for (uint32 i = 0; i < old_slots; i++)
+            if (keys[i] != kNoNode) {
+                bool moved;
+                const uint32 j = FindSlot(c, keys[i], &moved);
+                c->vectors[j] = vectors[i];
+                c->codes[j] = codes[i];
+            }
+        pfree(keys);
+        pfree(vectors);
+        pfree(codes);
+    }
     uint32 i = uint32(vecdb::splitmix64_mix(id)) & c->mask;
     while (c->keys[i] != kNoNode && c->keys[i] != id)
         i = (i + 1) & c->mask;
+    *found = c->keys[i] == id;
+    if (!*found) {
+        c->keys[i] = id;
+        c->vectors[i] = nullptr;
+        c->codes[i] = nullptr;
+        c->count++;
+    }
     return i;
+}
+
+/* The selection vector of `code` (one more float: 1 if clamped). */
+float *DecodeCached(const VectorCache *c, const uint8 *code)
+{
+    const uint32 dims = SelectionDims(c->codec);
+    float *v = static_cast<float *>(palloc(sizeof(float) * (dims + 1)));
+    DecodeForSelection(c->codec, code, v);
+    v[dims] = CodeClamped(c->codec, code) ? 1.0f : 0.0f;
+    return v;
 }
 
 }  // namespace
@@ -213,34 +254,30 @@ VectorCache *MakeVectorCache(Relation index, const IndexInfoCache *info, Codec *
     return c;
 }
 
+void KeepCode(VectorCache *c, NodeId id, const uint8 *code)
+{
+    bool found;
+    const uint32 i = FindSlot(c, id, &found);
+    if (found)
+        return;
+    c->codes[i] = static_cast<uint8 *>(palloc(c->info->layout.code_size));
+    memcpy(c->codes[i], code, c->info->layout.code_size);
+}
+
 const float *CachedVector(VectorCache *c, NodeId id)
 {
-    if ((c->count + 1) * 2 > c->mask + 1) {
-        NodeId *keys = c->keys;
-        float **vectors = c->vectors;
-        const uint32 old_slots = c->mask + 1;
-        InitSlots(c, 2 * old_slots);
-        for (uint32 i = 0; i < old_slots; i++)
-            if (keys[i] != kNoNode) {
-                const uint32 j = FindSlot(c, keys[i]);
-                c->keys[j] = keys[i];
-                c->vectors[j] = vectors[i];
-            }
-        pfree(keys);
-        pfree(vectors);
-    }
-    const uint32 i = FindSlot(c, id);
-    if (c->keys[i] == id)
+    bool found;
+    const uint32 i = FindSlot(c, id, &found);
+    if (found) {
+        if (c->codes[i] != nullptr) {
+            c->vectors[i] = DecodeCached(c, c->codes[i]);
+            pfree(c->codes[i]);
+            c->codes[i] = nullptr;
+        }
         return c->vectors[i];
-    c->keys[i] = id;
-    c->count++;
-    c->vectors[i] = nullptr;
-    if (ReadCode(c->index, c->info, id, c->code)) {
-        const uint32 dims = SelectionDims(c->codec);
-        c->vectors[i] = static_cast<float *>(palloc(sizeof(float) * (dims + 1)));
-        DecodeForSelection(c->codec, c->code, c->vectors[i]);
-        c->vectors[i][dims] = CodeClamped(c->codec, c->code) ? 1.0f : 0.0f;
     }
+    if (ReadCode(c->index, c->info, id, c->code))
+        c->vectors[i] = DecodeCached(c, c->code);
     return c->vectors[i];
 }
 
@@ -517,6 +554,7 @@ void FindNeighbors(Relation index, const IndexInfoCache *info, VectorCache *cach
     const std::size_t ef = info->meta.ef_construction;
     PageReader reader;
     reader.init(index, info, codec);
+    reader.keep_codes(cache);
     vecdb::hnsw::SearchScratch<NodeId> scratch;
     scratch.init(palloc(vecdb::hnsw::SearchScratch<NodeId>::bytes(ef, reader.max_degree())), ef, reader.max_degree());
     vecdb::hnsw::HashVisitedSet<NodeId> visited;

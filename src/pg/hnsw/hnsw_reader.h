@@ -137,6 +137,7 @@ public:
         own_pin_ = static_cast<bool *>(palloc(sizeof(bool) * max_degree()));
         call_ = 0;
         filter_ = nullptr;
+        keep_codes_ = nullptr;
         /* Scoring reads the header and the code right after it. */
         code_end_ = ElementLayout::code_offset() + std::min<std::uint32_t>(layout_->code_size, 1024);
     }
@@ -146,6 +147,13 @@ public:
     /* A scan's keys on the filter column: each scored element records
      * whether it passes them (NodeInfo::passes). */
     void set_filter(const ScanFilter *filter) { filter_ = filter; }
+
+    /* Inserts and VACUUM: every live element scored leaves a copy of its
+     * code in `cache` (KeepCode()).  Their neighbour selections then decode
+     * the candidates and the members of the lists they rewrite, nearly all
+     * met by the search, without reading their pages again (an insert into
+     * GloVe-100 read ~650 pages for them). */
+    void keep_codes(VectorCache *cache) { keep_codes_ = cache; }
 
     /* Called once a hop: every graph walk (scans, inserts, VACUUM's
      * repair) answers a cancel here, with no buffer locked. */
@@ -314,6 +322,8 @@ private:
         if (tuple == nullptr)
             return FLT_MAX;
         ElementView e{tuple, layout_};
+        if (keep_codes_ != nullptr)
+            KeepCode(keep_codes_, id, e.code());
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
         info->more_tids = uint16(e.more_tids());
@@ -340,6 +350,7 @@ private:
     const ElementLayout *layout_;
     Codec *codec_;
     const ScanFilter *filter_;
+    VectorCache *keep_codes_;
     NodeInfoMap nodes_;
     PinnedPage *pinned_;
     std::uint32_t pinned_mask_;
