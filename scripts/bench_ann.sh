@@ -131,32 +131,10 @@ CXXFLAGS_BENCH=(-std=c++17 -O2 -Wall -Wextra)
     "$WORK/bench/ann_client.cpp" -L"$(pg_config --libdir)" -lpq
 
 # --- the throwaway cluster -----------------------------------------------------------
-TMP=$(mktemp -d /tmp/vecdb-ann.XXXXXX)
-if [ "$(id -u)" = 0 ]; then chown postgres: "$TMP"; fi
-cleanup() {
-    if [ -f "$TMP/pgdata/postmaster.pid" ]; then
-        "${RUN[@]}" "$PG_BIN/pg_ctl" -D "$TMP/pgdata" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$TMP"
-    # This replaces prepare_workdir's trap, so do what it did: drop the scratch copy.
-    if [ "$(id -u)" = 0 ]; then rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$TMP"  # the postgres user may not be able to enter the caller's directory
-
-PGPORT=${PORT:-55432}
-while port_in_use "$PGPORT"; do PGPORT=$((PGPORT + 1)); done
-
-pg() { "${RUN[@]}" env PATH="$PG_BIN:$PATH" PGHOST="$TMP" PGPORT="$PGPORT" PGOPTIONS="-c client_min_messages=warning" "$@"; }
-psql_q() { pg psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
-
-pg initdb -D "$TMP/pgdata" --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-SERVER_OPTS="-p $PGPORT -k $TMP -c shared_buffers=$SHARED_BUFFERS -c max_wal_size=4GB -c listen_addresses=''"
-if ! pg pg_ctl -D "$TMP/pgdata" -l "$TMP/server.log" -w -o "$SERVER_OPTS" start >/dev/null; then
-    cat "$TMP/server.log" >&2
-    exit 1
-fi
+make_bench_dir ann
+PGPORT=$(free_port "${PORT:-55432}")
+SERVER_OPTS="-c shared_buffers=$SHARED_BUFFERS -c max_wal_size=4GB"
+start_bench_cluster pgdata "$PGPORT" "$SERVER_OPTS"
 echo "cluster: $TMP/pgdata, port $PGPORT, $SERVER_OPTS"
 
 # --- the extensions, one database each -----------------------------------------------

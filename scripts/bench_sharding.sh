@@ -35,29 +35,14 @@ else
 fi
 "${RUN[@]}" g++ -std=c++17 -O2 -o "$WORK/bench/fvecs_copy" "$WORK/bench/fvecs_copy.cpp"
 
-TMP=$(mktemp -d /tmp/vecdb-shard.XXXXXX)
-if [ "$(id -u)" = 0 ]; then chown postgres: "$TMP"; fi
+make_bench_dir shard
 nodes=(coord)
 for s in $(seq 1 $SHARDS); do nodes+=("shard$s"); done
-cleanup() {
-    for node in "${nodes[@]}"; do
-        if [ -f "$TMP/$node/postmaster.pid" ]; then
-            "${RUN[@]}" "$PG_BIN/pg_ctl" -D "$TMP/$node" -m fast -w stop >/dev/null 2>&1 || true
-        fi
-    done
-    rm -rf "$TMP"
-    if [ "$(id -u)" = 0 ]; then rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$TMP"
-
 declare -A port
 next_port=${PORT:-55440}
 for node in "${nodes[@]}"; do
-    while port_in_use "$next_port"; do next_port=$((next_port + 1)); done
-    port[$node]=$next_port
-    next_port=$((next_port + 1))
+    port[$node]=$(free_port "$next_port")
+    next_port=$((port[$node] + 1))
 done
 
 on() {  # on <node> <command...>
@@ -68,12 +53,7 @@ on() {  # on <node> <command...>
 sql() { local node=$1; shift; on "$node" psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
 for node in "${nodes[@]}"; do
-    on "$node" initdb -D "$TMP/$node" --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-    if ! on "$node" pg_ctl -D "$TMP/$node" -l "$TMP/$node.log" -w start \
-        -o "-p ${port[$node]} -k $TMP -c listen_addresses='' -c shared_buffers=256MB -c jit=off" >/dev/null; then
-        cat "$TMP/$node.log" >&2
-        exit 1
-    fi
+    start_bench_cluster "$node" "${port[$node]}" "-c shared_buffers=256MB -c jit=off"
 done
 echo "clusters in $TMP: ${nodes[*]} on ports ${port[*]}"
 

@@ -53,30 +53,13 @@ else
 fi
 "${RUN[@]}" g++ -std=c++17 -O2 -o "$WORK/bench/fvecs_copy" "$WORK/bench/fvecs_copy.cpp"
 
-# --- the throwaway cluster (as bench_ann.sh) ------------------------------------------
-TMP=$(mktemp -d /tmp/vecdb-write.XXXXXX)
-if [ "$(id -u)" = 0 ]; then chown postgres: "$TMP"; fi
-cleanup() {
-    if [ -f "$TMP/pgdata/postmaster.pid" ]; then
-        "${RUN[@]}" "$PG_BIN/pg_ctl" -D "$TMP/pgdata" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$TMP"
-    if [ "$(id -u)" = 0 ]; then rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$TMP"
-
-PGPORT=${PORT:-55532}
-while port_in_use "$PGPORT"; do PGPORT=$((PGPORT + 1)); done
-pg() { "${RUN[@]}" env PATH="$PG_BIN:$PATH" PGHOST="$TMP" PGPORT="$PGPORT" PGOPTIONS="-c client_min_messages=warning" "$@"; }
-psql_q() { pg psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
-
-pg initdb -D "$TMP/pgdata" --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-SERVER_OPTS="-p $PGPORT -k $TMP -c shared_buffers=$SHARED_BUFFERS -c max_wal_size=4GB -c listen_addresses=''"
+# --- the throwaway cluster -----------------------------------------------------------
+make_bench_dir write
+PGPORT=$(free_port "${PORT:-55532}")
+SERVER_OPTS="-c shared_buffers=$SHARED_BUFFERS -c max_wal_size=4GB"
 SERVER_OPTS+=" -c maintenance_work_mem=$MAINTENANCE_WORK_MEM -c autovacuum=off"
-pg pg_ctl -D "$TMP/pgdata" -l "$TMP/server.log" -w -o "$SERVER_OPTS" start >/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
-echo "cluster: $TMP/pgdata, $SERVER_OPTS"
+start_bench_cluster pgdata "$PGPORT" "$SERVER_OPTS"
+echo "cluster: $TMP/pgdata, port $PGPORT, $SERVER_OPTS"
 
 databases=()
 available() { [ "$(psql_q -d postgres -c "SELECT count(*) FROM pg_available_extensions WHERE name = '$1'")" = 1 ]; }

@@ -83,3 +83,52 @@ port_in_use() {
 in_throwaway_cluster() {
     "${RUN[@]}" env PATH="$PG_BIN:$PATH" pg_virtualenv -v $PG_MAJOR "$@"
 }
+
+# --- throwaway benchmark clusters (bench_ann.sh, bench_write.sh, bench_sharding.sh)
+
+# Makes TMP (/tmp/vecdb-$1.XXXXXX, owned by the server user), enters it (the
+# server user may not be able to enter the caller's directory) and sets a
+# trap that stops every cluster started in it, then removes it and the
+# scratch copy (prepare_workdir's trap, which this one replaces).
+make_bench_dir() {
+    TMP=$(mktemp -d "/tmp/vecdb-$1.XXXXXX")
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$TMP"; fi
+    trap remove_bench_dir EXIT
+    trap 'exit 130' INT TERM
+    cd "$TMP"
+}
+
+remove_bench_dir() {
+    local pid
+    for pid in "$TMP"/*/postmaster.pid; do
+        if [ -f "$pid" ]; then
+            "${RUN[@]}" "$PG_BIN/pg_ctl" -D "${pid%/postmaster.pid}" -m fast -w stop >/dev/null 2>&1 || true
+        fi
+    done
+    rm -rf "$TMP"
+    if [ "$(id -u)" = 0 ]; then rm -rf "$WORK"; fi
+}
+
+# The first port from $1 up that nothing holds.
+free_port() {
+    local p=$1
+    while port_in_use "$p"; do p=$((p + 1)); done
+    echo "$p"
+}
+
+# start_bench_cluster NAME PORT "SETTINGS": a fresh cluster in $TMP/NAME
+# (log $TMP/NAME.log) listening on PORT through a socket in $TMP only.
+start_bench_cluster() {
+    local dir=$TMP/$1 port=$2 settings=$3
+    "${RUN[@]}" "$PG_BIN/initdb" -D "$dir" --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
+    if ! "${RUN[@]}" "$PG_BIN/pg_ctl" -D "$dir" -l "$dir.log" -w \
+        -o "-p $port -k $TMP -c listen_addresses='' $settings" start >/dev/null; then
+        cat "$dir.log" >&2
+        exit 1
+    fi
+}
+
+# In the cluster on $PGPORT: pg runs a command as the server user, psql_q a
+# quiet psql that stops at the first error.
+pg() { "${RUN[@]}" env PATH="$PG_BIN:$PATH" PGHOST="$TMP" PGPORT="$PGPORT" PGOPTIONS="-c client_min_messages=warning" "$@"; }
+psql_q() { pg psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
