@@ -181,9 +181,10 @@ public:
      * scored, PinForCall()) and prefetch the line pointers; prefetch the
      * tuples; then lock each page and score.  The
      * prefetches read line pointers without the content lock: an element
-     * never moves once written, and a stale value only wastes a prefetch
-     * (a prefetch of a bad address does not fault; tuples are checked
-     * under the lock, in score()).
+     * moves only when one on its page grows or shrinks by a heap TID
+     * (AddHeapTid(), VACUUM), and a stale value only wastes a prefetch (a
+     * prefetch of a bad address does not fault; tuples are found and
+     * checked again under the lock, in score()).
      */
     void distances(const Id *ids, std::size_t n, float *out)
     {
