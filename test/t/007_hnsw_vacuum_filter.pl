@@ -29,6 +29,8 @@
 #  (d) UPDATEs of another column (not HOT) insert unchanged vectors again:
 #      every row stays reachable (all but 0.1% before VACUUM) and is its own
 #      nearest neighbour.
+#  (e) A cursor's scan that scored a shared element before VACUUM removed
+#      the element's own heap row still returns its other rows.
 #
 # Run with PGXS's `make installcheck` (TAP_TESTS = 1) or directly:
 #   PATH=/usr/lib/postgresql/15/bin:$PATH \
@@ -320,6 +322,39 @@ is( $node->safe_psql(
 		'postgres', q{SELECT value FROM vecdb_index_check('upd_hnsw') WHERE item = 'unreachable'}),
 	'0',
 	'after UPDATEs and VACUUM every live element is reachable from the entry point');
+
+# ---------------------------------------------------------------------------
+# (e) A scan that scored an element before a VACUUM removed one of its rows
+#     still returns the element's other rows.  Three copies share an element
+#     whose own heap TID (the first copy's) is dead to every snapshot; a
+#     cursor's first FETCH (hnsw.ef_search = 10) scores the element without
+#     returning it (the copies are not among the nearest), VACUUM then
+#     removes that TID, and the cursor goes on.  The copies and 300 far
+#     rows fill the table's first pages, so the heap page the cursor keeps
+#     pinned is another one and VACUUM prunes the copies'.  (When the scan
+#     looked for the heap TID it had scored, which VACUUM replaced in the
+#     element's header by a live one, it returned neither copy.)
+# ---------------------------------------------------------------------------
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE race (id int, v vector(4)) WITH (autovacuum_enabled = off);
+	INSERT INTO race SELECT 100000 + i, '[2,2,2,2]' FROM generate_series(1, 3) i;
+	INSERT INTO race SELECT 200000 + i, ARRAY[100 + i, 100, 100, 100]::real[]::vector(4) FROM generate_series(1, 300) i;
+	INSERT INTO race SELECT i, ARRAY[i % 17, i % 13, i % 11, i % 7]::real[]::vector(4) FROM generate_series(1, 2000) i;
+	CREATE INDEX race_hnsw ON race USING hnsw (v vector_l2_ops) WITH (quantization = 'none');
+	DELETE FROM race WHERE id = 100001;
+});
+my $cursor = $node->background_psql('postgres');
+$cursor->query_safe(
+	q{BEGIN; SET enable_seqscan = off; SET hnsw.ef_search = 10;
+	  DECLARE c CURSOR FOR SELECT id FROM race ORDER BY v <-> '[0,0,0,0]';});
+$cursor->query_safe('FETCH 1 FROM c');
+$node->safe_psql('postgres', 'VACUUM race');
+my @later = grep { $_ > 100000 && $_ < 200000 } split /\n/, $cursor->query_safe('FETCH ALL FROM c');
+$cursor->query_safe('COMMIT');
+$cursor->quit;
+is(join(',', sort @later), '100002,100003',
+	'a scan that scored an element before VACUUM removed its first row returns its other rows');
 
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed');
 $node->stop;

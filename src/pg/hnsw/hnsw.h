@@ -132,7 +132,8 @@ struct ElementHeader {
     uint8 kind; /* HNSW_ELEMENT_KIND */
     uint8 level;
     uint8 flags;
-    uint8 unused;
+    uint8 reuses; /* times the slot was reused, mod 256 (PlaceElement; 0 in version 4): a
+                   * scan tells the element it scored from a later one in the slot */
     uint16 more_tids; /* heap TIDs after the lists (0 in version 4) */
     ItemPointerData heap_tid;
     uint32 filter_key; /* the filter column's value (hnsw_filter.cpp); 0 without one */

@@ -106,8 +106,10 @@ NodeId PlaceElement(Relation index, const IndexInfoCache *info, const char *tupl
             Page copy = GenericXLogRegisterBuffer(state, buffer, 0);
             OffsetNumber at = reuse;
             if (reuse != InvalidOffsetNumber) {
+                const uint8 reuses = reinterpret_cast<const ElementHeader *>(CheckedElement(copy, reuse))->reuses;
                 if (!PageIndexTupleOverwrite(copy, reuse, Item(tuple), size))
                     elog(ERROR, "hnsw: failed to reuse slot %u of block %u", reuse, block);
+                reinterpret_cast<ElementHeader *>(CheckedElement(copy, reuse))->reuses = uint8(reuses + 1);
             } else {
                 at = PageAddItem(copy, Item(tuple), size, InvalidOffsetNumber, false, false);
             }

@@ -43,6 +43,7 @@ struct NodeInfo {
     NodeId id;
     ItemPointerData heap_tid;
     uint16 more_tids;    /* heap TIDs beyond heap_tid (rows sharing the element), read by rows() */
+    uint8 reuses;        /* ElementHeader::reuses when scored */
     bool result;         /* scored, and not deleted */
     bool passes;         /* its filter key passes the scan's keys (hnsw_filter.cpp) */
     bool unbounded;      /* its code bounds nothing (CodeUnbounded) */
@@ -70,6 +71,7 @@ public:
             slot->id = id;
             ItemPointerSetInvalid(&slot->heap_tid);
             slot->more_tids = 0;
+            slot->reuses = 0;
             slot->result = false;
             slot->passes = false;
             slot->unbounded = false;
@@ -234,10 +236,13 @@ public:
 
     /* The heap rows of scored element id (1 + kMaxMoreTids at most) into
      * out, and their lower bound into *bound unless it is null, if its slot
-     * still holds the element of heap row `tid`; else 0 (VACUUM has freed
-     * the slot, maybe reused it, or removed that row since: it is dead to
-     * this scan anyway). */
-    uint32 rows(Id id, const ItemPointerData &tid, ItemPointerData *out, double *bound)
+     * still holds the element `scored` describes; else 0 (VACUUM has freed
+     * the slot, maybe reused it: its rows are dead to this scan anyway).
+     * Version 5 tells by the slot's reuse count: VACUUM may have removed
+     * the element's own heap row since, and moved another into its header
+     * (a scan that looked for the row it scored missed the element's other
+     * rows, TAP 007 (e)).  Version 4 elements have one row: that one. */
+    uint32 rows(Id id, const NodeInfo &scored, ItemPointerData *out, double *bound)
     {
         Buffer buffer = Pin(NodeBlock(id));
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -245,7 +250,8 @@ public:
         uint32 n = 0;
         if (tuple != nullptr) {
             const ElementView e{tuple, layout_};
-            if (e.holds(tid)) {
+            if (info_->meta.version == HNSW_VERSION_NO_MORE_TIDS ? e.holds(scored.heap_tid)
+                                                                 : e.header()->reuses == scored.reuses) {
                 out[n++] = e.header()->heap_tid;
                 for (uint32 i = 0; i < e.more_tids(); i++)
                     out[n++] = e.more()[i];
@@ -328,6 +334,7 @@ private:
         info->result = !e.is_deleted();
         info->heap_tid = e.header()->heap_tid;
         info->more_tids = uint16(e.more_tids());
+        info->reuses = e.header()->reuses;
         info->unbounded = CodeUnbounded(codec_, e.code());
         info->passes = filter_ == nullptr || FilterMatches(filter_, *e.header());
         if (rank_clamped_by_bound_ && CodeClamped(codec_, e.code()))

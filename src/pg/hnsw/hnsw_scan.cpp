@@ -288,7 +288,7 @@ void RerankBatch(IndexScanDesc scan, ScanState *st, uint32 n)
         ItemPointerData *tids = st->tids;
         uint32 rows = 1;
         tids[0] = node->heap_tid;
-        if (node->more_tids > 0 && (rows = st->reader.rows(batch[i].id, node->heap_tid, tids, nullptr)) == 0)
+        if (node->more_tids > 0 && (rows = st->reader.rows(batch[i].id, *node, tids, nullptr)) == 0)
             continue; /* changed by VACUUM since it was scored */
         st->walked += rows;
         if (!node->unbounded)
@@ -362,7 +362,7 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         if (node == nullptr || !node->result)
             continue;
         double key;
-        const uint32 rows = st->reader.rows(batch[i].id, node->heap_tid, st->tids, &key);
+        const uint32 rows = st->reader.rows(batch[i].id, *node, st->tids, &key);
         if (rows == 0)
             continue; /* changed by VACUUM since it was scored */
         st->rule.observe(key, first);
