@@ -51,7 +51,9 @@ enum BuildPhase { kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOverfl
  * TID, as an insert joins an element (AddHeapTid), so the graph gets one
  * node per distinct vector.  Open addressing over node ids hashed by the
  * vector's bytes (at most 4 slots per node); the joined rows are kept in
- * row order as (node, TID) pairs.
+ * row order as (node, TID) pairs, at most one per node of graph capacity
+ * (so the build stays within maintenance_work_mem; later copies get nodes
+ * of their own).
  */
 struct Copies {
     uint32 *slots; /* node id + 1; 0: empty */
@@ -60,11 +62,13 @@ struct Copies {
     uint32 *node;
     ItemPointerData *tid;
     uint32 count;
-    uint32 capacity;
-    float *prepared; /* one row's vector as the graph stores it */
+    uint32 allocated; /* of node and tid; grows by doubling up to limit */
+    uint32 limit;     /* the graph's capacity */
+    float *prepared;  /* one row's vector as the graph stores it */
 };
-/* Bytes the copy table takes per node of graph capacity, at most. */
-constexpr Size kCopyBytesPerNode = 4 * sizeof(uint32) + sizeof(uint8);
+/* Bytes the copy table takes per node of graph capacity, at most: 4 slots,
+ * a count, and one joined row. */
+constexpr Size kCopyBytesPerNode = 4 * sizeof(uint32) + sizeof(uint8) + sizeof(uint32) + sizeof(ItemPointerData);
 
 struct BuildState {
     uint32 dims;
@@ -196,25 +200,28 @@ void InitCopies(Copies *c, uint32 capacity, uint32 dims)
     c->mask = slots - 1;
     c->more = static_cast<uint8 *>(MemoryContextAllocHuge(CurrentMemoryContext, Max(capacity, 1u)));
     memset(c->more, 0, Max(capacity, 1u));
-    c->capacity = 64;
+    c->limit = capacity;
+    c->allocated = Min(64u, Max(capacity, 1u));
     c->count = 0;
-    c->node = static_cast<uint32 *>(palloc(sizeof(uint32) * c->capacity));
-    c->tid = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * c->capacity));
+    c->node = static_cast<uint32 *>(palloc(sizeof(uint32) * c->allocated));
+    c->tid = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * c->allocated));
     c->prepared = static_cast<float *>(palloc(sizeof(float) * dims));
 }
 
 /* The row joins an earlier node of the same vector and filter value, if
  * there is one with room for a TID: true.  Else false, and *slot is where
- * a node added for it goes in the table. */
+ * a node added for it goes in the table (null once no row can join). */
 bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, ItemPointer tid, uint32 **slot)
 {
     Copies *c = &bs->copies;
     const core::MemoryGraph &graph = *bs->graph;
+    *slot = nullptr;
+    if (c->count == c->limit)
+        return false;
     vecdb::hnsw::prepare_vector(bs->metric, vector, c->prepared, bs->dims);
     const Size bytes = sizeof(float) * bs->dims;
     uint32 i = hash_bytes(reinterpret_cast<const unsigned char *>(c->prepared), int(bytes)) ^
                hash_uint32(filter.key + (filter.isnull ? 0x9e3779b9u : 0u));
-    *slot = nullptr;
     for (i &= c->mask; c->slots[i] != 0; i = (i + 1) & c->mask) {
         const uint32 id = c->slots[i] - 1;
         if (memcmp(graph.vector(id), c->prepared, bytes) != 0 ||
@@ -223,10 +230,10 @@ bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, It
             continue;
         if (c->more[id] >= kMaxMoreTids)
             continue; /* full: a later node of this vector may have room */
-        if (c->count == c->capacity) {
-            c->capacity *= 2;
-            c->node = static_cast<uint32 *>(repalloc_huge(c->node, sizeof(uint32) * c->capacity));
-            c->tid = static_cast<ItemPointerData *>(repalloc_huge(c->tid, sizeof(ItemPointerData) * c->capacity));
+        if (c->count == c->allocated) {
+            c->allocated = uint32(Min(uint64(c->allocated) * 2, uint64(c->limit)));
+            c->node = static_cast<uint32 *>(repalloc_huge(c->node, sizeof(uint32) * c->allocated));
+            c->tid = static_cast<ItemPointerData *>(repalloc_huge(c->tid, sizeof(ItemPointerData) * c->allocated));
         }
         c->node[c->count] = id;
         c->tid[c->count++] = *tid;
