@@ -177,8 +177,9 @@ TEST(QuantInterfaceTest, EstimatesTrackExactDistances)
 TEST(QuantInterfaceTest, Sq8TrainsRangesInCallerMemory)
 {
     const std::size_t d = 3;
-    std::vector<float> ranges(2 * d, -1.0f), work(d);
+    std::vector<float> ranges(2 * d, -1.0f);
     SQ8Quantizer quant(d, Metric::L2, ranges.data());
+    std::vector<float> work(quant.work_floats());
     EXPECT_TRUE(quant.needs_training());
     const std::vector<float> sample = {0, 10, -5, 255, 10, 5, 51, 10, 0};
     quant.train(3, sample.data(), work.data());
@@ -201,6 +202,62 @@ TEST(QuantInterfaceTest, Sq8TrainsRangesInCallerMemory)
     std::memcpy(&r, code.data(), 4);
     EXPECT_NEAR(r, std::sqrt(45.0f * 45.0f + 2.0f * 2.0f), 1e-3);
     EXPECT_THROW(quant.train(0, sample.data(), work.data()), Error);
+}
+
+TEST(QuantInterfaceTest, Sq8TrainerOneRowAtATimeMatchesTrain)
+{
+    // An hnsw build past maintenance_work_mem feeds rows one at a time: the
+    // ranges must be train()'s over the same rows, under both rules (rows
+    // outside the code range skipped while some row is inside; all rows
+    // when none is), and cosine's normalization.
+    const std::size_t d = 24, n = 400;
+    std::vector<float> rows = gaussian_vectors(n, d, 31, 2.0);
+    for (std::size_t i = 0; i < d; i++) {
+        rows[7 * d + i] = 3e38f;      // outside the code range: ignored
+        rows[8 * d + i] = -1e-30f;    // tiny: ignored as well
+        rows[9 * d + i] = 0.0f;       // zero: counts
+    }
+    std::vector<float> huge(3 * d);
+    for (std::size_t i = 0; i < huge.size(); i++)
+        huge[i] = (i % 2 ? 1e37f : -2e37f) * float(1 + i % 5);
+    for (Metric metric : {Metric::L2, Metric::Cosine, Metric::InnerProduct})
+        for (const std::vector<float> *sample : {&rows, &huge}) {
+            const std::size_t count = sample->size() / d;
+            std::vector<float> trained(2 * d), streamed(2 * d);
+            SQ8Quantizer quant(d, metric, trained.data());
+            std::vector<float> work(quant.work_floats()), memory(Sq8RangeTrainer::floats_needed(d));
+            quant.train(count, sample->data(), work.data());
+            Sq8RangeTrainer trainer(d, metric, memory.data());
+            for (std::size_t v = 0; v < count; v++)
+                trainer.add(sample->data() + v * d);
+            EXPECT_EQ(trainer.count(), count);
+            trainer.finish(streamed.data());
+            for (std::size_t i = 0; i < 2 * d; i++) {
+                ASSERT_TRUE(std::isfinite(streamed[i])) << metric_name(metric) << " " << i;
+                EXPECT_EQ(streamed[i], trained[i]) << metric_name(metric) << " " << i;
+            }
+        }
+    // The first rows alone give narrower ranges than all of them when the
+    // data drifts with the row order (the bug the trainer fixed).
+    std::vector<float> drift(n * d);
+    for (std::size_t v = 0; v < n; v++)
+        for (std::size_t i = 0; i < d; i++)
+            drift[v * d + i] = rows[v * d + i] * 1e-3f + float(v) * 0.01f;
+    std::vector<float> prefix(2 * d), all(2 * d), memory(Sq8RangeTrainer::floats_needed(d));
+    Sq8RangeTrainer first(d, Metric::L2, memory.data());
+    for (std::size_t v = 0; v < n / 4; v++)
+        first.add(drift.data() + v * d);
+    first.finish(prefix.data());
+    Sq8RangeTrainer every(d, Metric::L2, memory.data());
+    for (std::size_t v = 0; v < n; v++)
+        every.add(drift.data() + v * d);
+    every.finish(all.data());
+    for (std::size_t i = 0; i < d; i++) {
+        EXPECT_LT(prefix[i] + 255.0f * prefix[d + i], 1.1f);
+        EXPECT_GT(all[i] + 255.0f * all[d + i], 3.9f) << "the last row's coordinate is in range";
+    }
+    Sq8RangeTrainer none(d, Metric::L2, memory.data());
+    EXPECT_THROW(none.finish(all.data()), Error);
 }
 
 TEST(QuantInterfaceTest, H4WritesOnlyRealVertices)

@@ -36,6 +36,18 @@ double norm_of(const float *x, std::size_t n)
     return std::sqrt(sum);
 }
 
+/* x, or x / |x| under cosine (into work); *norm: the result's norm. */
+const float *prepare_sq8(const float *x, std::size_t dim, Metric metric, float *work, double *norm)
+{
+    *norm = norm_of(x, dim);
+    if (metric != Metric::Cosine || *norm == 0.0)
+        return x;
+    for (std::size_t i = 0; i < dim; i++)
+        work[i] = static_cast<float>(x[i] / *norm);
+    *norm = norm_of(work, dim);
+    return work;
+}
+
 }  // namespace
 
 SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quantizer(dim, metric), ranges_(ranges)
@@ -44,57 +56,64 @@ SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quan
         throw Error(ErrorKind::InvalidParameter, "SQ8 dimension must be at least 1");
 }
 
-const float *SQ8Quantizer::prepare(const float *x, float *work, double *norm) const
-{
-    *norm = norm_of(x, dim_);
-    if (metric_ != Metric::Cosine || *norm == 0.0)
-        return x;
-    for (std::size_t i = 0; i < dim_; i++)
-        work[i] = static_cast<float>(x[i] / *norm);
-    *norm = norm_of(work, dim_);
-    return work;
-}
+std::size_t SQ8Quantizer::work_floats() const { return Sq8RangeTrainer::floats_needed(dim_); }
 
 void SQ8Quantizer::train(std::size_t n, const float *x, float *work)
 {
     if (n == 0)
         throw Error(ErrorKind::InvalidParameter, "SQ8 training needs at least one vector");
-    float *lo = ranges_, *step = ranges_ + dim_;
+    Sq8RangeTrainer trainer(dim_, metric_, work);
+    for (std::size_t v = 0; v < n; v++)
+        trainer.add(x + v * dim_);
+    trainer.finish(ranges_);
+}
+
+Sq8RangeTrainer::Sq8RangeTrainer(std::size_t dim, Metric metric, float *memory)
+    : dim_(dim), metric_(metric), inside_lo_(memory), inside_hi_(memory + dim), all_lo_(memory + 2 * dim),
+      all_hi_(memory + 3 * dim), work_(memory + 4 * dim)
+{
+}
+
+void Sq8RangeTrainer::add(const float *x)
+{
     // Vectors outside kCodeNormMin .. kCodeNormMax would stretch (or, all
     // tiny, shrink) every range they touch: one row of 3e38s would leave the
     // others a single level.  Ranges follow the vectors inside it; the rest
     // are clamped like any value out of range (their r records it).  If no
     // vector is inside, every vector counts.
-    bool any_inside = false;
-    for (std::size_t v = 0; v < n && !any_inside; v++) {
-        double norm;
-        prepare(x + v * dim_, work, &norm);
-        any_inside = norm == 0.0 || code_range_scale(norm) == 1.0;
+    double norm;
+    const float *p = prepare_sq8(x, dim_, metric_, work_, &norm);
+    const bool inside = norm == 0.0 || code_range_scale(norm) == 1.0;
+    for (std::size_t i = 0; i < dim_; i++) {
+        if (count_ == 0 || p[i] < all_lo_[i])
+            all_lo_[i] = p[i];
+        if (count_ == 0 || p[i] > all_hi_[i])
+            all_hi_[i] = p[i];
+        if (inside && (!any_inside_ || p[i] < inside_lo_[i]))
+            inside_lo_[i] = p[i];
+        if (inside && (!any_inside_ || p[i] > inside_hi_[i]))
+            inside_hi_[i] = p[i];
     }
-    bool first = true;
-    for (std::size_t v = 0; v < n; v++) {
-        double norm;
-        const float *p = prepare(x + v * dim_, work, &norm);
-        if (any_inside && norm != 0.0 && code_range_scale(norm) != 1.0)
-            continue;
-        for (std::size_t i = 0; i < dim_; i++) {
-            if (first || p[i] < lo[i])
-                lo[i] = p[i];
-            // step holds the maximum until the end
-            if (first || p[i] > step[i])
-                step[i] = p[i];
-        }
-        first = false;
-    }
+    any_inside_ = any_inside_ || inside;
+    count_++;
+}
+
+void Sq8RangeTrainer::finish(float *ranges) const
+{
+    if (count_ == 0)
+        throw Error(ErrorKind::InvalidParameter, "SQ8 training needs at least one vector");
+    const float *lo = any_inside_ ? inside_lo_ : all_lo_, *hi = any_inside_ ? inside_hi_ : all_hi_;
     // In double: max - min can exceed float's range.
-    for (std::size_t i = 0; i < dim_; i++)
-        step[i] = static_cast<float>((static_cast<double>(step[i]) - lo[i]) / 255.0);
+    for (std::size_t i = 0; i < dim_; i++) {
+        ranges[i] = lo[i];
+        ranges[dim_ + i] = static_cast<float>((static_cast<double>(hi[i]) - lo[i]) / 255.0);
+    }
 }
 
 void SQ8Quantizer::encode(const float *x, std::uint8_t *code, float *work) const
 {
     double norm;
-    const float *p = prepare(x, work, &norm);
+    const float *p = prepare_sq8(x, dim_, metric_, work, &norm);
     const float *lo = vmin(), *st = step();
     std::uint8_t *levels = code + kSq8HeaderBytes;
     double r2 = 0.0, recon2 = 0.0;

@@ -65,7 +65,7 @@ public:
     void train(std::size_t n, const float *x, float *work) override;
 
     std::size_t code_size() const override { return 12 + dim_; }
-    std::size_t work_floats() const override { return dim_; }
+    std::size_t work_floats() const override;
     std::size_t residual_offset() const override { return 0; }
     void encode(const float *x, std::uint8_t *code, float *work) const override;
     void decode(const std::uint8_t *code, float *x, float *work) const override;
@@ -73,10 +73,31 @@ public:
     DistanceComputer *distance_computer(void *memory) const override;
 
 private:
-    /// x or x / |x| under cosine (into work); returns its norm.
-    const float *prepare(const float *x, float *work, double *norm) const;
-
     float *ranges_;
+};
+
+/// train()'s ranges over vectors given one at a time, for a build that does
+/// not hold them all (train() itself uses it).  Vectors outside
+/// kCodeNormMin .. kCodeNormMax count only if no vector is inside.
+class Sq8RangeTrainer {
+public:
+    /// Floats of memory a trainer over dim dimensions uses.
+    static std::size_t floats_needed(std::size_t dim) { return 5 * dim; }
+    Sq8RangeTrainer(std::size_t dim, Metric metric, float *memory);
+
+    void add(const float *x);
+    std::size_t count() const { return count_; }
+    /// vmin and step (2 * dim floats) from the vectors added; at least one.
+    void finish(float *ranges) const;
+
+private:
+    std::size_t dim_;
+    Metric metric_;
+    float *inside_lo_, *inside_hi_; /* over the vectors inside the code range */
+    float *all_lo_, *all_hi_;       /* over every vector */
+    float *work_;                   /* a normalized copy under cosine */
+    std::size_t count_ = 0;
+    bool any_inside_ = false;
 };
 
 class SQ8DistanceComputer final : public DistanceComputer {

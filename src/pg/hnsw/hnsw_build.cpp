@@ -78,6 +78,7 @@ struct BuildState {
     ItemPointerData *heap_tids; /* per graph node */
     const FilterColumn *filter_column; /* null: the index has none */
     FilterValue *filters;       /* per graph node, with a filter column */
+    CodecTrainer *trainer;      /* codec parameters from every row, overflow included */
     BufFile *overflow;          /* (tid, filter, vector) records past the graph's capacity */
     uint64 overflow_count;
     double heap_tuples;
@@ -256,6 +257,7 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
     if (Orderable(bs->metric, v->x, bs->dims)) {
         const FilterValue filter = MakeFilterValue(bs->filter_column, values, isnull);
+        AddTrainingRow(bs->trainer, v->x);
         uint32 *slot = nullptr;
         if (bs->overflow == nullptr && JoinCopy(bs, v->x, filter, tid, &slot)) {
             /* one more heap TID of an earlier node */
@@ -573,6 +575,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
         bs.filters = static_cast<FilterValue *>(
             MemoryContextAllocHuge(CurrentMemoryContext, sizeof(FilterValue) * Max(capacity, 1u)));
     bs.tuple_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
+    bs.trainer = StartCodecTraining(Quantization(meta.quantization), bs.metric, meta.dims);
 
     const TimestampTz started = GetCurrentTimestamp();
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
@@ -592,7 +595,9 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     while (core::build(*bs.graph, options) == core::BuildStatus::Cancelled)
         CHECK_FOR_INTERRUPTS(); /* ERROR on a cancel; other interrupts: go on */
 
-    /* Codec parameters from the vectors in memory, then the pages. */
+    /* Codec parameters from every row (not only those in memory: on data that
+     * drifts through the table, ranges from the first rows clamp the rest),
+     * then the pages. */
     const TimestampTz linked = GetCurrentTimestamp();
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
     if (has_fallback && bs.index_tuples < kMinTrainRows) {
@@ -603,8 +608,7 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
         meta = fallback;
     }
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));
-    TrainCodec(Quantization(meta.quantization), bs.metric, meta.dims, bs.graph->size() ? bs.graph->vector(0) : nullptr,
-               bs.graph->size(), aux);
+    FinishCodecTraining(bs.trainer, Quantization(meta.quantization), meta.dims, aux);
     IndexInfoCache info{};
     info.meta = meta;
     info.layout = ElementLayout{meta.m, meta.code_size};

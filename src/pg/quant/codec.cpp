@@ -34,6 +34,7 @@
 
 #include "../../core/graph/hnsw.h"
 #include "../../core/parallel.h"
+#include "../../core/quant/sq8.h"
 #include "../../core/simd/distance.h"
 #include "codec.h"
 
@@ -73,11 +74,29 @@ struct Codec {
 
 Size AuxBytes(Quantization q, uint32 dims) { return q == Quantization::SQ8 ? 2 * Size(dims) * sizeof(float) : 0; }
 
-void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux)
+struct CodecTrainer {
+    vecdb::Sq8RangeTrainer sq8;
+};
+
+CodecTrainer *StartCodecTraining(Quantization q, Metric metric, uint32 dims)
+{
+    if (q != Quantization::SQ8)
+        return nullptr;
+    float *memory = static_cast<float *>(palloc(sizeof(float) * vecdb::Sq8RangeTrainer::floats_needed(dims)));
+    return new (palloc(sizeof(CodecTrainer))) CodecTrainer{vecdb::Sq8RangeTrainer(dims, metric, memory)};
+}
+
+void AddTrainingRow(CodecTrainer *trainer, const float *vector)
+{
+    if (trainer != nullptr)
+        trainer->sq8.add(vector);
+}
+
+void FinishCodecTraining(CodecTrainer *trainer, Quantization q, uint32 dims, float *aux)
 {
     if (q != Quantization::SQ8)
         return;
-    if (n == 0) {
+    if (trainer == nullptr || trainer->sq8.count() == 0) {
         /* Nothing to learn from (an sq8 index too wide for fp32 codes, built
          * empty): ranges a unit vector fits; other values are clamped and
          * their error norms grow, so bounds stay valid. */
@@ -87,11 +106,15 @@ void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors
         }
         return;
     }
-    alignas(8) char memory[kQuantizerBytes];
-    vecdb::Quantizer *quantizer = make_quantizer(q, metric, dims, 0, aux, memory);
-    float *work = static_cast<float *>(palloc(sizeof(float) * quantizer->work_floats()));
-    quantizer->train(n, vectors, work);
-    pfree(work);
+    trainer->sq8.finish(aux);
+}
+
+void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux)
+{
+    CodecTrainer *trainer = StartCodecTraining(q, metric, dims);
+    for (Size i = 0; trainer != nullptr && i < n; i++)
+        AddTrainingRow(trainer, vectors + i * dims);
+    FinishCodecTraining(trainer, q, dims, aux);
 }
 
 Codec *MakeCodec(const CodecParams &params)

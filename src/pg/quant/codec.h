@@ -32,6 +32,13 @@ struct Codec; /* opaque: scoring state for one query or one build */
 Size AuxBytes(Quantization q, uint32 dims);
 /* Learns aux (e.g. SQ8 ranges) from n vectors (cosine: raw, normalized inside). */
 void TrainCodec(Quantization q, Metric metric, uint32 dims, const float *vectors, Size n, float *aux);
+/* TrainCodec() over rows given one at a time, for a build that does not hold
+ * every row (an hnsw build past maintenance_work_mem): start (null when q
+ * learns nothing), add each row, finish into aux. */
+struct CodecTrainer;
+CodecTrainer *StartCodecTraining(Quantization q, Metric metric, uint32 dims);
+void AddTrainingRow(CodecTrainer *trainer, const float *vector);
+void FinishCodecTraining(CodecTrainer *trainer, Quantization q, uint32 dims, float *aux);
 /* A codec in the current memory context. */
 Codec *MakeCodec(const CodecParams &params);
 /* Bytes of each code. */
