@@ -36,7 +36,7 @@ SELECT i AS index, summary(i) FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ip,t_ivf,t
 
 DELETE FROM t WHERE id % 5 = 0;
 VACUUM t;
-INSERT INTO t SELECT 5000 + i, ARRAY[sin(i), cos(i), 0, 0, i % 7, 0, 0, 2]::vector, ('x' || md5((-i)::text))::bit(64)
+INSERT INTO t SELECT 5000 + i, ARRAY[sin(i), cos(i), 0, 0, i % 7, 0, 0, 1]::vector, ('x' || md5((-i)::text))::bit(64)
   FROM generate_series(1, 150) i;
 -- Inserts can leave live elements no walk from the entry point reaches (a
 -- search cannot return them; 500 inserts into 3,000 rows left 13 to 19 in
@@ -50,6 +50,15 @@ SELECT value > 10 AS many_unreachable FROM vecdb_index_check('t_ip') WHERE item 
 VACUUM t;
 SELECT i AS index, c.value AS unreachable
   FROM unnest('{t_sq8,t_e8,t_none,t_bit,t_ip}'::regclass[]) i, vecdb_index_check(i) c WHERE c.item = 'unreachable';
+-- Rows past the ranges sq8 learned at build (the last coordinate was 1) are
+-- clamped: they decode alike, re-selections by decoded distance dropped
+-- members at random, and these 150 left 66 of the inner-product index's
+-- rows unreachable.  Their links in are spliced instead: none.
+INSERT INTO t SELECT 6000 + i, ARRAY[sin(i), cos(i), 0, 0, i % 7, 0, 0, 2 + i * 0.01]::vector,
+                     ('x' || md5((-i)::text))::bit(64)
+  FROM generate_series(1, 150) i;
+SELECT i AS index, c.value AS unreachable
+  FROM unnest('{t_sq8,t_ip}'::regclass[]) i, vecdb_index_check(i) c WHERE c.item = 'unreachable';
 
 -- An empty index, and one with a filter column.
 CREATE TABLE e (v vector(3), c int);

@@ -882,6 +882,16 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
         return;
     }
 
+    /* A clamped code (CodeClamped) decodes to the corner of sq8's ranges,
+     * as every row that left them does: distances among such rows say
+     * nothing, and re-selecting a list by them drops members at random
+     * (25,000 rows drifting past ranges learned from the first 5,000: all
+     * but ~500 of them unreachable).  So its links in are spliced, which
+     * drops no member (SpliceLink), and its layer-0 list is half full, to
+     * take in the members splicing moves. */
+    const bool clamped = CodeClamped(codec, code);
+    if (clamped)
+        count[0] = Min(count[0], layout.max_links(0) / 2);
     char *tuple = static_cast<char *>(palloc(layout.tuple_size(level)));
     FormElement(layout, level, heap_tid, filter, code, tuple);
     for (int lc = 0; lc <= level; lc++) {
@@ -892,12 +902,14 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
     const NodeId id = PlaceElement(index, info, tuple, level, &new_hint);
 
     /* The nearest neighbour keeps its link to the new node (its way in).
-     * A clamped code's (CodeClamped) estimates mislead the walk near it,
-     * so every neighbour keeps its link: many ways in. */
-    const bool clamped = CodeClamped(codec, code);
+     * A clamped code's estimates mislead the walk near it, so every
+     * neighbour keeps its link: many ways in, spliced where they can be. */
     for (int lc = 0; lc <= level; lc++)
-        for (uint32 i = 0; i < count[lc]; i++)
+        for (uint32 i = 0; i < count[lc]; i++) {
+            if (lc == 0 && clamped && SpliceLink(index, info, cache, selected[lc][i], id))
+                continue;
             RelinkNode(index, info, cache, selected[lc][i], lc, &id, 1, nullptr, 0, lc == 0 && (i == 0 || clamped));
+        }
 
     const bool new_entry = entry == kNoNode || level > entry_level;
     if (new_entry || new_hint != hint)
