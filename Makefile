@@ -2,7 +2,7 @@
 # points for people (see README.md); the rest are the steps they call.
 
 EXTENSION  = vecdb
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = vecdb
 
 # Every .cpp under src/core is part of the core library (unit-tested alone).
@@ -15,6 +15,7 @@ PG_OBJS = \
 	src/pg/vecdb.o \
 	src/pg/quant/quant_functions.o \
 	src/pg/quant/codec.o \
+	src/pg/search/mmr.o \
 	src/pg/types/vector.o \
 	src/pg/types/vector_io.o \
 	src/pg/types/vector_cast.o \
@@ -50,12 +51,12 @@ OBJS = $(CORE_OBJS) $(PG_OBJS)
 SQL_SOURCES = src/pg/vecdb.sql src/pg/types/vector.sql src/pg/types/vector_functions.sql src/pg/types/halfvec.sql src/pg/types/bit.sql \
               src/pg/types/sparsevec.sql \
               src/pg/quant/quant.sql src/pg/hnsw/hnsw.sql \
-              src/pg/ivf/ivf.sql
+              src/pg/ivf/ivf.sql src/pg/search/search.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 # Earlier versions' install scripts and the upgrade scripts from them.
 DATA        = $(wildcard src/pg/upgrade/*.sql)
 
-REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index index_check hnsw_shared
+REGRESS      = vector_type vector_cast vector_functions vector_aggregates vector_errors halfvec hnsw_index hnsw_quantization hnsw_filter hnsw_extreme ivf_index halfvec_index sparsevec sparsevec_index bit_index index_check hnsw_shared search
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 TAP_TESTS   = 1

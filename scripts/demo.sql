@@ -63,14 +63,13 @@ FROM items WHERE category = 7 ORDER BY embedding <-> :'q' LIMIT 5;
 \echo '== Recall@10 of the index against exact search, 20 queries (hnsw.ef_search = 40, the default)'
 CREATE TEMP TABLE demo_queries AS
 SELECT id, embedding + array_fill(0.02, ARRAY[64])::vector AS q FROM items WHERE id % 1000 = 0;
-CREATE TEMP TABLE approx AS
-SELECT d.id, array(SELECT i.id FROM items i ORDER BY i.embedding <-> d.q LIMIT 10) AS ids FROM demo_queries d;
-SET enable_indexscan = off;
-CREATE TEMP TABLE exact AS
-SELECT d.id, array(SELECT i.id FROM items i ORDER BY i.embedding <-> d.q LIMIT 10) AS ids FROM demo_queries d;
-RESET enable_indexscan;
-SELECT round(avg((SELECT count(*) FROM unnest(a.ids) x WHERE x = ANY (e.ids)) / 10.0), 3) AS recall_at_10
-FROM approx a JOIN exact e USING (id);
+-- vecdb_recall() runs a query as planned and again exactly (index scans off)
+SELECT round(avg(r.recall)::numeric, 3) AS recall_at_10
+FROM demo_queries d, vecdb_recall(format('SELECT id FROM items ORDER BY embedding <-> %L LIMIT 10', d.q)) r;
+SET hnsw.ef_search = 10;
+SELECT round(avg(r.recall)::numeric, 3) AS recall_at_10_ef_search_10
+FROM demo_queries d, vecdb_recall(format('SELECT id FROM items ORDER BY embedding <-> %L LIMIT 10', d.q)) r;
+RESET hnsw.ef_search;
 \echo '== Writes keep the index current: insert 1,000 rows, delete 2,000, VACUUM, query again'
 INSERT INTO items (category, embedding)
 SELECT i % 10, (SELECT array_agg(c[d] + (random() - 0.5) * 0.6 ORDER BY d) FROM generate_series(1, 64) d)::vector
@@ -110,6 +109,18 @@ SELECT vector_dims(:'q'::vector) AS dims, round(vector_norm(:'q')::numeric, 4) A
        binary_quantize(subvector(:'q'::vector, 1, 16)) AS sign_bits_1_16;
 SELECT '[1,2,3]'::vector + '[4,5,6]' AS sum, '[1,2]'::vector || '[3]' AS concat,
        ARRAY[1.5, 2.5]::real[]::vector AS from_array, '[1,2]'::vector::real[] AS to_array;
+
+\echo '== Diverse results: 5 of the 50 nearest picked by maximal marginal relevance (vecdb_mmr), against the nearest 5'
+WITH c AS (SELECT id, embedding FROM items ORDER BY embedding <-> :'q' LIMIT 50),
+     sets AS (SELECT 'nearest 5' AS picks, ARRAY(SELECT id FROM c ORDER BY embedding <-> :'q' LIMIT 5) AS ids
+              UNION ALL
+              SELECT 'vecdb_mmr, lambda 0.3', vecdb_mmr(:'q', (SELECT array_agg(embedding) FROM c),
+                                                       (SELECT array_agg(id) FROM c), 5, 0.3, 'l2'))
+SELECT picks, ids,
+       (SELECT round(min(a.embedding <-> b.embedding)::numeric, 3) FROM items a, items b
+        WHERE a.id = ANY (ids) AND b.id = ANY (ids) AND a.id < b.id) AS closest_pair,
+       (SELECT round(max(embedding <-> :'q')::numeric, 3) FROM items WHERE id = ANY (ids)) AS farthest_from_query
+FROM sets;
 
 \echo '== Bad input gets a clear error (expected):'
 \set ON_ERROR_STOP 0

@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS vecdb;
 
-SELECT plan(324);
+SELECT plan(332);
 
 -- ---------------------------------------------------------------------------
 -- The type
@@ -46,6 +46,10 @@ INSERT INTO expected_functions VALUES
     ('vecdb_quantize',                '{text,vector}',                               'vector'),
     ('vecdb_quantization_error',      '{text,vector}',                               'double precision'),
     ('vecdb_quantization_bits',       '{text,integer}',                              'double precision'),
+    -- src/pg/search/search.sql
+    ('vecdb_mmr',                     '{vector,vector[],bigint[],integer,double precision,text}', 'bigint[]'),
+    ('vecdb_rrf',                     '{bigint[],bigint[],integer,double precision,double precision}', 'setof record'),
+    ('vecdb_recall',                  '{text}',                                      'record'),
     -- src/pg/hnsw/hnsw.sql
     ('hnsw_handler',                  '{internal}',                                  'index_am_handler'),
     -- src/pg/ivf/ivf.sql
@@ -172,9 +176,9 @@ INSERT INTO expected_functions VALUES
     ('avg', '{halfvec}', 'halfvec'),
     ('sum', '{halfvec}', 'halfvec');
 
--- 117 x has_function
+-- 120 x has_function
 SELECT has_function(name, args) FROM expected_functions ORDER BY name, args::text;
--- 117 x function_returns
+-- 120 x function_returns
 SELECT function_returns(name, args, returns) FROM expected_functions ORDER BY name, args::text;
 
 -- The extension owns exactly these functions: a function added to the SQL
@@ -222,9 +226,16 @@ SELECT is(ARRAY(SELECT signature FROM extension_functions
                  ORDER BY 1),
           '{}'::text[], 'every C function (but the diagnostics, the index check and the index handlers) is PARALLEL SAFE');
 SELECT is(ARRAY(SELECT signature FROM extension_functions
-                 WHERE prokind = 'f' AND lanname <> 'c'
+                 WHERE prokind = 'f' AND lanname <> 'c' AND proname NOT IN ('vecdb_rrf', 'vecdb_recall')
                  ORDER BY 1),
-          '{}'::text[], 'every plain function of the extension is written in C');
+          '{}'::text[], 'every plain function of the extension but vecdb_rrf() and vecdb_recall() is written in C');
+SELECT is((SELECT ARRAY[lanname::text, provolatile::text, proparallel::text]
+             FROM extension_functions WHERE proname = 'vecdb_rrf'),
+          ARRAY['plpgsql', 'i', 's'], 'vecdb_rrf() is PL/pgSQL, IMMUTABLE and PARALLEL SAFE');
+SELECT is((SELECT ARRAY[lanname::text, provolatile::text, proparallel::text]
+             FROM extension_functions WHERE proname = 'vecdb_recall'),
+          ARRAY['plpgsql', 'v', 'u'],
+          'vecdb_recall() is PL/pgSQL, VOLATILE and PARALLEL UNSAFE (it runs queries and sets planner settings)');
 
 SELECT ok(NOT has_function_privilege('public', 'vecdb_raise_cpp_exception(text)', 'EXECUTE'),
           'the test hook vecdb_raise_cpp_exception() is for superusers only');
