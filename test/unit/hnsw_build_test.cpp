@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -344,6 +345,53 @@ TEST_F(HnswBuildTest, CosineStoresNormalizedVectorsAndZeroVectorsAreHarmless)
     auto r = s.knn(d.row(7), 1, 40);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].id, 7u);
+}
+
+TEST_F(HnswBuildTest, PackedBitStringsScoreAsTheirZeroOneVectors)
+{
+    // 1,500 strings of 200 bits around 10 patterns (~8% of bits flipped),
+    // as 0/1 floats and packed 32 to a slot: Hamming (L2) and Jaccard agree
+    // exactly, and the packed graph finds the nearest strings.
+    const std::uint32_t n = 1500, bits = 200, words = (bits + 31) / 32;
+    Dataset floats;
+    floats.n = n;
+    floats.dims = bits;
+    floats.data.assign(std::size_t(n) * bits, 0.0f);
+    std::vector<float> packed(std::size_t(n) * words, 0.0f);
+    std::mt19937 rng(5);
+    std::vector<std::uint8_t> pattern(10 * bits);
+    for (auto &b : pattern)
+        b = std::uint8_t(rng() & 1);
+    for (std::uint32_t i = 0; i < n; i++) {
+        auto *bytes = reinterpret_cast<std::uint8_t *>(packed.data() + std::size_t(i) * words);
+        for (std::uint32_t j = 0; j < bits; j++) {
+            const std::uint8_t bit = pattern[(i % 10) * bits + j] ^ std::uint8_t(rng() % 100 < 8);
+            floats.data[std::size_t(i) * bits + j] = bit;
+            bytes[j / 8] |= std::uint8_t(bit << (j % 8));
+        }
+    }
+    for (Metric metric : {Metric::L2, Metric::Jaccard}) {
+        const MetricDistance plain = metric_distance(metric, bits);
+        const MetricDistance packed_distance = packed_bit_distance(metric, words);
+        for (std::uint32_t a = 0; a < 60; a++)
+            for (std::uint32_t b = 0; b < 60; b++)
+                ASSERT_EQ(packed_distance(packed.data() + a * words, packed.data() + b * words),
+                          plain(floats.row(a), floats.row(b)))
+                    << int(metric) << " " << a << " " << b;
+        testing::OwnedGraph g(n, words, metric, Params{}, true);
+        for (std::uint32_t i = 0; i < n; i++)
+            ASSERT_EQ(g.graph.add(packed.data() + std::size_t(i) * words), i);
+        build(g.graph, BuildOptions{});
+        EXPECT_EQ(testing::check_structure(g.graph), "");
+        testing::Searcher s(g.graph);
+        double found = 0;
+        for (std::uint32_t q = 0; q < 100; q++) {
+            const float *query = packed.data() + std::size_t(q * 7) * words;
+            found += testing::overlap(s.knn(query, 10, 40), brute_force_knn(g.graph, query, 10));
+        }
+        EXPECT_GE(found / 100, 0.95) << int(metric);
+    }
+    EXPECT_THROW(packed_bit_distance(Metric::Cosine, words), Error);
 }
 
 }  // namespace

@@ -116,11 +116,12 @@ struct OwnedGraph {
     std::size_t bytes = 0;
     MemoryGraph graph;
 
-    OwnedGraph(std::uint32_t capacity, std::uint32_t dims, Metric metric, const Params &params)
+    OwnedGraph(std::uint32_t capacity, std::uint32_t dims, Metric metric, const Params &params,
+               bool packed_bits = false)
     {
         bytes = MemoryGraph::bytes_needed(capacity, dims, params);
         memory.reset(new char[bytes]);
-        graph.init(memory.get(), bytes, capacity, dims, metric, params);
+        graph.init(memory.get(), bytes, capacity, dims, metric, params, packed_bits);
     }
 };
 

@@ -96,6 +96,7 @@ struct MetricDistance {
     float offset;  ///< 1 for cosine
     std::size_t dims;
     Metric metric;
+    bool packed_bits = false;  ///< vectors are bit strings, 32 bits a float slot (packed_bit_distance())
 
     float operator()(const float *a, const float *b) const
     {
@@ -109,6 +110,13 @@ struct MetricDistance {
     float out_of_range(const float *a, const float *b) const;
 };
 MetricDistance metric_distance(Metric metric, std::uint32_t dims);
+/// The distance between bit strings packed into `words` float slots of 32
+/// bits each (their bytes in any fixed order, zero past the last bit):
+/// Hamming for L2 (the squared L2 distance of 0/1 vectors), or Jaccard.
+/// A bit(1024) column's graph holds 128 bytes a node this way, not 4 KB of
+/// 0/1 floats, and scores a pair with 16 popcounts.  Exact integers (and
+/// Jaccard from them) at every size, so never out of range.
+MetricDistance packed_bit_distance(Metric metric, std::uint32_t words);
 
 /// The in-memory graph the build writes and the glue then copies to pages.
 class MemoryGraph {
@@ -121,8 +129,10 @@ public:
     /// Lays an empty graph out in memory[0 .. bytes).  Throws
     /// Error(InvalidParameter) for bad parameters, a zero dimension or a
     /// block smaller than bytes_needed().
+    /// With packed_bits, a vector is a bit string of `dims` float slots, 32
+    /// bits each, scored by packed_bit_distance() (metric L2 or Jaccard).
     void init(void *memory, std::size_t bytes, std::uint32_t capacity, std::uint32_t dims, Metric metric,
-              const Params &params);
+              const Params &params, bool packed_bits = false);
 
     /// Stores a vector (dims floats) as the next node, not yet linked (build()
     /// links it).  Returns its id, or kNone when the graph is full.  Cosine

@@ -126,8 +126,36 @@ MetricDistance metric_distance(Metric metric, std::uint32_t dims)
     throw Error(ErrorKind::InvalidParameter, "unknown HNSW metric");
 }
 
+namespace {
+
+float hamming_words(const float *a, const float *b, std::size_t words)
+{
+    return static_cast<float>(distance_kernels().hamming(reinterpret_cast<const std::uint8_t *>(a),
+                                                         reinterpret_cast<const std::uint8_t *>(b), words * 4));
+}
+
+float jaccard_words(const float *a, const float *b, std::size_t words)
+{
+    const BitCounts c = distance_kernels().bit_counts(reinterpret_cast<const std::uint8_t *>(a),
+                                                      reinterpret_cast<const std::uint8_t *>(b), words * 4);
+    return static_cast<float>(jaccard_from_sums(double(c.both), double(c.a), double(c.b)));
+}
+
+}  // namespace
+
+MetricDistance packed_bit_distance(Metric metric, std::uint32_t words)
+{
+    if (metric != Metric::L2 && metric != Metric::Jaccard)
+        throw Error(ErrorKind::InvalidParameter, "packed bit strings take the L2 (Hamming) or Jaccard metric");
+    MetricDistance d{metric == Metric::L2 ? hamming_words : jaccard_words, 1.0f, 0.0f, words, metric};
+    d.packed_bits = true;
+    return d;
+}
+
 float MetricDistance::out_of_range(const float *a, const float *b) const
 {
+    if (packed_bits) /* 0 (equal strings) or a small exact value */
+        return kernel(a, b, dims);
     double d = 0.0;
     switch (metric) {
     case Metric::L2:
@@ -158,7 +186,7 @@ std::size_t MemoryGraph::bytes_needed(std::uint32_t capacity, std::uint32_t dims
 }
 
 void MemoryGraph::init(void *memory, std::size_t bytes, std::uint32_t capacity, std::uint32_t dims, Metric metric,
-                       const Params &params)
+                       const Params &params, bool packed_bits)
 {
     validate(params);
     if (dims == 0)
@@ -186,7 +214,7 @@ void MemoryGraph::init(void *memory, std::size_t bytes, std::uint32_t capacity, 
     entry_lock_ = &locks_[capacity];
     pool_words_ = l.pool_words;
     pool_used_ = 0;
-    distance_ = hnsw::metric_distance(metric, dims);
+    distance_ = packed_bits ? packed_bit_distance(metric, dims) : hnsw::metric_distance(metric, dims);
     params_ = params;
     capacity_ = capacity;
     size_ = 0;

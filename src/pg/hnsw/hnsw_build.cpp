@@ -33,6 +33,7 @@ extern "C" {
 #include "storage/buffile.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/varbit.h"
 }
 
 #include "../types/vector.h"
@@ -72,6 +73,9 @@ constexpr Size kCopyBytesPerNode = 4 * sizeof(uint32) + sizeof(uint8) + sizeof(u
 
 struct BuildState {
     uint32 dims;
+    uint32 graph_dims; /* floats a graph node holds: dims, or the words of a packed bit string */
+    bool packed;       /* a bit column's strings packed 32 bits a float slot (PackedBits()) */
+    float *packed_row; /* one row's string, packed */
     Metric metric;
     core::MemoryGraph *graph;
     Copies copies;
@@ -219,8 +223,8 @@ bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, It
     *slot = nullptr;
     if (c->count == c->limit)
         return false;
-    vecdb::hnsw::prepare_vector(bs->metric, vector, c->prepared, bs->dims);
-    const Size bytes = sizeof(float) * bs->dims;
+    vecdb::hnsw::prepare_vector(bs->metric, vector, c->prepared, bs->graph_dims);
+    const Size bytes = sizeof(float) * bs->graph_dims;
     uint32 i = hash_bytes(reinterpret_cast<const unsigned char *>(c->prepared), int(bytes)) ^
                hash_uint32(filter.key + (filter.isnull ? 0x9e3779b9u : 0u));
     for (i &= c->mask; c->slots[i] != 0; i = (i + 1) & c->mask) {
@@ -245,6 +249,36 @@ bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, It
     return false;
 }
 
+/*
+ * A bit(n) column's string as the graph holds it with quantization 'bit':
+ * its bytes as they are, in ceil(n / 32) float slots, scored with popcounts
+ * (core::packed_bit_distance).  A bit(1024) node takes 128 bytes instead of
+ * 4 KB of 0/1 floats: 20,000 rows fit the default maintenance_work_mem,
+ * where 0/1 floats overflowed it into one-by-one inserts.
+ */
+bool UsesPackedBits(Relation index, const MetaPageData &meta)
+{
+    return IndexesBitColumn(index) && Quantization(meta.quantization) == Quantization::Bit;
+}
+
+uint32 PackedWords(uint32 bits) { return (bits + 31) / 32; }
+
+const float *PackBits(BuildState *bs, Datum value)
+{
+    const VarBit *bits = DatumGetVarBitP(value);
+    memset(bs->packed_row, 0, sizeof(float) * bs->graph_dims);
+    memcpy(bs->packed_row, VARBITS(bits), Min(Size(VARBITBYTES(bits)), sizeof(float) * bs->graph_dims));
+    return bs->packed_row;
+}
+
+/* The 0/1 vector of a packed string of `bits` bits (as bit_to_vector()). */
+void UnpackBits(const float *packed, uint32 bits, float *out)
+{
+    const uint8 *bytes = reinterpret_cast<const uint8 *>(packed);
+    for (uint32 i = 0; i < bits; i++)
+        out[i] = float((bytes[i / 8] >> (7 - i % 8)) & 1);
+}
+
 void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool, void *state)
 {
     auto *bs = static_cast<BuildState *>(state);
@@ -258,10 +292,11 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
     if (Orderable(bs->metric, v->x, bs->dims)) {
         const FilterValue filter = MakeFilterValue(bs->filter_column, values, isnull);
         AddTrainingRow(bs->trainer, v->x);
+        const float *row = bs->packed && bs->overflow == nullptr ? PackBits(bs, values[0]) : v->x;
         uint32 *slot = nullptr;
-        if (bs->overflow == nullptr && JoinCopy(bs, v->x, filter, tid, &slot)) {
+        if (bs->overflow == nullptr && JoinCopy(bs, row, filter, tid, &slot)) {
             /* one more heap TID of an earlier node */
-        } else if (uint32 id = bs->overflow == nullptr ? bs->graph->add(v->x) : core::MemoryGraph::kNone;
+        } else if (uint32 id = bs->overflow == nullptr ? bs->graph->add(row) : core::MemoryGraph::kNone;
                    id != core::MemoryGraph::kNone) {
             bs->heap_tids[id] = *tid;
             if (bs->filters != nullptr)
@@ -429,8 +464,8 @@ uint32 *PageOrder(const core::MemoryGraph &graph, const ElementLayout &layout, c
 /* Writes the graph's nodes into element pages from block `first`, in id
  * order, each with its more heap TIDs; returns the node ids. */
 NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec, const core::MemoryGraph &graph,
-                          const ItemPointerData *heap_tids, const NodeRows &rows, const FilterValue *filters,
-                          BlockNumber first, unsigned threads)
+                          bool packed, const ItemPointerData *heap_tids, const NodeRows &rows,
+                          const FilterValue *filters, BlockNumber first, unsigned threads)
 {
     const uint32 n = graph.size();
     const ElementLayout layout{meta.m, meta.code_size};
@@ -461,9 +496,14 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
     char *tuple = static_cast<char *>(palloc(BLCKSZ));
     NodeId *links = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * meta.m));
     /* Codes are encoded ahead on every build thread, a few MB at a time. */
-    const uint32 chunk = uint32(Max(Size(1024), Size(4 * 1024 * 1024) / meta.code_size));
+    const Size per_node = packed ? Max(Size(meta.code_size), sizeof(float) * meta.dims) : Size(meta.code_size);
+    const uint32 chunk = uint32(Max(Size(1024), Size(4 * 1024 * 1024) / per_node));
     uint8 *codes = static_cast<uint8 *>(MemoryContextAllocHuge(CurrentMemoryContext, Size(chunk) * meta.code_size));
     const float **chunk_vectors = static_cast<const float **>(palloc(sizeof(float *) * chunk));
+    /* Packed strings are encoded from their 0/1 vectors. */
+    float *unpacked = packed ? static_cast<float *>(MemoryContextAllocHuge(CurrentMemoryContext,
+                                                                          sizeof(float) * Size(chunk) * meta.dims))
+                             : nullptr;
 
     Buffer buffer = InvalidBuffer;
     for (uint32 j = 0; j < n; j++) {
@@ -483,8 +523,13 @@ NodeId *WriteElementPages(Relation index, const MetaPageData &meta, Codec *codec
         }
         if (j % chunk == 0) {
             const uint32 count = Min(chunk, n - j);
-            for (uint32 k = 0; k < count; k++)
+            for (uint32 k = 0; k < count; k++) {
                 chunk_vectors[k] = graph.vector(order[j + k]);
+                if (packed) {
+                    UnpackBits(chunk_vectors[k], meta.dims, unpacked + Size(k) * meta.dims);
+                    chunk_vectors[k] = unpacked + Size(k) * meta.dims;
+                }
+            }
             EncodeParallel(codec, chunk_vectors, count, codes, threads);
         }
         const int level = graph.level(i);
@@ -551,9 +596,11 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     const unsigned threads = BuildThreads();
 
     /* Size the graph for the rows expected, within maintenance_work_mem. */
+    const bool packed = UsesPackedBits(index, meta);
+    const uint32 graph_dims = packed ? PackedWords(meta.dims) : meta.dims;
     const double expected = ExpectedRows(heap);
     const Size budget = Size(maintenance_work_mem) * 1024;
-    const uint32 fits = CapacityFor(budget, meta.dims, params, threads);
+    const uint32 fits = CapacityFor(budget, graph_dims, params, threads);
     const uint32 capacity = uint32(std::min<double>(fits, expected * 1.2 + 1000));
     if (capacity == 0)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -562,14 +609,17 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
 
     BuildState bs{};
     bs.dims = meta.dims;
+    bs.graph_dims = graph_dims;
+    bs.packed = packed;
+    bs.packed_row = packed ? static_cast<float *>(palloc(sizeof(float) * graph_dims)) : nullptr;
     bs.metric = Metric(meta.metric);
-    const Size graph_bytes = core::MemoryGraph::bytes_needed(capacity, meta.dims, params);
+    const Size graph_bytes = core::MemoryGraph::bytes_needed(capacity, graph_dims, params);
     void *graph_memory = MemoryContextAllocHuge(CurrentMemoryContext, graph_bytes);
     bs.graph = new (palloc(sizeof(core::MemoryGraph))) core::MemoryGraph();
-    bs.graph->init(graph_memory, graph_bytes, capacity, meta.dims, bs.metric, params);
+    bs.graph->init(graph_memory, graph_bytes, capacity, graph_dims, bs.metric, params, packed);
     bs.heap_tids = static_cast<ItemPointerData *>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
-    InitCopies(&bs.copies, capacity, meta.dims);
+    InitCopies(&bs.copies, capacity, graph_dims);
     bs.filter_column = GetFilterColumn(index);
     if (bs.filter_column != nullptr)
         bs.filters = static_cast<FilterValue *>(
@@ -618,8 +668,8 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     uint32 *leftover_node, leftovers;
     ItemPointerData *leftover_tid;
     const NodeRows rows = ArrangeCopies(bs.copies, *bs.graph, info.layout, &leftover_node, &leftover_tid, &leftovers);
-    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, bs.heap_tids, rows, bs.filters, 1 + meta.aux_pages,
-                                    threads);
+    NodeId *ids = WriteElementPages(index, meta, codec, *bs.graph, packed, bs.heap_tids, rows, bs.filters,
+                                    1 + meta.aux_pages, threads);
     BlockNumber element_pages = RelationGetNumberOfBlocks(index);
     if (bs.graph->entry_point() != core::MemoryGraph::kNone) {
         meta.entry_block = NodeBlock(ids[bs.graph->entry_point()]);
@@ -637,10 +687,13 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
          long(TimestampDifferenceMilliseconds(loaded, linked)), long(TimestampDifferenceMilliseconds(linked, written)),
          long(TimestampDifferenceMilliseconds(written, GetCurrentTimestamp())));
 
+    float *unpacked = packed ? static_cast<float *>(palloc(sizeof(float) * meta.dims)) : nullptr;
     for (uint32 i = 0; i < leftovers; i++) {
         CHECK_FOR_INTERRUPTS();
         const uint32 u = leftover_node[i];
-        InsertVector(index, bs.graph->vector(u), &leftover_tid[i],
+        if (packed)
+            UnpackBits(bs.graph->vector(u), meta.dims, unpacked);
+        InsertVector(index, packed ? unpacked : bs.graph->vector(u), &leftover_tid[i],
                      bs.filters != nullptr ? bs.filters[u] : FilterValue{0, false});
     }
     if (bs.overflow != nullptr)
