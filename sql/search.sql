@@ -67,6 +67,14 @@ SELECT vecdb_mmr('[1,1]', '{"[1,0]","[0,1]","[1,1]"}', '{10,20,30}', 10, 0.5, 'l
        vecdb_mmr('[1,1]', '{"[0,0]","[1,0]","[1,1]"}', '{10,20,30}', 3) AS zero_last,
        vecdb_mmr(NULL, '{"[1,0]"}', '{1}', 1) IS NULL AS null_query;
 
+-- O(n k) distances: 50,000 candidates, all picked, would take many seconds;
+-- a statement timeout cancels it between picks.
+SET statement_timeout = '300ms';
+SELECT cardinality(vecdb_mmr('[1,1]', array_agg(format('[%s,%s]', sin(i), cos(i))::vector), array_agg(i::bigint),
+                             50000, 0.5, 'l2'))
+  FROM generate_series(1, 50000) i;
+RESET statement_timeout;
+
 -- Errors.
 SELECT vecdb_mmr('[1,1]', '{"[1,0]","[0,1]"}', '{10}', 2);
 SELECT vecdb_mmr('[1,1]', '{"[1,0]",NULL}', '{10,20}', 2);

@@ -16,6 +16,8 @@
  *   4. a walk of layer 0 from the entry point: live elements it does not
  *      reach are counted (a search cannot return them; VACUUM reconnects
  *      them), not an error -- inserts can leave some.
+ * It also counts live elements whose code is clamped (CodeClamped: sq8,
+ * rows outside the ranges learned at build), a sign to REINDEX.
  * The caller holds ShareLock on the index, which excludes inserts and
  * VACUUM (both take RowExclusiveLock), so what is read is one state.
  */
@@ -110,6 +112,7 @@ void CheckIndex(Relation index, CheckReport *report)
     SetQuery(codec, decoded);
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     int top_live_level = -1;
+    int64 clamped = 0;
     ForEachElement(index, info, nblocks, kCheckPhaseElements,
                    [&](BlockNumber block, OffsetNumber off, const ElementView &e) {
         const uint8 flags = e.header()->flags;
@@ -126,8 +129,10 @@ void CheckIndex(Relation index, CheckReport *report)
             ReportCorruption(index, block, "The code of the element at offset %u %s.", off, fault);
         for (int lc = 0; lc <= e.level(); lc++)
             (void) ElementNeighbors(index, info, block, e, lc, list);
-        if (!(flags & HNSW_ELEMENT_DELETED))
+        if (!(flags & HNSW_ELEMENT_DELETED)) {
             top_live_level = Max(top_live_level, e.level());
+            clamped += CodeClamped(codec, e.code());
+        }
     });
     if (top_live_level > entry_level)
         ReportCorruption(index, HNSW_METAPAGE_BLKNO,
@@ -202,6 +207,7 @@ void CheckIndex(Relation index, CheckReport *report)
     report->add("deleted", int64(deleted));
     report->add("free", int64(freed));
     report->add("unreachable", int64(live - reached_live));
+    report->add("clamped", clamped);
 }
 
 }  // namespace vecdb::pg::hnsw

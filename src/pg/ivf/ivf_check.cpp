@@ -27,7 +27,8 @@ namespace vecdb::pg::ivf {
 
 namespace {
 
-void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, Page page, BlockNumber block,
+/* Checks entry i of a list page; true if its code is clamped (CodeClamped). */
+bool CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, Page page, BlockNumber block,
                 uint32 i, float *decoded)
 {
     const ListLayout &layout = info->layout;
@@ -37,6 +38,7 @@ void CheckEntry(Relation index, const IndexInfoCache *info, const Codec *codec, 
     const uint8 *code = PageCodes(page) + Size(i) * layout.code_size;
     if (const char *fault = CodeFault(codec, code, decoded))
         ReportCorruption(index, block, "The code of entry %u %s.", i, fault);
+    return CodeClamped(codec, code);
 }
 
 }  // namespace
@@ -60,7 +62,7 @@ void CheckIndex(Relation index, CheckReport *report)
     /* 2 and 3. Every list's chain; owner[block] is 1 + the list that
      * reached it. */
     uint32 *owner = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * nblocks, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
-    int64 entries = 0, list_pages = 0, empty_lists = 0, longest = 0;
+    int64 entries = 0, list_pages = 0, empty_lists = 0, longest = 0, clamped = 0;
     ReportCheckPhase(kCheckPhaseLists, int64(nblocks) - int64(Min(info->list_start, nblocks)));
     for (uint32 list = 0; list < info->meta.lists; list++) {
         BlockNumber block = info->list_start + list;
@@ -82,7 +84,7 @@ void CheckIndex(Relation index, CheckReport *report)
             else if (opaque->insert_page != InvalidBlockNumber)
                 ReportCorruption(index, block, "A later page of list %u has an insert hint.", list);
             for (uint32 i = 0; i < opaque->count; i++)
-                CheckEntry(index, info, codec, page, block, i, decoded);
+                clamped += CheckEntry(index, info, codec, page, block, i, decoded);
             in_list += opaque->count;
             const BlockNumber next = opaque->next;
             UnlockReleaseBuffer(buffer);
@@ -110,6 +112,7 @@ void CheckIndex(Relation index, CheckReport *report)
     report->add("empty_lists", empty_lists);
     report->add("longest_list_pages", longest);
     report->add("unreached_pages", unreached);
+    report->add("clamped", clamped);
 }
 
 }  // namespace vecdb::pg::ivf
