@@ -237,16 +237,35 @@ is( $node->safe_psql(
 # ---------------------------------------------------------------------------
 # 6000 rows of 32 dimensions need about 2 MB of graph: with 1 MB about half
 # of them are inserted one by one after the pages are written.
+# An l2 index on $table's v built with maintenance_work_mem = 1MB: psql's
+# exit code and stderr.
+sub build_in_1mb
+{
+	my ($table) = @_;
+	my ($rc, $out, $err) = $node->psql('postgres',
+		"SET maintenance_work_mem = '1MB'; CREATE INDEX ${table}_idx ON $table USING hnsw (v vector_l2_ops);");
+	return ($rc, $err);
+}
+
+# Of every 20th row of $table, how many the index finds as their own
+# nearest neighbour.
+sub found_as_own_nearest
+{
+	my ($table) = @_;
+	return $node->safe_psql('postgres', qq{
+		SET enable_seqscan = off;
+		SELECT count(*) FROM $table b
+		 WHERE b.id % 20 = 0
+		   AND (SELECT id FROM $table b2 ORDER BY b2.v <-> b.v LIMIT 1) = b.id});
+}
+
 $node->safe_psql(
 	'postgres', q{
 	CREATE TABLE big (id int PRIMARY KEY, v vector(32));
 	INSERT INTO big SELECT i, point(i, 32) FROM generate_series(1, 6000) i;
 	ANALYZE big;
 });
-($ret, $stdout, $stderr) = $node->psql(
-	'postgres', q{
-	SET maintenance_work_mem = '1MB';
-	CREATE INDEX big_idx ON big USING hnsw (v vector_l2_ops);});
+($ret, $stderr) = build_in_1mb('big');
 is($ret, 0, 'CREATE INDEX under maintenance_work_mem = 1MB succeeds');
 like($stderr, qr/NOTICE:  hnsw graph no longer fits in maintenance_work_mem after (\d+) tuples/,
 	'... and says it ran out of maintenance_work_mem');
@@ -256,15 +275,8 @@ ok(defined $fitted && $fitted > 0 && $fitted < 6000, 'part of the rows were buil
 if ($ret == 0)
 {
 	check_knn('build beyond maintenance_work_mem', table => 'big', op => '<->');
-	is( $node->safe_psql(
-			'postgres', q{
-		SET enable_seqscan = off;
-		SELECT count(*) FROM big b
-		 WHERE b.id % 20 = 0
-		   AND (SELECT id FROM big b2 ORDER BY b2.v <-> b.v LIMIT 1) = b.id}),
-		300,
-		'build beyond maintenance_work_mem: rows of both halves are found as their own nearest neighbour'
-	);
+	is(found_as_own_nearest('big'), 300,
+		'build beyond maintenance_work_mem: rows of both halves are found as their own nearest neighbour');
 }
 else
 {
@@ -287,24 +299,14 @@ $node->safe_psql(
 	  FROM generate_series(1, 6000) i;
 	ANALYZE drift;
 });
-($ret, $stdout, $stderr) = $node->psql(
-	'postgres', q{
-	SET maintenance_work_mem = '1MB';
-	CREATE INDEX drift_idx ON drift USING hnsw (v vector_l2_ops);});
+($ret, $stderr) = build_in_1mb('drift');
 is($ret, 0, 'drifting rows: CREATE INDEX under maintenance_work_mem = 1MB succeeds');
 like($stderr, qr/no longer fits in maintenance_work_mem/, 'drifting rows: the build overflowed');
 is( $node->safe_psql('postgres',
 		q{SELECT value FROM vecdb_index_check('drift_idx') WHERE item = 'unreachable'}),
 	0,
 	'drifting rows: every element is reachable');
-is( $node->safe_psql(
-		'postgres', q{
-	SET enable_seqscan = off;
-	SELECT count(*) FROM drift b
-	 WHERE b.id % 20 = 0
-	   AND (SELECT id FROM drift b2 ORDER BY b2.v <-> b.v LIMIT 1) = b.id}),
-	300,
-	'drifting rows: every 20th row is found as its own nearest neighbour');
+is(found_as_own_nearest('drift'), 300, 'drifting rows: every 20th row is found as its own nearest neighbour');
 
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
 	$started, 'the server did not restart');
