@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "../error.h"
 #include "../simd/distance.h"
@@ -56,13 +57,15 @@ SQ8Quantizer::SQ8Quantizer(std::size_t dim, Metric metric, float *ranges) : Quan
         throw Error(ErrorKind::InvalidParameter, "SQ8 dimension must be at least 1");
 }
 
-std::size_t SQ8Quantizer::work_floats() const { return Sq8RangeTrainer::floats_needed(dim_); }
-
-void SQ8Quantizer::train(std::size_t n, const float *x, float *work)
+void SQ8Quantizer::train(std::size_t n, const float *x, float *)
 {
     if (n == 0)
         throw Error(ErrorKind::InvalidParameter, "SQ8 training needs at least one vector");
-    Sq8RangeTrainer trainer(dim_, metric_, work);
+    // The trainer's own memory, not `work`: work_floats() sizes every
+    // encode's and scan's scratch, and training is rare (the index builds
+    // train through codec.cpp's CodecTrainer).
+    std::vector<float> memory(Sq8RangeTrainer::floats_needed(dim_));
+    Sq8RangeTrainer trainer(dim_, metric_, memory.data());
     for (std::size_t v = 0; v < n; v++)
         trainer.add(x + v * dim_);
     trainer.finish(ranges_);

@@ -65,7 +65,7 @@ public:
     void train(std::size_t n, const float *x, float *work) override;
 
     std::size_t code_size() const override { return 12 + dim_; }
-    std::size_t work_floats() const override;
+    std::size_t work_floats() const override { return dim_; }
     std::size_t residual_offset() const override { return 0; }
     void encode(const float *x, std::uint8_t *code, float *work) const override;
     void decode(const std::uint8_t *code, float *x, float *work) const override;
