@@ -59,32 +59,42 @@ SELECT m.id, m.pick
  ORDER BY m.pick;
 RESET enable_seqscan;
 
+-- halfvec candidates: the same picks as their float values as vectors (the
+-- sines are rounded to halves first, so both see the same numbers).
+SELECT vecdb_mmr(q::halfvec, array_agg(v::halfvec ORDER BY id), array_agg(id ORDER BY id), 8, 0.4) =
+       vecdb_mmr(q::halfvec::vector, array_agg(v::halfvec::vector ORDER BY id), array_agg(id ORDER BY id), 8, 0.4)
+       AS halfvec_same
+  FROM c, (SELECT v AS q FROM c WHERE id = 7) s
+ GROUP BY q;
+
 -- Edges: k past the candidates, k = 0, no candidates, a zero vector (its
--- cosine distance is NaN: last), NULL arguments (STRICT).
-SELECT vecdb_mmr('[1,1]', '{"[1,0]","[0,1]","[1,1]"}', '{10,20,30}', 10, 0.5, 'l2') AS all_three,
-       vecdb_mmr('[1,1]', '{"[1,0]","[0,1]"}', '{10,20}', 0) AS none,
-       vecdb_mmr('[1,1]', '{}', '{}', 5) AS empty,
-       vecdb_mmr('[1,1]', '{"[0,0]","[1,0]","[1,1]"}', '{10,20,30}', 3) AS zero_last,
-       vecdb_mmr(NULL, '{"[1,0]"}', '{1}', 1) IS NULL AS null_query;
+-- cosine distance is NaN: last), NULL arguments (STRICT).  Untyped literals
+-- need a cast (vector or halfvec), as for pgvector's functions.
+SELECT vecdb_mmr('[1,1]', '{"[1,0]"}', '{10}', 1);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]","[0,1]","[1,1]"}', '{10,20,30}', 10, 0.5, 'l2') AS all_three,
+       vecdb_mmr('[1,1]'::vector, '{"[1,0]","[0,1]"}', '{10,20}', 0) AS none,
+       vecdb_mmr('[1,1]'::vector, '{}', '{}', 5) AS empty,
+       vecdb_mmr('[1,1]'::vector, '{"[0,0]","[1,0]","[1,1]"}', '{10,20,30}', 3) AS zero_last,
+       vecdb_mmr(NULL::vector, '{"[1,0]"}', '{1}', 1) IS NULL AS null_query;
 
 -- O(n k) distances: 50,000 candidates, all picked, would take many seconds;
 -- a statement timeout cancels it between picks.
 SET statement_timeout = '300ms';
-SELECT cardinality(vecdb_mmr('[1,1]', array_agg(format('[%s,%s]', sin(i), cos(i))::vector), array_agg(i::bigint),
+SELECT cardinality(vecdb_mmr('[1,1]'::vector, array_agg(format('[%s,%s]', sin(i), cos(i))::vector), array_agg(i::bigint),
                              50000, 0.5, 'l2'))
   FROM generate_series(1, 50000) i;
 RESET statement_timeout;
 
 -- Errors.
-SELECT vecdb_mmr('[1,1]', '{"[1,0]","[0,1]"}', '{10}', 2);
-SELECT vecdb_mmr('[1,1]', '{"[1,0]",NULL}', '{10,20}', 2);
-SELECT vecdb_mmr('[1,1]', '{"[1,0]","[0,1]"}', '{10,NULL}', 2);
-SELECT vecdb_mmr('[1,1]', '{"[1,0,0]"}', '{10}', 1);
-SELECT vecdb_mmr('[1,1]', '{{"[1,0]"},{"[0,1]"}}', '{10,20}', 1);
-SELECT vecdb_mmr('[1,1]', '{"[1,0]"}', '{10}', -1);
-SELECT vecdb_mmr('[1,1]', '{"[1,0]"}', '{10}', 1, 1.5);
-SELECT vecdb_mmr('[1,1]', '{"[1,0]"}', '{10}', 1, 'NaN');
-SELECT vecdb_mmr('[1,1]', '{"[1,0]"}', '{10}', 1, 0.5, 'hamming');
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]","[0,1]"}', '{10}', 2);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]",NULL}', '{10,20}', 2);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]","[0,1]"}', '{10,NULL}', 2);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0,0]"}', '{10}', 1);
+SELECT vecdb_mmr('[1,1]'::vector, '{{"[1,0]"},{"[0,1]"}}', '{10,20}', 1);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]"}', '{10}', -1);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]"}', '{10}', 1, 1.5);
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]"}', '{10}', 1, 'NaN');
+SELECT vecdb_mmr('[1,1]'::vector, '{"[1,0]"}', '{10}', 1, 0.5, 'hamming');
 
 -- vecdb_rrf: 1 / (60 + rank) per list, summed; ties by the best single rank,
 -- then id.  Duplicates count at their first place; NULL ids and NULL or

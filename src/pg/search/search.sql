@@ -8,6 +8,13 @@ CREATE FUNCTION vecdb_mmr(query vector, candidates vector[], ids bigint[], k int
 COMMENT ON FUNCTION vecdb_mmr(vector, vector[], bigint[], integer, float8, text) IS
     'maximal marginal relevance: the ids of k candidates, each the one most relevant to the query and least like those picked before it';
 
+-- halfvec columns: the same picks on their exact float values.
+CREATE FUNCTION vecdb_mmr(query halfvec, candidates halfvec[], ids bigint[], k integer, lambda float8 DEFAULT 0.5,
+                          distance text DEFAULT 'cosine') RETURNS bigint[]
+    AS 'SELECT vecdb_mmr($1::vector, $2::vector[], $3, $4, $5, $6)' LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_mmr(halfvec, halfvec[], bigint[], integer, float8, text) IS
+    'maximal marginal relevance over halfvec candidates (their exact float values)';
+
 -- Reciprocal rank fusion (Cormack, Clarke and Buettcher, SIGIR 2009): each
 -- id scores weight / (k + rank) in every list that has it (its first place
 -- there), summed; highest score first.
