@@ -16,6 +16,7 @@
 
 #include "../../src/core/error.h"
 #include "../../src/core/rerank/mmr.h"
+#include "../../src/core/simd/distance.h"
 
 namespace vecdb {
 namespace {

@@ -16,29 +16,14 @@
 
 namespace vecdb {
 
-double operator_distance(Metric metric, const float *a, const float *b, std::size_t dims)
-{
-    switch (metric) {
-    case Metric::L2:
-        return std::sqrt(l2_squared_checked(a, b, dims));
-    case Metric::InnerProduct:
-        return -dot_checked(a, b, dims);
-    case Metric::Cosine:
-        return cosine_distance_checked(a, b, dims);
-    case Metric::L1:
-        return l1_checked(a, b, dims);
-    case Metric::Jaccard:
-        break;
-    }
-    throw Error(ErrorKind::InvalidParameter, "MMR supports the l2, ip, cosine and l1 distances");
-}
-
 std::size_t mmr_select(const float *query, const float *const *candidates, std::size_t n, std::size_t dims,
                        Metric metric, double lambda, std::size_t k, std::uint32_t *order, double *scratch,
                        bool (*cancelled)())
 {
     if (!(lambda >= 0.0 && lambda <= 1.0))
         throw Error(ErrorKind::InvalidParameter, "MMR's lambda must be between 0 and 1");
+    if (metric == Metric::Jaccard)
+        throw Error(ErrorKind::InvalidParameter, "MMR supports the l2, ip, cosine and l1 distances");
     constexpr double kInf = std::numeric_limits<double>::infinity();
     double *relevance = scratch;       // distance to the query; NaN: last
     // Least distance to a pick so far; -inf marks a pick (no distance is:

@@ -30,14 +30,11 @@ namespace vecdb {
 /// candidate.  A candidate whose distance to the query is NaN (a zero
 /// vector under cosine) is never preferred: such candidates come last, in
 /// their input order.  metric: L2, InnerProduct, Cosine or L1.  scratch
-/// holds 2 n doubles.  cancelled, if given, is asked before each pick; once
+/// holds 2 n doubles.  Distances are operator_distance() (simd/distance.h).
+/// cancelled, if given, is asked before each pick; once
 /// it says so, the picks so far are returned.
 std::size_t mmr_select(const float *query, const float *const *candidates, std::size_t n, std::size_t dims,
                        Metric metric, double lambda, std::size_t k, std::uint32_t *order, double *scratch,
                        bool (*cancelled)() = nullptr);
-
-/// The SQL operator's value for metric (<->: the L2 distance itself, not
-/// its square; <#>: the negative inner product), as mmr_select() uses it.
-double operator_distance(Metric metric, const float *a, const float *b, std::size_t dims);
 
 }  // namespace vecdb

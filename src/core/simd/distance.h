@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../metric.h"
+
 namespace vecdb {
 
 /// The three sums cosine distance needs, computed in one pass over a and b.
@@ -133,5 +135,11 @@ void dot_checked_x4(const float *a, const float *const *b, std::size_t n, double
 double l1_checked(const float *a, const float *b, std::size_t n);
 /// 1 - cos(a, b) clamped to [0, 2]; NaN when a or b is zero (as pgvector).
 double cosine_distance_checked(const float *a, const float *b, std::size_t n);
+/// The angle between two unit vectors divided by pi, in [0, 1].
+double spherical_distance_checked(const float *a, const float *b, std::size_t n);
+/// The SQL operator's value for metric, from the checked sums: <-> the L2
+/// distance (not its square), <#> the negative inner product, <=> cosine,
+/// <+> L1.  Throws Error(InvalidParameter) for Jaccard (bit strings only).
+double operator_distance(Metric metric, const float *a, const float *b, std::size_t n);
 
 }  // namespace vecdb

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "distance.h"
+#include "../error.h"
 
 #include "../core_only.h"
 
@@ -66,6 +67,28 @@ double cosine_distance_checked(const float *a, const float *b, std::size_t n)
     const double similarity = double(sums.dot) / std::sqrt(double(sums.norm_a) * double(sums.norm_b));
     // Rounding can leave |similarity| slightly above 1.
     return 1.0 - std::fmax(-1.0, std::fmin(1.0, similarity));
+}
+
+double spherical_distance_checked(const float *a, const float *b, std::size_t n)
+{
+    return std::acos(std::fmax(-1.0, std::fmin(1.0, dot_checked(a, b, n)))) / M_PI;
+}
+
+double operator_distance(Metric metric, const float *a, const float *b, std::size_t n)
+{
+    switch (metric) {
+    case Metric::L2:
+        return std::sqrt(l2_squared_checked(a, b, n));
+    case Metric::InnerProduct:
+        return -dot_checked(a, b, n);
+    case Metric::Cosine:
+        return cosine_distance_checked(a, b, n);
+    case Metric::L1:
+        return l1_checked(a, b, n);
+    case Metric::Jaccard:
+        break;
+    }
+    throw Error(ErrorKind::InvalidParameter, "no vector operator computes this distance");
 }
 
 }  // namespace vecdb

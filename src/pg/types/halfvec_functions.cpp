@@ -6,14 +6,11 @@
  */
 #include "halfvec.h"
 
-#include <cmath>
-
 #include "../../core/simd/distance.h"
 
 extern "C" {
 #define VECTOR_FUNCTIONS(X)                                                                                   \
-    X(l2_distance) X(vector_l2_squared_distance) X(inner_product) X(vector_negative_inner_product)            \
-    X(cosine_distance) X(vector_spherical_distance) X(l1_distance) X(vector_norm) X(l2_normalize) X(subvector) \
+    X(vector_norm) X(l2_normalize) X(subvector)                                                                \
     X(binary_quantize) X(vector_add) X(vector_sub) X(vector_mul) X(vector_concat) X(vector_cmp) X(vector_accum) \
     X(vector_avg)
 #define DECLARE(name) PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);
@@ -111,29 +108,22 @@ Datum HalfResult(Datum vector, HalfOverflow overflow)
 
 Datum Argument(FunctionCallInfo fcinfo, int n) { return PointerGetDatum(HalfvecToVector(PG_GETARG_HALFVEC_P(n))); }
 
+/* The vector operator of metric, as a distance for DistanceOnPair(). */
+template <vecdb::Metric metric>
+double Operator(const float *a, const float *b, Size n)
+{
+    return vecdb::operator_distance(metric, a, b, n);
+}
+
 }  // namespace
 
 /* Distances (float8, as vector's: the same checked kernels on the same floats). */
-VECDB_FUNCTION(halfvec_l2_distance)
-{
-    return DistanceOnPair([](const float *a, const float *b, Size n) { return std::sqrt(vecdb::l2_squared_checked(a, b, n)); },
-                          fcinfo);
-}
+VECDB_FUNCTION(halfvec_l2_distance) { return DistanceOnPair(Operator<vecdb::Metric::L2>, fcinfo); }
 VECDB_FUNCTION(halfvec_l2_squared_distance) { return DistanceOnPair(vecdb::l2_squared_checked, fcinfo); }
 VECDB_FUNCTION(halfvec_inner_product) { return DistanceOnPair(vecdb::dot_checked, fcinfo); }
-VECDB_FUNCTION(halfvec_negative_inner_product)
-{
-    return DistanceOnPair([](const float *a, const float *b, Size n) { return -vecdb::dot_checked(a, b, n); }, fcinfo);
-}
+VECDB_FUNCTION(halfvec_negative_inner_product) { return DistanceOnPair(Operator<vecdb::Metric::InnerProduct>, fcinfo); }
 VECDB_FUNCTION(halfvec_cosine_distance) { return DistanceOnPair(vecdb::cosine_distance_checked, fcinfo); }
-VECDB_FUNCTION(halfvec_spherical_distance)
-{
-    return DistanceOnPair(
-        [](const float *a, const float *b, Size n) {
-            return std::acos(std::fmax(-1.0, std::fmin(1.0, vecdb::dot_checked(a, b, n)))) / M_PI;
-        },
-        fcinfo);
-}
+VECDB_FUNCTION(halfvec_spherical_distance) { return DistanceOnPair(vecdb::spherical_distance_checked, fcinfo); }
 VECDB_FUNCTION(halfvec_l1_distance) { return DistanceOnPair(vecdb::l1_checked, fcinfo); }
 
 /* Other functions. */

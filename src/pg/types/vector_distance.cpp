@@ -17,7 +17,7 @@
 VECDB_FUNCTION(l2_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8(std::sqrt(vecdb::l2_squared_checked(a->x, b->x, a->dim)));
+    PG_RETURN_FLOAT8(vecdb::operator_distance(vecdb::Metric::L2, a->x, b->x, a->dim));
 }
 
 /* vector_l2_squared_distance(vector, vector): <-> without the square root,
@@ -40,7 +40,7 @@ VECDB_FUNCTION(inner_product)
 VECDB_FUNCTION(vector_negative_inner_product)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    PG_RETURN_FLOAT8(-vecdb::dot_checked(a->x, b->x, a->dim));
+    PG_RETURN_FLOAT8(vecdb::operator_distance(vecdb::Metric::InnerProduct, a->x, b->x, a->dim));
 }
 
 /* cosine_distance(vector, vector), operator <=>: 1 - cos in [0, 2]; NaN when
@@ -57,8 +57,7 @@ VECDB_FUNCTION(cosine_distance)
 VECDB_FUNCTION(vector_spherical_distance)
 {
     auto [a, b] = GetVectorPair(fcinfo);
-    double dot = vecdb::dot_checked(a->x, b->x, a->dim);
-    PG_RETURN_FLOAT8(std::acos(std::fmax(-1.0, std::fmin(1.0, dot))) / M_PI);
+    PG_RETURN_FLOAT8(vecdb::spherical_distance_checked(a->x, b->x, a->dim));
 }
 
 /* l1_distance(vector, vector), operator <+> */
