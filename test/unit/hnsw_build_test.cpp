@@ -378,7 +378,7 @@ TEST_F(HnswBuildTest, PackedBitStringsScoreAsTheirZeroOneVectors)
                 ASSERT_EQ(packed_distance(packed.data() + a * words, packed.data() + b * words),
                           plain(floats.row(a), floats.row(b)))
                     << int(metric) << " " << a << " " << b;
-        testing::OwnedGraph g(n, words, metric, Params{}, true);
+        testing::OwnedGraph g(n, words, metric, Params{}, VectorForm::PackedBits);
         for (std::uint32_t i = 0; i < n; i++)
             ASSERT_EQ(g.graph.add(packed.data() + std::size_t(i) * words), i);
         build(g.graph, BuildOptions{});

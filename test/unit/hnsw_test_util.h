@@ -117,11 +117,11 @@ struct OwnedGraph {
     MemoryGraph graph;
 
     OwnedGraph(std::uint32_t capacity, std::uint32_t dims, Metric metric, const Params &params,
-               bool packed_bits = false)
+               VectorForm form = VectorForm::Floats)
     {
         bytes = MemoryGraph::bytes_needed(capacity, dims, params);
         memory.reset(new char[bytes]);
-        graph.init(memory.get(), bytes, capacity, dims, metric, params, packed_bits);
+        graph.init(memory.get(), bytes, capacity, dims, metric, params, form);
     }
 };
 

@@ -87,6 +87,12 @@ int random_level(std::uint64_t seed, std::uint64_t id, double ml);
 /// function, so a vector is stored the same way by both.
 void prepare_vector(Metric metric, const float *in, float *out, std::size_t dims);
 
+/// What a graph's `dims` float slots hold per node: fp32 coordinates, a bit
+/// string 32 bits a slot (packed_bit_distance()), or a sparse vector's form
+/// (../sparse_slots.h, packed_sparse_distance()).  Cosine graphs normalize
+/// only Floats.
+enum class VectorForm : std::uint8_t { Floats, PackedBits, PackedSparse };
+
 /// A metric's distance between two fp32 vectors, through the process-wide
 /// SIMD kernel table (read when the struct is made: call
 /// init_distance_kernels() first).
@@ -96,17 +102,18 @@ struct MetricDistance {
     float offset;  ///< 1 for cosine
     std::size_t dims;
     Metric metric;
-    bool packed_bits = false;  ///< vectors are bit strings, 32 bits a float slot (packed_bit_distance())
+    VectorForm form = VectorForm::Floats;
 
     float operator()(const float *a, const float *b) const
     {
         float d = offset + sign * kernel(a, b, dims);
-        return rank_linear(d) ? d : out_of_range(a, b);
+        return rank_linear(d) || form != VectorForm::Floats ? d : out_of_range(a, b);
     }
 
     /// A float sum too large or too small to rank by (vectors of huge or
     /// tiny elements, or duplicates), redone in double and ranked
-    /// (rank_float(), metric.h).
+    /// (rank_float(), metric.h).  Packed forms' kernels return final
+    /// values.
     float out_of_range(const float *a, const float *b) const;
 };
 MetricDistance metric_distance(Metric metric, std::uint32_t dims);
@@ -117,6 +124,11 @@ MetricDistance metric_distance(Metric metric, std::uint32_t dims);
 /// 0/1 floats, and scores a pair with 16 popcounts.  Exact integers (and
 /// Jaccard from them) at every size, so never out of range.
 MetricDistance packed_bit_distance(Metric metric, std::uint32_t words);
+/// The distance between two sparse forms of `slots` slots
+/// (../sparse_slots.h): the SQL operator's value, through the sparsevec
+/// operators' own functions (squared for L2), so exact for untruncated
+/// forms.  Any metric but Jaccard.
+MetricDistance packed_sparse_distance(Metric metric, std::uint32_t slots);
 
 /// The in-memory graph the build writes and the glue then copies to pages.
 class MemoryGraph {
@@ -129,10 +141,11 @@ public:
     /// Lays an empty graph out in memory[0 .. bytes).  Throws
     /// Error(InvalidParameter) for bad parameters, a zero dimension or a
     /// block smaller than bytes_needed().
-    /// With packed_bits, a vector is a bit string of `dims` float slots, 32
-    /// bits each, scored by packed_bit_distance() (metric L2 or Jaccard).
+    /// `form` says what the `dims` float slots of a vector hold (VectorForm):
+    /// bit strings take metric L2 (Hamming) or Jaccard, sparse forms any
+    /// metric but Jaccard.
     void init(void *memory, std::size_t bytes, std::uint32_t capacity, std::uint32_t dims, Metric metric,
-              const Params &params, bool packed_bits = false);
+              const Params &params, VectorForm form = VectorForm::Floats);
 
     /// Stores a vector (dims floats) as the next node, not yet linked (build()
     /// links it).  Returns its id, or kNone when the graph is full.  Cosine

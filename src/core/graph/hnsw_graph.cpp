@@ -24,6 +24,7 @@
 
 #include "../error.h"
 #include "../simd/distance.h"
+#include "../sparse_slots.h"
 #include "../core_only.h"
 
 namespace vecdb::hnsw {
@@ -148,13 +149,47 @@ MetricDistance packed_bit_distance(Metric metric, std::uint32_t words)
     if (metric != Metric::L2 && metric != Metric::Jaccard)
         throw Error(ErrorKind::InvalidParameter, "packed bit strings take the L2 (Hamming) or Jaccard metric");
     MetricDistance d{metric == Metric::L2 ? hamming_words : jaccard_words, 1.0f, 0.0f, words, metric};
-    d.packed_bits = true;
+    d.form = VectorForm::PackedBits;
+    return d;
+}
+
+namespace {
+
+template <Metric kMetric>
+float sparse_form_distance(const float *a, const float *b, std::size_t)
+{
+    return rank_float(sparse_operator_value(kMetric, sparse_view(a), sparse_view(b)));
+}
+
+}  // namespace
+
+MetricDistance packed_sparse_distance(Metric metric, std::uint32_t slots)
+{
+    float (*kernel)(const float *, const float *, std::size_t) = nullptr;
+    switch (metric) {
+    case Metric::L2:
+        kernel = sparse_form_distance<Metric::L2>;
+        break;
+    case Metric::InnerProduct:
+        kernel = sparse_form_distance<Metric::InnerProduct>;
+        break;
+    case Metric::Cosine:
+        kernel = sparse_form_distance<Metric::Cosine>;
+        break;
+    case Metric::L1:
+        kernel = sparse_form_distance<Metric::L1>;
+        break;
+    case Metric::Jaccard:
+        throw Error(ErrorKind::InvalidParameter, "sparse vectors have no Jaccard distance");
+    }
+    MetricDistance d{kernel, 1.0f, 0.0f, slots, metric};
+    d.form = VectorForm::PackedSparse;
     return d;
 }
 
 float MetricDistance::out_of_range(const float *a, const float *b) const
 {
-    if (packed_bits) /* 0 (equal strings) or a small exact value */
+    if (form != VectorForm::Floats) /* exact values, ranked by the kernel */
         return kernel(a, b, dims);
     double d = 0.0;
     switch (metric) {
@@ -186,7 +221,7 @@ std::size_t MemoryGraph::bytes_needed(std::uint32_t capacity, std::uint32_t dims
 }
 
 void MemoryGraph::init(void *memory, std::size_t bytes, std::uint32_t capacity, std::uint32_t dims, Metric metric,
-                       const Params &params, bool packed_bits)
+                       const Params &params, VectorForm form)
 {
     validate(params);
     if (dims == 0)
@@ -214,7 +249,9 @@ void MemoryGraph::init(void *memory, std::size_t bytes, std::uint32_t capacity, 
     entry_lock_ = &locks_[capacity];
     pool_words_ = l.pool_words;
     pool_used_ = 0;
-    distance_ = packed_bits ? packed_bit_distance(metric, dims) : hnsw::metric_distance(metric, dims);
+    distance_ = form == VectorForm::PackedBits     ? packed_bit_distance(metric, dims)
+                : form == VectorForm::PackedSparse ? packed_sparse_distance(metric, dims)
+                                                   : hnsw::metric_distance(metric, dims);
     params_ = params;
     capacity_ = capacity;
     size_ = 0;
@@ -237,7 +274,7 @@ std::uint32_t MemoryGraph::add(const float *vector)
         return kNone;
 
     float *v = vectors_ + std::size_t(id) * dims_;
-    if (metric_ == Metric::Cosine)
+    if (metric_ == Metric::Cosine && distance_.form == VectorForm::Floats)
         prepare_query(vector, v);
     else
         std::memcpy(v, vector, std::size_t(dims_) * sizeof(float));
@@ -268,7 +305,10 @@ void prepare_vector(Metric metric, const float *in, float *out, std::size_t dims
         out[i] = static_cast<float>(in[i] * scale);
 }
 
-void MemoryGraph::prepare_query(const float *query, float *out) const { prepare_vector(metric_, query, out, dims_); }
+void MemoryGraph::prepare_query(const float *query, float *out) const
+{
+    prepare_vector(distance_.form == VectorForm::Floats ? metric_ : Metric::L2, query, out, dims_);
+}
 
 void MemoryGraph::spin_lock(std::atomic<std::uint8_t> &l)
 {
