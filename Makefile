@@ -37,6 +37,7 @@ PG_OBJS = \
 	src/pg/hnsw/hnsw_scan.o \
 	src/pg/hnsw/hnsw_vacuum.o \
 	src/pg/hnsw/hnsw_check.o \
+	src/pg/hnsw/hnsw_sparse.o \
 	src/pg/ivf/ivf_handler.o \
 	src/pg/ivf/ivf_page.o \
 	src/pg/ivf/ivf_build.o \

@@ -17,7 +17,7 @@ CREATE TABLE hq AS SELECT id AS qid, (v::vector + array_fill(0.05, ARRAY[16])::v
 CREATE FUNCTION knn(op text, k int) RETURNS TABLE (qid int, ids int[]) AS $$
     BEGIN
         RETURN QUERY EXECUTE format(
-            'SELECT qid, array(SELECT id FROM h ORDER BY v %s q, id LIMIT %s) FROM hq ORDER BY qid', op, k);
+            'SELECT qid, array(SELECT id FROM h ORDER BY v %s q LIMIT %s) FROM hq ORDER BY qid', op, k);
     END $$ LANGUAGE plpgsql;
 SET enable_indexscan = off;
 CREATE TEMP TABLE exact AS

@@ -15,7 +15,7 @@ CREATE TABLE queries AS SELECT id AS qid, v + '[0.1,-0.2,0.3,-0.1,0.2,0.05,-0.3,
 CREATE FUNCTION knn(op text, k int) RETURNS TABLE (qid int, ids int[]) AS $$
     BEGIN
         RETURN QUERY EXECUTE format(
-            'SELECT qid, array(SELECT id FROM t ORDER BY v %s q, id LIMIT %s) FROM queries ORDER BY qid', op, k);
+            'SELECT qid, array(SELECT id FROM t ORDER BY v %s q LIMIT %s) FROM queries ORDER BY qid', op, k);
     END $$ LANGUAGE plpgsql;
 
 CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops);

@@ -44,7 +44,7 @@ CREATE TABLE queries AS SELECT id AS qid, v + array_fill(0.15, ARRAY[16])::vecto
 CREATE FUNCTION knn(op text) RETURNS TABLE (qid int, ids int[]) AS $$
     BEGIN
         RETURN QUERY EXECUTE format(
-            'SELECT qid, array(SELECT id FROM t ORDER BY v %s q, id LIMIT 10) FROM queries ORDER BY qid', op);
+            'SELECT qid, array(SELECT id FROM t ORDER BY v %s q LIMIT 10) FROM queries ORDER BY qid', op);
     END $$ LANGUAGE plpgsql;
 CREATE TEMP TABLE exact AS
     SELECT '<->' op, * FROM knn('<->') UNION ALL SELECT '<#>', * FROM knn('<#>') UNION ALL SELECT '<=>', * FROM knn('<=>');

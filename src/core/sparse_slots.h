@@ -53,6 +53,14 @@ inline SparseView sparse_view(const float *form)
     return SparseView{reinterpret_cast<const std::int32_t *>(form + 1), form + 1 + n, n};
 }
 
+/// sparse_view() of a form read from untrusted memory of `slots` slots: a
+/// count above the capacity (a corrupt header) views as the empty vector, so
+/// nothing past the slots is read.
+inline SparseView sparse_view_within(const float *form, std::uint32_t slots)
+{
+    return sparse_count(form) <= sparse_capacity(slots) ? sparse_view(form) : SparseView{nullptr, nullptr, 0};
+}
+
 /// Writes v (ascending indices, non-zero values) into out[0 .. slots): all
 /// of it if it fits, else its (slots - 1) / 2 elements of largest magnitude,
 /// marked truncated.  Returns false when it was truncated.  `order` is

@@ -104,7 +104,9 @@ const Vector *IndexedVector(Relation index, Datum value)
     return DatumGetVector(FunctionCall3Coll(convert, InvalidOid, value, Int32GetDatum(-1), BoolGetDatum(false)));
 }
 
-bool OperatorSumsInOwnOrder(Relation index)
+bool OperatorSumsInOwnOrder(Relation index) { return IndexesSparseColumn(index); }
+
+bool IndexesSparseColumn(Relation index)
 {
     const Oid convert = index_getprocid(index, 1, 2);
     if (!OidIsValid(convert))
@@ -155,16 +157,25 @@ bool IndexesBitColumn(Relation index) { return TupleDescAttr(RelationGetDescr(in
 vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am)
 {
     const bool bit_column = IndexesBitColumn(index);
+    const bool sparse_column = IndexesSparseColumn(index);
     vecdb::Quantization q;
     if (!vecdb::parse_quantization(value, &q)) {
         if (bit_column)
             return vecdb::Quantization::Bit;
+        /* Dense codes where they can hold the column (as before 'sparse'
+         * existed); the elements where they cannot. */
+        const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+        if (sparse_column && (typmod < 1 || typmod > VECTOR_MAX_DIM))
+            return vecdb::Quantization::Sparse;
         return vecdb::metric_needs_exact_vectors(metric) ? vecdb::Quantization::None : vecdb::Quantization::SQ8;
     }
     if (q == vecdb::Quantization::Bit && !bit_column)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("%s quantization \"bit\" is only for bit columns", am),
                         errhint("Use \"binary\" for 1-bit codes of vectors.")));
+    if (q == vecdb::Quantization::Sparse && (!sparse_column || strcmp(am, "hnsw") != 0))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s quantization \"sparse\" is only for sparsevec columns in hnsw indexes", am)));
     if (!vecdb::quantization_supports(q, metric))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("%s quantization \"%s\" does not support %s", am, value, OpclassName(index)),

@@ -39,6 +39,9 @@ double ExpectedRows(Relation heap);
  * vector kernels do (support function 2 is sparsevec_to_vector): scans tell
  * the codec (SetOperatorSumsInOwnOrder). */
 bool OperatorSumsInOwnOrder(Relation index);
+/* True when the index's column is a sparsevec (support function 2 is
+ * sparsevec_to_vector), whose elements the 'sparse' code stores. */
+bool IndexesSparseColumn(Relation index);
 /* True when the ORDER BY operator's value is the squared L2 distance of the
  * indexed vectors, not the distance (hamming_distance on bit_to_vector's 0/1
  * vectors): scans tell the codec (SetOperatorSquaredL2). */
@@ -52,7 +55,8 @@ const char *OpclassName(Relation index);
 bool IndexesBitColumn(Relation index);
 /* The code an index stores: `value` (its `quantization` reloption, "" when
  * not set), checked against the column and `metric`, or by default 'bit' for
- * a bit column, 'none' for L1 and 'sq8' otherwise.  Raises
+ * a bit column, 'sparse' for a sparsevec column of no or more than 16,000
+ * dimensions, 'none' for L1 and 'sq8' otherwise.  Raises
  * ERRCODE_INVALID_PARAMETER_VALUE, naming access method `am`, for a code
  * the opclass cannot use. */
 vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am);

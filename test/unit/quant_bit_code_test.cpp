@@ -178,8 +178,17 @@ TEST(BitCode, MetricsAndNames)
     EXPECT_EQ(q, Quantization::Bit);
     EXPECT_STREQ(quantization_name(Quantization::Bit), "bit");
     EXPECT_TRUE(known_quantization(6));
-    EXPECT_FALSE(known_quantization(7));
     EXPECT_FALSE(is_coarse(Quantization::Bit));
+    /* 'sparse' (sparsevec elements): every metric but Jaccard, no quantizer */
+    ASSERT_TRUE(parse_quantization("sparse", &q));
+    EXPECT_EQ(q, Quantization::Sparse);
+    EXPECT_TRUE(known_quantization(7));
+    EXPECT_FALSE(known_quantization(8));
+    EXPECT_TRUE(quantization_supports(Quantization::Sparse, Metric::L1));
+    EXPECT_FALSE(quantization_supports(Quantization::Sparse, Metric::Jaccard));
+    EXPECT_FALSE(is_coarse(Quantization::Sparse));
+    EXPECT_EQ(make_quantizer(Quantization::Sparse, Metric::L2, 9, 0, nullptr, memory), nullptr);
+    EXPECT_EQ(quantized_code_size(Quantization::Sparse, 9), 36u);
 }
 
 }  // namespace

@@ -147,6 +147,10 @@ TEST(SparseSlotsTest, DistancesAreTheOperatorsValues)
     EXPECT_TRUE(std::isfinite(l2(a.data(), b.data())));
     EXPECT_GT(l2(a.data(), b.data()), l2(a.data(), a.data()));
     EXPECT_THROW(hnsw::packed_sparse_distance(Metric::Jaccard, slots), vecdb::Error);
+    /* a count beyond the slots (a corrupt page) scores as the empty vector */
+    const std::uint32_t corrupt = 0x7fffffffu;
+    std::memcpy(b.data(), &corrupt, 4);
+    EXPECT_EQ(l2(a.data(), b.data()), rank_float(sparse_l2_squared(sparse_view(a.data()), SparseView{nullptr, nullptr, 0})));
 }
 
 TEST(SparseSlotsTest, GraphOverFormsFindsTheNearestRows)
@@ -176,15 +180,15 @@ TEST(SparseSlotsTest, GraphOverFormsFindsTheNearestRows)
         double found = 0;
         for (std::uint32_t q = 0; q < 100; q++) {
             const SparseView query = rows.view(q * 29);
-            std::vector<float> qform(sparse_slots(std::uint32_t(query.nnz)));
-            pack_sparse(query, std::uint32_t(qform.size()), qform.data(), order.data());
+            /* the graph walks with the query in the nodes' slots (truncated
+             * as a node would be); the re-rank uses the whole query */
+            std::vector<float> qform(slots);
+            pack_sparse(query, slots, qform.data(), order.data());
             std::vector<std::pair<double, std::uint32_t>> exact;
             for (std::uint32_t i = 0; i < n; i++)
                 exact.push_back({sparse_operator_value(metric, query, rows.view(i)), i});
             std::partial_sort(exact.begin(), exact.begin() + 10, exact.end());
             std::vector<std::pair<double, std::uint32_t>> reranked;
-            /* the query's own form, longer than the nodes' when it has more
-             * elements (searched as given: sparse forms need no preparing) */
             hnsw::SearchStats stats;
             const std::uint32_t got = hnsw::search(g.graph, qform.data(), 80, s.visited, s.scratch, stats);
             for (std::uint32_t r = 0; r < std::min<std::uint32_t>(got, 40); r++) {

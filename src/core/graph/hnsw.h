@@ -127,7 +127,9 @@ MetricDistance packed_bit_distance(Metric metric, std::uint32_t words);
 /// The distance between two sparse forms of `slots` slots
 /// (../sparse_slots.h): the SQL operator's value, through the sparsevec
 /// operators' own functions (squared for L2), so exact for untruncated
-/// forms.  Any metric but Jaccard.
+/// forms.  Any metric but Jaccard.  A form whose count exceeds what `slots`
+/// hold scores as the empty vector (sparse_view_within()): a query with
+/// more elements is scored by sparse_operator_value() directly.
 MetricDistance packed_sparse_distance(Metric metric, std::uint32_t slots);
 
 /// The in-memory graph the build writes and the glue then copies to pages.

@@ -156,9 +156,10 @@ MetricDistance packed_bit_distance(Metric metric, std::uint32_t words)
 namespace {
 
 template <Metric kMetric>
-float sparse_form_distance(const float *a, const float *b, std::size_t)
+float sparse_form_distance(const float *a, const float *b, std::size_t slots)
 {
-    return rank_float(sparse_operator_value(kMetric, sparse_view(a), sparse_view(b)));
+    const auto n = static_cast<std::uint32_t>(slots);
+    return rank_float(sparse_operator_value(kMetric, sparse_view_within(a, n), sparse_view_within(b, n)));
 }
 
 }  // namespace

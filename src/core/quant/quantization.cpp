@@ -27,7 +27,7 @@ struct NamedQuantization {
 constexpr NamedQuantization kNames[] = {
     {"none", Quantization::None}, {"sq8", Quantization::SQ8}, {"e8", Quantization::E8},
     {"e8_4bit", Quantization::E8x4}, {"h4", Quantization::H4}, {"binary", Quantization::Binary},
-    {"bit", Quantization::Bit},
+    {"bit", Quantization::Bit}, {"sparse", Quantization::Sparse},
 };
 
 static_assert(sizeof(SQ8Quantizer) <= kQuantizerBytes && sizeof(E8Quantizer) <= kQuantizerBytes &&
@@ -63,13 +63,14 @@ bool parse_quantization(const char *name, Quantization *q)
     return false;
 }
 
-const char *quantization_names() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\", \"binary\" and \"bit\""; }
+const char *quantization_names() { return "\"none\", \"sq8\", \"e8\", \"e8_4bit\", \"h4\", \"binary\", \"bit\" and \"sparse\""; }
 
 vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
                                 void *memory)
 {
     switch (q) {
     case Quantization::None:
+    case Quantization::Sparse:
         return nullptr;
     case Quantization::SQ8:
         return new (memory) SQ8Quantizer(dims, metric, ranges);
@@ -91,6 +92,8 @@ bool quantization_supports(Quantization q, Metric metric)
 {
     if (q == Quantization::None)
         return true;
+    if (q == Quantization::Sparse)
+        return metric != Metric::Jaccard;
     if (q == Quantization::Bit)
         return metric == Metric::L2 || metric == Metric::Jaccard;
     return !metric_needs_exact_vectors(metric);
@@ -98,7 +101,7 @@ bool quantization_supports(Quantization q, Metric metric)
 
 std::size_t quantized_code_size(Quantization q, std::size_t dims)
 {
-    if (q == Quantization::None)
+    if (q == Quantization::None || q == Quantization::Sparse)
         return dims * sizeof(float);
     alignas(8) unsigned char memory[kQuantizerBytes];
     return make_quantizer(q, Metric::L2, dims, kDefaultRotationSeed, nullptr, memory)->code_size();

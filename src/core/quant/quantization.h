@@ -10,6 +10,8 @@
  *   h4        600-cell vertex + 1 gain bit per 4 rotated dims (2 bits/dim)
  *   binary    the sign of each rotated dimension (1 bit/dim)
  *   bit       a bit column's own bits (1 bit/dim, exact; bit_code.h)
+ *   sparse    a sparsevec column's own elements in `dims` 4-byte slots
+ *             (../sparse_slots.h; exact unless a row has more than fit)
  * Each rotated code and sq8 also carries a 12-byte header (scale, residual
  * norm, norm) that its guaranteed distance bound needs; bit a 4-byte one.
  *
@@ -25,7 +27,7 @@
 
 namespace vecdb {
 
-enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4 = 4, Binary = 5, Bit = 6 };
+enum class Quantization : std::uint8_t { None = 0, SQ8 = 1, E8 = 2, E8x4 = 3, H4 = 4, Binary = 5, Bit = 6, Sparse = 7 };
 
 /* The rotation seed an index records when it is built (and the one the SQL
  * inspection functions use, so they show what an index stores). */
@@ -41,16 +43,16 @@ bool parse_quantization(const char *name, Quantization *q);
 /* "\"none\", \"sq8\", ..." for error details. */
 const char *quantization_names();
 
-/* Whether an index of `metric` can store code q: every code but 'none' and
- * 'bit' estimates from inner products (no L1 or Jaccard); 'bit' serves
- * Hamming (L2 on 0/1 vectors) and Jaccard. */
+/* Whether an index of `metric` can store code q: every code but 'none',
+ * 'bit' and 'sparse' estimates from inner products (no L1 or Jaccard); 'bit'
+ * serves Hamming (L2 on 0/1 vectors) and Jaccard, 'sparse' all but Jaccard. */
 bool quantization_supports(Quantization q, Metric metric);
 
 /* Codes whose bounds are too loose for the executor's recheck: an index scan
  * re-ranks their candidates on the heap rows itself (hnsw_scan.cpp). */
 inline bool is_coarse(Quantization q)
 {
-    return q != Quantization::None && q != Quantization::SQ8 && q != Quantization::Bit;
+    return q != Quantization::None && q != Quantization::SQ8 && q != Quantization::Bit && q != Quantization::Sparse;
 }
 
 /* Room for any quantizer object (they are trivially destructible). */
@@ -62,7 +64,7 @@ inline constexpr std::size_t kQuantizerBytes = 96;
 vecdb::Quantizer *make_quantizer(Quantization q, Metric metric, std::size_t dims, std::uint64_t seed, float *ranges,
                                 void *memory);
 
-/* Bytes of q's code for a dims-dimensional vector. */
+/* Bytes of q's code for a dims-dimensional vector ('sparse': dims slots). */
 std::size_t quantized_code_size(Quantization q, std::size_t dims);
 
 }  // namespace vecdb

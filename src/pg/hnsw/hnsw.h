@@ -405,6 +405,28 @@ Quantization QuantizationOf(Relation index);
 int OptionM(Relation index);
 int OptionEfConstruction(Relation index);
 
+/* --- sparsevec columns under 'sparse' (hnsw_sparse.cpp) ----------------------- */
+
+/* Slots of a 'sparse' index built on `heap`: room for the elements of 99%
+ * of its rows (a first pass counts them), within what a page holds. */
+uint32 SparseSlotsForBuild(Relation heap, Relation index, IndexInfo *index_info, int m);
+/* Slots of a 'sparse' index built with too few rows to measure. */
+uint32 SparseSlotsWhenEmpty(int m);
+/* The floats the index holds for `value`, a datum of its column: the
+ * sparse form in meta.dims slots under 'sparse' (written to buffer, of
+ * meta.dims floats), else the vector (IndexedVector, its dimension checked). */
+const float *IndexedRow(Relation index, const MetaPageData &meta, Datum value, float *buffer);
+/* A 'sparse' index's query: the whole sparse form of `value` (every
+ * element), in at least meta.dims slots (*slots says how many), palloc'd. */
+float *SparseQuery(Relation index, const MetaPageData &meta, Datum value, uint32 *slots);
+/* A query every code can be scored against (meta.dims floats), for a scan
+ * whose own query orders nothing and for checks: all ones, or under
+ * 'sparse' the form of one element. */
+void FixedQuery(const MetaPageData &meta, float *out);
+/* A row's floats as the graph stores them (prepare_vector(): normalized
+ * under cosine; a sparse form as it is). */
+void PrepareRow(const MetaPageData &meta, const float *in, float *out);
+
 /* Registers the GUCs (from _PG_init). */
 void DefineGucs();
 

@@ -76,6 +76,8 @@ struct BuildState {
     uint32 graph_dims; /* floats a graph node holds: dims, or the words of a packed bit string */
     bool packed;       /* a bit column's strings packed 32 bits a float slot (PackedBits()) */
     float *packed_row; /* one row's string, packed */
+    const MetaPageData *meta;
+    float *row;        /* one row's floats (IndexedRow()) */
     Metric metric;
     core::MemoryGraph *graph;
     Copies copies;
@@ -144,12 +146,17 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
  * build uses when the table has too few rows to learn ranges from (an index
  * created before the data is loaded): exact and correct, larger; REINDEX
  * then gives sq8 codes.  *has_fallback is false where fp32 elements would
- * not fit a page well.
+ * not fit a page well.  Under 'sparse', meta->dims is sparse_slots (the
+ * slots of each element, hnsw_sparse.cpp).
  */
-void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPageData *fallback, bool *has_fallback)
+void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPageData *fallback, bool *has_fallback,
+               uint32 sparse_slots)
 {
     (void) GetFilterColumn(index); /* raises for columns hnsw cannot index */
-    const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    const Quantization q = QuantizationOf(index);
+    /* 'sparse' holds elements, not dimensions: any sparsevec(n) will do. */
+    const int32 typmod = q == Quantization::Sparse ? int32(sparse_slots)
+                                                   : TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     if (typmod < 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions"),
                         errhint("Index a vector(n) column, or cast the expression to vector(n).")));
@@ -161,7 +168,6 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     if (ef_construction < 2 * m)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("ef_construction must be greater than or equal to 2 * m")));
-    const Quantization q = QuantizationOf(index);
     FillMeta(index, q, m, ef_construction, uint32(typmod), meta);
     *has_fallback = false;
     const uint32 fp32_code = uint32(quantized_code_size(Quantization::None, uint32(typmod)));
@@ -223,7 +229,10 @@ bool JoinCopy(BuildState *bs, const float *vector, const FilterValue &filter, It
     *slot = nullptr;
     if (c->count == c->limit)
         return false;
-    vecdb::hnsw::prepare_vector(bs->metric, vector, c->prepared, bs->graph_dims);
+    if (bs->packed)
+        memcpy(c->prepared, vector, sizeof(float) * bs->graph_dims);
+    else
+        PrepareRow(*bs->meta, vector, c->prepared);
     const Size bytes = sizeof(float) * bs->graph_dims;
     uint32 i = hash_bytes(reinterpret_cast<const unsigned char *>(c->prepared), int(bytes)) ^
                hash_uint32(filter.key + (filter.isnull ? 0x9e3779b9u : 0u));
@@ -286,13 +295,11 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
     if (isnull[0])
         return;
     MemoryContext old = MemoryContextSwitchTo(bs->tuple_context);
-    const Vector *v = IndexedVector(index, values[0]);
-    if (uint32(v->dim) != bs->dims)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %d", bs->dims, v->dim)));
-    if (Orderable(bs->metric, v->x, bs->dims)) {
+    const float *x = IndexedRow(index, *bs->meta, values[0], bs->row);
+    if (Orderable(bs->metric, x, bs->dims)) {
         const FilterValue filter = MakeFilterValue(bs->filter_column, values, isnull);
-        AddTrainingRow(bs->trainer, v->x);
-        const float *row = bs->packed && bs->overflow == nullptr ? PackBits(bs, values[0]) : v->x;
+        AddTrainingRow(bs->trainer, x);
+        const float *row = bs->packed && bs->overflow == nullptr ? PackBits(bs, values[0]) : x;
         uint32 *slot = nullptr;
         if (bs->overflow == nullptr && JoinCopy(bs, row, filter, tid, &slot)) {
             /* one more heap TID of an earlier node */
@@ -316,7 +323,7 @@ void BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
             }
             BufFileWrite(bs->overflow, tid, sizeof(ItemPointerData));
             BufFileWrite(bs->overflow, const_cast<FilterValue *>(&filter), sizeof(FilterValue));
-            BufFileWrite(bs->overflow, const_cast<float *>(v->x), sizeof(float) * bs->dims);
+            BufFileWrite(bs->overflow, const_cast<float *>(x), sizeof(float) * bs->dims);
             bs->overflow_count++;
         }
         bs->index_tuples++;
@@ -592,7 +599,9 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     MetaPageData meta, fallback;
     bool has_fallback;
     core::Params params;
-    PlanIndex(index, &meta, &params, &fallback, &has_fallback);
+    const bool sparse = QuantizationOf(index) == Quantization::Sparse;
+    PlanIndex(index, &meta, &params, &fallback, &has_fallback,
+              sparse ? SparseSlotsForBuild(heap, index, index_info, OptionM(index)) : 0);
     const unsigned threads = BuildThreads();
 
     /* Size the graph for the rows expected, within maintenance_work_mem. */
@@ -612,11 +621,16 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     bs.graph_dims = graph_dims;
     bs.packed = packed;
     bs.packed_row = packed ? static_cast<float *>(palloc(sizeof(float) * graph_dims)) : nullptr;
+    bs.meta = &meta;
+    bs.row = static_cast<float *>(palloc(sizeof(float) * meta.dims));
     bs.metric = Metric(meta.metric);
     const Size graph_bytes = core::MemoryGraph::bytes_needed(capacity, graph_dims, params);
     void *graph_memory = MemoryContextAllocHuge(CurrentMemoryContext, graph_bytes);
     bs.graph = new (palloc(sizeof(core::MemoryGraph))) core::MemoryGraph();
-    bs.graph->init(graph_memory, graph_bytes, capacity, graph_dims, bs.metric, params, packed);
+    bs.graph->init(graph_memory, graph_bytes, capacity, graph_dims, bs.metric, params,
+                   packed ? core::VectorForm::PackedBits
+                   : sparse ? core::VectorForm::PackedSparse
+                            : core::VectorForm::Floats);
     bs.heap_tids = static_cast<ItemPointerData *>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * Max(capacity, 1u)));
     InitCopies(&bs.copies, capacity, graph_dims);
@@ -710,7 +724,8 @@ void BuildEmpty(Relation index)
     MetaPageData meta, fallback;
     bool has_fallback;
     core::Params params;
-    PlanIndex(index, &meta, &params, &fallback, &has_fallback);
+    PlanIndex(index, &meta, &params, &fallback, &has_fallback,
+              QuantizationOf(index) == Quantization::Sparse ? SparseSlotsWhenEmpty(OptionM(index)) : 0);
     if (has_fallback)
         meta = fallback; /* an empty index: no rows to learn sq8 ranges from */
     float *aux = static_cast<float *>(palloc0(Max(meta.aux_bytes, 1u)));

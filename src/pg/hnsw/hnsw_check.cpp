@@ -107,8 +107,7 @@ void CheckIndex(Relation index, CheckReport *report)
                   static_cast<uint8 *>(palloc(1)), 0, 1};
     Codec *codec = MakeCodec(info);
     float *decoded = static_cast<float *>(palloc(sizeof(float) * dims));
-    for (uint32 i = 0; i < dims; i++)
-        decoded[i] = 1.0f;
+    FixedQuery(info->meta, decoded);
     SetQuery(codec, decoded);
     NodeId *list = static_cast<NodeId *>(palloc(sizeof(NodeId) * 2 * layout.m));
     int top_live_level = -1;

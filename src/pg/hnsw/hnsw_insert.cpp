@@ -832,7 +832,7 @@ void InsertVector(Relation index, const float *vector, ItemPointer heap_tid, con
 
     /* Stored as the build stores it (normalized under cosine). */
     float *v = static_cast<float *>(palloc(sizeof(float) * meta.dims));
-    vecdb::hnsw::prepare_vector(Metric(meta.metric), vector, v, meta.dims);
+    PrepareRow(meta, vector, v);
     Codec *codec = MakeCodec(info);
     uint8 *code = static_cast<uint8 *>(palloc(layout.code_size));
     Encode(codec, v, code);
@@ -926,13 +926,12 @@ bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
     if (isnull[0])
         return false;
     const IndexInfoCache *info = GetIndexInfo(index);
-    const Vector *v = IndexedVector(index, values[0]);
-    if (uint32(v->dim) != info->meta.dims)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("expected %u dimensions, not %d", info->meta.dims, v->dim)));
-    if (!Orderable(Metric(info->meta.metric), v->x, info->meta.dims))
+    float *buffer = static_cast<float *>(palloc(sizeof(float) * info->meta.dims));
+    const float *x = IndexedRow(index, info->meta, values[0], buffer);
+    if (!Orderable(Metric(info->meta.metric), x, info->meta.dims))
         return false;
-    InsertVector(index, v->x, heap_tid, MakeFilterValue(GetFilterColumn(index), values, isnull), unchanged);
+    InsertVector(index, x, heap_tid, MakeFilterValue(GetFilterColumn(index), values, isnull), unchanged);
+    pfree(buffer);
     return false;
 }
 

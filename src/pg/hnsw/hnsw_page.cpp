@@ -80,8 +80,13 @@ void CheckMeta(Relation index, const MetaPageData *meta, Size contents_end, Bloc
         ReportCorruption(index, block, "The metapage ends at byte %zu.", contents_end);
 
     const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-    if (meta->dims < 1 || meta->dims > VECTOR_MAX_DIM || (typmod > 0 && meta->dims != uint32(typmod)))
+    if (Quantization(meta->quantization) == Quantization::Sparse) {
+        /* 'sparse' holds elements in slots (hnsw_sparse.cpp), of a sparsevec column */
+        if (meta->dims < 3 || meta->dims % 2 == 0 || meta->dims > VECTOR_MAX_DIM || !IndexesSparseColumn(index))
+            ReportCorruption(index, block, "The metapage says sparse elements of %u slots.", meta->dims);
+    } else if (meta->dims < 1 || meta->dims > VECTOR_MAX_DIM || (typmod > 0 && meta->dims != uint32(typmod))) {
         ReportCorruption(index, block, "The metapage says %u dimensions; the column has %d.", meta->dims, typmod);
+    }
     if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
         ReportCorruption(index, block, "The metapage says m = %u.", meta->m);
     if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION || meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION)

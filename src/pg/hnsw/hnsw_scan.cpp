@@ -109,6 +109,7 @@ struct ScanState {
     Visited visited;
     GraphScan graph_scan;
     float *query;
+    uint32 query_slots; /* floats of query: meta.dims, or more for a long sparse query */
     bool query_null;  /* ORDER BY v <-> NULL: rows in any order, value NULL */
     bool orderable;   /* false: cosine to a zero vector, every value NaN */
     bool squared_l2;  /* the operator's value is the squared L2 distance (OperatorIsSquaredL2) */
@@ -365,7 +366,10 @@ bool NextBatch(IndexScanDesc scan, ScanState *st)
         const uint32 rows = st->reader.rows(batch[i].id, *node, st->tids, &key);
         if (rows == 0)
             continue; /* changed by VACUUM since it was scored */
-        st->rule.observe(key, first);
+        /* A code that bounds nothing (-inf) says nothing of where rows turn
+         * up: the rule would hold every later row back. */
+        if (!node->unbounded)
+            st->rule.observe(key, first);
         st->walked += rows;
         if (!Passes(st, node))
             continue;
@@ -398,10 +402,12 @@ void Start(IndexScanDesc scan, ScanState *st)
     }
     if (st->query_null || !(st->orderable = Orderable(Metric(st->info->meta.metric), st->query, st->info->meta.dims))) {
         /* Any order will do: walk from a fixed direction. */
-        memset(st->query, 0, sizeof(float) * st->info->meta.dims);
-        st->query[0] = 1.0f;
+        FixedQuery(st->info->meta, st->query);
     }
-    SetQuery(st->codec, st->query);
+    if (Quantization(st->info->meta.quantization) == Quantization::Sparse)
+        SetQueryForm(st->codec, st->query, st->query_slots);
+    else
+        SetQuery(st->codec, st->query);
     st->graph_scan.start(entry, entry_level);
 }
 
@@ -463,9 +469,14 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     st->last_key = -get_float8_infinity();
     new (&st->rule) vecdb::hnsw::ReleaseRule();
     st->query = static_cast<float *>(palloc0(sizeof(float) * dims));
+    st->query_slots = dims;
     st->query_null = true;
     st->orderable = true;
-    if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
+    if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL) &&
+        Quantization(st->info->meta.quantization) == Quantization::Sparse) {
+        st->query = SparseQuery(scan->indexRelation, st->info->meta, orderbys[0].sk_argument, &st->query_slots);
+        st->query_null = false;
+    } else if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
         const Vector *q = IndexedVector(scan->indexRelation, orderbys[0].sk_argument);
         if (uint32(q->dim) != dims)
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),

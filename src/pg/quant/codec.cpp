@@ -8,6 +8,12 @@
  *           with ranges learned at build and kept in the aux pages.
  *   'e8', 'e8_4bit', 'h4', 'binary'  the rotated codes of src/core/quant
  *           (src/core/quant/quantization.h), rotated with the metapage's seed.
+ *   'sparse'  a sparsevec's own elements in `dims` slots (sparse_slots.h),
+ *           scored by the sparsevec operators' functions: bounds are the
+ *           operator's value (less kBoundSlack), except for a row with more
+ *           elements than the slots hold (truncated), which bounds nothing
+ *           (CodeUnbounded): the executor computes it from the row.  The
+ *           query keeps all its elements (SetQueryForm).
  *
  * Two values per code.  The distance (CodeDistance) ranks candidates in
  * the graph search (squared for L2: monotone in the operator's value, and
@@ -36,6 +42,7 @@
 #include "../../core/parallel.h"
 #include "../../core/quant/sq8.h"
 #include "../../core/simd/distance.h"
+#include "../../core/sparse_slots.h"
 #include "codec.h"
 
 extern "C" {
@@ -58,7 +65,8 @@ struct Codec {
     uint32 dims;
     vecdb::hnsw::MetricDistance distance;  /* 'none': query to code, as the graph ranks */
     vecdb::hnsw::MetricDistance selection; /* SelectionDistance() */
-    float *query; /* 'none': the query as given */
+    float *query; /* 'none', 'sparse': the query as given */
+    uint32 query_slots; /* 'sparse': floats allocated at query */
     float *work;
     vecdb::Quantizer *quantizer; /* null for 'none' */
     vecdb::DistanceComputer *computer;
@@ -138,9 +146,15 @@ Codec *MakeCodec(const CodecParams &params)
             step2 += double(step[i]) * step[i];
         codec->clamped_r = float(std::sqrt(step2));
     }
+    codec->query_slots = codec->dims;
+    const Metric selection = codec->metric == Metric::InnerProduct ? Metric::L2 : codec->metric;
+    if (codec->quantization == Quantization::Sparse) {
+        codec->distance = vecdb::hnsw::packed_sparse_distance(codec->metric, codec->dims);
+        codec->selection = vecdb::hnsw::packed_sparse_distance(selection, codec->dims);
+        return codec;
+    }
     codec->distance = vecdb::hnsw::metric_distance(codec->metric, codec->dims);
-    codec->selection = vecdb::hnsw::metric_distance(
-        codec->metric == Metric::InnerProduct ? Metric::L2 : codec->metric, SelectionDims(codec));
+    codec->selection = vecdb::hnsw::metric_distance(selection, SelectionDims(codec));
     if (codec->quantizer != nullptr) {
         codec->work = static_cast<float *>(palloc(sizeof(float) * Max(codec->quantizer->work_floats(), Size(1))));
         codec->computer = codec->quantizer->distance_computer(palloc(codec->quantizer->distance_computer_bytes()));
@@ -217,6 +231,8 @@ bool Orderable(Metric metric, const float *x, uint32 dims)
 
 void SetOperatorSumsInOwnOrder(Codec *codec)
 {
+    if (codec->quantization == Quantization::Sparse)
+        return; /* scored by the operator's own functions */
     codec->any_order = 2.0 * (codec->dims + 4) * std::ldexp(1.0, -24);
 }
 
@@ -227,11 +243,38 @@ void SetOperatorSquaredL2(Codec *codec)
 
 void SetQuery(Codec *codec, const float *query)
 {
+    if (codec->quantization == Quantization::Sparse) {
+        /* a node's form: dims slots, perhaps read from a page */
+        memcpy(codec->query, query, sizeof(float) * codec->dims);
+        if (vecdb::sparse_count(query) > vecdb::sparse_capacity(codec->dims))
+            memset(codec->query, 0, sizeof(float) * codec->dims);
+        return;
+    }
     vecdb::hnsw::prepare_vector(codec->metric, query, codec->query, codec->dims);
     if (codec->any_order > 0.0 && codec->metric == Metric::InnerProduct)
         codec->query_norm = std::sqrt(vecdb::dot_checked(codec->query, codec->query, codec->dims));
     if (codec->computer != nullptr)
         codec->computer->set_query(query);
+}
+
+void SetQueryForm(Codec *codec, const float *form, uint32 slots)
+{
+    Assert(codec->quantization == Quantization::Sparse && vecdb::sparse_count(form) <= vecdb::sparse_capacity(slots));
+    if (slots > codec->query_slots) {
+        pfree(codec->query);
+        codec->query = static_cast<float *>(MemoryContextAlloc(GetMemoryChunkContext(codec), sizeof(float) * slots));
+        codec->query_slots = slots;
+    }
+    memcpy(codec->query, form, sizeof(float) * slots);
+}
+
+/* 'sparse': the operator's value from the query to a code. */
+static double SparseValue(const Codec *codec, const uint8 *code)
+{
+    /* Codes sit at a 4-byte boundary (ElementLayout); a corrupt count reads
+     * as the empty vector, never past the code. */
+    return vecdb::sparse_operator_value(codec->metric, vecdb::sparse_view(codec->query),
+                                        vecdb::sparse_view_within(reinterpret_cast<const float *>(code), codec->dims));
 }
 
 uint32 SelectionDims(const Codec *codec)
@@ -254,6 +297,8 @@ static double OperatorBound(const Codec *codec, double bound)
 
 float CodeDistance(const Codec *codec, const uint8 *code)
 {
+    if (codec->quantization == Quantization::Sparse)
+        return vecdb::rank_float(SparseValue(codec, code));
     if (codec->computer != nullptr) {
         const float d = codec->computer->distance(code);
         return d == d ? d : INFINITY;
@@ -266,6 +311,8 @@ double CodeBound(const Codec *codec, const uint8 *code)
 {
     if (codec->computer != nullptr)
         return OperatorBound(codec, codec->computer->lower_bound(code));
+    if (codec->quantization == Quantization::Sparse)
+        return CodeUnbounded(codec, code) ? -HUGE_VAL : OperatorBound(codec, SparseValue(codec, code));
     /* 'none': the operator's own value, through the same checked sums (the
      * query and the vector as given; cosine compares normalized copies and
      * allows for `rounding`). */
@@ -316,6 +363,8 @@ void CodeBounds(Codec *codec, const uint8 *codes, Size stride, uint32 n, double 
 
 bool CodeClamped(const Codec *codec, const uint8 *code)
 {
+    if (codec->quantization == Quantization::Sparse)
+        return CodeUnbounded(codec, code); /* truncated */
     if (codec->residual_offset < 0)
         return false;
     float r;
@@ -333,6 +382,11 @@ float CodeSearchBound(const Codec *codec, const uint8 *code)
 
 const char *CodeFault(const Codec *codec, const uint8 *code, float *scratch)
 {
+    if (codec->quantization == Quantization::Sparse) {
+        if (const char *fault = vecdb::sparse_form_fault(reinterpret_cast<const float *>(code), codec->dims))
+            return fault;
+        return std::isnan(CodeBound(codec, code)) ? "bounds nothing (NaN)" : nullptr;
+    }
     if (CodeUnbounded(codec, code))
         return nullptr;
     Decode(codec, code, scratch);
@@ -346,6 +400,8 @@ const char *CodeFault(const Codec *codec, const uint8 *code, float *scratch)
 
 bool CodeUnbounded(const Codec *codec, const uint8 *code)
 {
+    if (codec->quantization == Quantization::Sparse)
+        return vecdb::sparse_truncated(reinterpret_cast<const float *>(code));
     if (codec->residual_offset < 0)
         return false;
     float r;

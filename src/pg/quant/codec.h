@@ -55,6 +55,10 @@ void SetOperatorSumsInOwnOrder(Codec *codec);
 void SetOperatorSquaredL2(Codec *codec);
 /* Makes `query` (as given) the one codes are scored against. */
 void SetQuery(Codec *codec, const float *query);
+/* 'sparse': makes the sparse form `form` of `slots` slots (any count of
+ * elements, not only what codes hold) the query; SetQuery() takes a code's
+ * form of dims slots. */
+void SetQueryForm(Codec *codec, const float *form, uint32 slots);
 /* The search distance from the query to a code ("smaller is nearer"). */
 float CodeDistance(const Codec *codec, const uint8 *code);
 /* A value <= the SQL operator's exact result for the code's vector (what
@@ -69,8 +73,8 @@ bool CodeUnbounded(const Codec *codec, const uint8 *code);
 /* True for a code whose vector lay well outside what the code describes:
  * under sq8, outside the box the ranges were trained on (a row inserted
  * after the build, unlike the rows before it), clamped by more than
- * rounding; under any code, CodeUnbounded.  Its estimate can be off by the
- * whole excess; its bound stays valid. */
+ * rounding; under any code, CodeUnbounded (a truncated sparse row).  Its
+ * estimate can be off by the whole excess; its bound stays valid. */
 bool CodeClamped(const Codec *codec, const uint8 *code);
 /* What a checker finds wrong with a code read from a page (a bounded
  * code that decodes to a non-finite value, or whose bound against the query

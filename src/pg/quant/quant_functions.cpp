@@ -32,6 +32,10 @@ Quantization QuantizationArg(FunctionCallInfo fcinfo)
     if (!vecdb::parse_quantization(name, &q))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown quantization \"%s\"", name),
                         errdetail("Valid values are %s.", vecdb::quantization_names())));
+    if (q == Quantization::Sparse)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("quantization \"sparse\" is not a code of vectors"),
+                        errdetail("It is the code of sparsevec columns: their own elements, exactly.")));
     return q;
 }
 
