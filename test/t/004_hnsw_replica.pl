@@ -140,8 +140,8 @@ my $filtered_recall = recall($filtered, knn_lists($standby, '<+>', where => 't =
 cmp_ok($filtered_recall, '>=', 0.95, "items_l1: filtered recall\@10 on the standby >= 0.95 ($filtered_recall)");
 
 # halfvec, sparsevec and bit columns: their indexes store the codes of the
-# vector support function 2 makes of each value, through the same pages and
-# WAL.  Built, then inserted into, deleted from and vacuumed on the primary:
+# vector support function 2 makes of each value (or, under 'sparse', the
+# sparse elements themselves), through the same pages and WAL.  Built, then inserted into, deleted from and vacuumed on the primary:
 # the standby answers every query through them as the primary does.
 $primary->safe_psql(
 	'postgres', q{
@@ -150,6 +150,7 @@ $primary->safe_psql(
 	CREATE INDEX typed_h ON typed USING hnsw (h halfvec_l2_ops);
 	CREATE INDEX typed_s ON typed USING hnsw (s sparsevec_cosine_ops) WITH (quantization = 'none');
 	CREATE INDEX typed_b ON typed USING hnsw (b bit_hamming_ops);
+	CREATE INDEX typed_sp ON typed USING hnsw (s sparsevec_l2_ops) WITH (quantization = 'sparse');
 	INSERT INTO typed SELECT i, point(i, 16)::halfvec, point(i, 16)::sparsevec, binary_quantize(point(i, 16))::bit(16)
 	  FROM generate_series(900001, 900400) i;
 	DELETE FROM typed WHERE id % 7 = 0;
@@ -157,7 +158,7 @@ $primary->safe_psql(
 });
 $primary->wait_for_catchup($standby);
 for my $case ([ 'typed_h', 'h <->', '%s::halfvec' ], [ 'typed_s', 's <=>', '%s::sparsevec' ],
-	[ 'typed_b', 'b <~>', 'binary_quantize(%s)::bit(16)' ])
+	[ 'typed_b', 'b <~>', 'binary_quantize(%s)::bit(16)' ], [ 'typed_sp', 's <->', '%s::sparsevec' ])
 {
 	my ($index, $order, $query) = @$case;
 	my $q = sprintf($query, 'q.v');
