@@ -2,13 +2,14 @@
 """gen_sparse.py -- SPLADE-like sparse vectors for comparing sparsevec indexes.
 
 Writes COPY text files (id <TAB> sparsevec) of ROWS documents and QUERIES
-queries over a 30,522-term vocabulary (BERT's, as SPLADE's).  Each vector
+queries over a vocabulary of 30,522 terms by default (BERT's, as SPLADE's).  Each vector
 draws its terms from one of 200 topics (600 terms each, a few far likelier)
 or, 30% of the time, from 300 terms shared by all; weights are positive,
 mostly small.  Documents have log-normally many elements (median 110, 5 to
 600), queries fewer (median 25, 3 to 80).  Deterministic.
 
-Usage: gen_sparse.py ROWS QUERIES OUTDIR   (writes OUTDIR/docs.txt, OUTDIR/queries.txt)
+Usage: gen_sparse.py ROWS QUERIES OUTDIR [VOCABULARY]
+       (writes OUTDIR/docs.txt, OUTDIR/queries.txt; VOCABULARY at least 1,300)
 Then, in a database with vecdb (or pgvector):
   CREATE TABLE sd (id int, e sparsevec(30522)); COPY sd FROM 'OUTDIR/docs.txt';
   CREATE TABLE sq (id int, e sparsevec(30522)); COPY sq FROM 'OUTDIR/queries.txt';
@@ -18,13 +19,11 @@ import math
 import random
 import sys
 
-VOCABULARY = 30522
-
-
 def main():
     rows, queries, outdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    vocabulary = int(sys.argv[4]) if len(sys.argv) > 4 else 30522
     rng = random.Random(7)
-    topics = [rng.sample(range(VOCABULARY), 600) for _ in range(200)]
+    topics = [rng.sample(range(vocabulary), 600) for _ in range(200)]
     shared = list(range(1000, 1300))
 
     def vector(elements):
@@ -36,7 +35,7 @@ def main():
             else:
                 k = terms[int(len(terms) * rng.random() ** 1.5)]
             weights[k] = round(0.05 + 2.5 * rng.random() * rng.random(), 3)
-        return "{" + ",".join("%d:%g" % (k + 1, weights[k]) for k in sorted(weights)) + "}/%d" % VOCABULARY
+        return "{" + ",".join("%d:%g" % (k + 1, weights[k]) for k in sorted(weights)) + "}/%d" % vocabulary
 
     def write(path, n, median, sigma, least, most):
         with open(path, "w") as f:

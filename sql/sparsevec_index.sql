@@ -85,6 +85,9 @@ SELECT id FROM s ORDER BY v <-> '{1:1}/3' LIMIT 1;
 CREATE TABLE wide (v sparsevec(20000));
 INSERT INTO wide VALUES ('{1:1}/20000');
 CREATE INDEX ON wide USING hnsw (v sparsevec_l2_ops) WITH (quantization = 'e8');
+CREATE TABLE mid (v sparsevec(10000));
+CREATE INDEX ON mid USING hnsw (v sparsevec_l2_ops) WITH (quantization = 'sq8');
+CREATE INDEX ON mid USING hnsw (v sparsevec_l2_ops);  -- 'sparse' by default past 2,000 dimensions
 CREATE TABLE dense (v vector(3));
 CREATE INDEX ON dense USING hnsw (v vector_l2_ops) WITH (quantization = 'sparse');
 CREATE INDEX ON dense USING ivf (v vector_l2_ops) WITH (quantization = 'sparse');

@@ -154,6 +154,9 @@ const char *OpclassName(Relation index)
 
 bool IndexesBitColumn(Relation index) { return TupleDescAttr(RelationGetDescr(index), 0)->atttypid == BITOID; }
 
+/* sparsevec columns of more dimensions store their elements by default. */
+constexpr int32 kSparseDenseMaxDims = 2000;
+
 vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, const char *value, const char *am)
 {
     const bool bit_column = IndexesBitColumn(index);
@@ -162,10 +165,13 @@ vecdb::Quantization ResolveQuantization(Relation index, vecdb::Metric metric, co
     if (!vecdb::parse_quantization(value, &q)) {
         if (bit_column)
             return vecdb::Quantization::Bit;
-        /* Dense codes where they can hold the column (as before 'sparse'
-         * existed); the elements where they cannot. */
+        /* SPLADE-like rows (110 elements on average), 20,000 of them, inner
+         * product: at 1,500 dimensions sq8 gave recall 0.56 at 379 ms per
+         * 200 queries against 0.49 at 329 ms for 'sparse'; at 4,000, 0.47
+         * at 401 ms against 0.49 at 339 ms, in half the size.  (src/pg/hnsw
+         * README.) */
         const int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-        if (sparse_column && (typmod < 1 || typmod > VECTOR_MAX_DIM))
+        if (sparse_column && (typmod < 1 || typmod > kSparseDenseMaxDims))
             return vecdb::Quantization::Sparse;
         return vecdb::metric_needs_exact_vectors(metric) ? vecdb::Quantization::None : vecdb::Quantization::SQ8;
     }

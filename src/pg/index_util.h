@@ -55,7 +55,7 @@ const char *OpclassName(Relation index);
 bool IndexesBitColumn(Relation index);
 /* The code an index stores: `value` (its `quantization` reloption, "" when
  * not set), checked against the column and `metric`, or by default 'bit' for
- * a bit column, 'sparse' for a sparsevec column of no or more than 16,000
+ * a bit column, 'sparse' for a sparsevec column of no or more than 2,000
  * dimensions, 'none' for L1 and 'sq8' otherwise.  Raises
  * ERRCODE_INVALID_PARAMETER_VALUE, naming access method `am`, for a code
  * the opclass cannot use. */

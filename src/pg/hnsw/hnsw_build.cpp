@@ -133,6 +133,8 @@ void FillMeta(Relation index, Quantization q, int m, int ef_construction, uint32
                                most, m, quantization_name(q)),
                         IndexesBitColumn(index) && q != Quantization::Bit
                             ? errhint("Use quantization = 'bit' (the default for bit columns) or a smaller m.")
+                        : IndexesSparseColumn(index)
+                            ? errhint("Use quantization = 'sparse' (the rows' own elements) or a smaller code.")
                         : vecdb::metric_needs_exact_vectors(Metric(meta->metric))
                             ? errhint("Use a smaller m: no code supports this distance.")
                             : errhint("Use a smaller code (quantization = 'sq8' or 'e8') or a smaller m.")));
@@ -162,7 +164,8 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
                         errhint("Index a vector(n) column, or cast the expression to vector(n).")));
     if (typmod > VECTOR_MAX_DIM) /* bit(n) and sparsevec(n) columns go past vector's limit */
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("column cannot have more than %d dimensions for hnsw index", VECTOR_MAX_DIM)));
+                        errmsg("column cannot have more than %d dimensions for hnsw index", VECTOR_MAX_DIM),
+                        IndexesSparseColumn(index) ? errhint("Use quantization = 'sparse' (the default past 2000 dimensions).") : 0));
     const int m = OptionM(index);
     const int ef_construction = OptionEfConstruction(index);
     if (ef_construction < 2 * m)
