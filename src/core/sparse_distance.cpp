@@ -103,11 +103,7 @@ double sparse_l2_squared(SparseView a, SparseView b)
     return trusted(sum) ? sum : l2_squared_sum<double>(a, b);
 }
 
-double sparse_dot(SparseView a, SparseView b)
-{
-    const float sum = merge_dot<float>(a, b);
-    return trusted(sum) ? sum : merge_dot<double>(a, b);
-}
+double sparse_dot(SparseView a, SparseView b) { return sparse_dot_from_sum(merge_dot<float>(a, b), a, b); }
 
 double sparse_l1(SparseView a, SparseView b)
 {
@@ -118,10 +114,12 @@ double sparse_l1(SparseView a, SparseView b)
 
 double sparse_cosine_distance(SparseView a, SparseView b)
 {
+    return sparse_cosine_from_sums(merge_dot<float>(a, b), squares<float>(a), squares<float>(b), a, b);
+}
+
+double sparse_cosine_from_sums(float dot_f, float norm_a_f, float norm_b_f, SparseView a, SparseView b)
+{
     double dot, norm_a, norm_b;
-    const float dot_f = merge_dot<float>(a, b);
-    const float norm_a_f = squares<float>(a);
-    const float norm_b_f = squares<float>(b);
     if (trusted(norm_a_f) && trusted(norm_b_f) && std::fabs(dot_f) <= FLT_MAX) {
         dot = dot_f;
         norm_a = norm_a_f;
@@ -140,6 +138,30 @@ double sparse_cosine_distance(SparseView a, SparseView b)
 }
 
 double sparse_norm(SparseView a) { return std::sqrt(squares<double>(a)); }
+
+float sparse_squares_float(SparseView a) { return squares<float>(a); }
+
+double sparse_dot_from_sum(float dot, SparseView a, SparseView b)
+{
+    return trusted(dot) ? dot : merge_dot<double>(a, b);
+}
+
+void SparseScatter::load(SparseView v)
+{
+    for (std::size_t i = 0; i < loaded_.nnz; i++)
+        dense_[loaded_.indices[i]] = 0.0f;
+    for (std::size_t i = 0; i < v.nnz; i++)
+        dense_[v.indices[i]] = v.values[i];
+    loaded_ = v;
+}
+
+float SparseScatter::dot(SparseView b) const
+{
+    float sum = 0.0f;
+    for (std::size_t j = 0; j < b.nnz; j++)
+        sum += dense_[b.indices[j]] * b.values[j];
+    return sum;
+}
 
 int sparse_compare(SparseView a, std::int32_t dims_a, SparseView b, std::int32_t dims_b)
 {

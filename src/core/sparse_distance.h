@@ -33,6 +33,38 @@ double sparse_l1(SparseView a, SparseView b);
 /// Euclidean norm, summed in double.
 double sparse_norm(SparseView a);
 
+/// The checked results from float sums computed elsewhere in the merges'
+/// order (SparseScatter): the sum itself when float could hold it, else
+/// the merge redone in double, as sparse_dot() and sparse_cosine_distance()
+/// decide.  dot: the shared indices' products; norm_a, norm_b: each
+/// vector's squares in index order.
+double sparse_dot_from_sum(float dot, SparseView a, SparseView b);
+double sparse_cosine_from_sums(float dot, float norm_a, float norm_b, SparseView a, SparseView b);
+/// Sum of squares in index order, in float (what sparse_cosine_distance()
+/// sums).
+float sparse_squares_float(SparseView a);
+
+/// One sparse vector spread over a dense array of `width` floats, so that
+/// its dot product with many others costs a gather each instead of a merge
+/// (a merge's steps wait on each other's comparisons; gathers do not).  The
+/// sum adds the products at the other vector's indices in ascending order,
+/// zero where this one has none: bitwise the merge's float sum.
+class SparseScatter {
+public:
+    /// dense: `width` zeros, the caller's; every index loaded or scored
+    /// must be below width.
+    SparseScatter(float *dense, std::size_t width) : dense_(dense), width_(width) {}
+    std::size_t width() const { return width_; }
+    /// Spreads v (clearing the one before).
+    void load(SparseView v);
+    float dot(SparseView b) const;
+
+private:
+    float *dense_;
+    std::size_t width_;
+    SparseView loaded_{nullptr, nullptr, 0};
+};
+
 /// The float sums alone, as pgvector computes them (tests compare the
 /// checked results with these on ordinary data).
 float sparse_l2_squared_float(SparseView a, SparseView b);

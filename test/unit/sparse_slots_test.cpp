@@ -137,6 +137,22 @@ TEST(SparseSlotsTest, DistancesAreTheOperatorsValues)
                     << int(metric) << " " << a << " " << b;
             }
     }
+    /* a scatter's gathers give the merges' values bitwise */
+    std::vector<float> dense(30522, 0.0f);
+    SparseScatter scatter(dense.data(), dense.size());
+    for (std::size_t a = 0; a < 60; a++) {
+        scatter.load(rows.view(a));
+        for (std::size_t b = 0; b < 60; b++) {
+            const float dot = scatter.dot(rows.view(b));
+            ASSERT_EQ(sparse_dot_from_sum(dot, rows.view(a), rows.view(b)), sparse_dot(rows.view(a), rows.view(b)));
+            ASSERT_EQ(sparse_cosine_from_sums(dot, sparse_squares_float(rows.view(a)), sparse_squares_float(rows.view(b)),
+                                              rows.view(a), rows.view(b)),
+                      sparse_cosine_distance(rows.view(a), rows.view(b)));
+        }
+    }
+    scatter.load(SparseView{nullptr, nullptr, 0});
+    for (float f : dense)
+        ASSERT_EQ(f, 0.0f);
     /* beyond float's range, ranked as rank_float() ranks it, not infinite */
     const std::int32_t idx[] = {0};
     const float huge[] = {3e38f}, tiny[] = {-3e38f};
