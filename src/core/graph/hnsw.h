@@ -48,6 +48,7 @@
 #include <cstring>
 
 #include "../metric.h"
+#include "../sparse_distance.h"
 #include "hnsw_search.h"
 
 namespace vecdb::hnsw {
@@ -239,6 +240,25 @@ private:
     Metric metric_;
 };
 
+/// Distances from one sparse form under inner product or cosine, spread
+/// over a dense array (SparseScatter: a gather per node instead of a merge,
+/// bitwise the same values as packed_sparse_distance()).
+struct SparseQueryScore {
+    const SparseScatter *scatter;  ///< holds `query`
+    SparseView query;
+    float query_squares;           ///< sparse_squares_float(query), for cosine
+    Metric metric;                 ///< InnerProduct or Cosine
+
+    float operator()(const float *form) const;
+};
+/// Widest dense array a scatter uses (16 MB); wider indices merge.
+inline constexpr std::size_t kMaxScatterWidth = std::size_t(1) << 22;
+/// True for a graph whose distances SparseQueryScore can compute.
+bool scatters(Metric metric, const MetricDistance &distance);
+/// The dense width a scatter of the graph's nodes 0 .. size()-1 needs (their
+/// largest index + 1), or 0 when it does not apply or exceeds max_width.
+std::size_t scatter_width(const MemoryGraph &graph, std::size_t max_width);
+
 /// The graph reader (see hnsw_search.h) over a MemoryGraph and a prepared
 /// query.  kLocked copies neighbour lists under the node's spinlock: the
 /// build's reader, while other threads write lists.  kCheckDeleted = false
@@ -250,6 +270,9 @@ public:
     using Id = std::uint32_t;
 
     MemoryReader(const MemoryGraph &graph, const float *prepared_query) : g_(&graph), q_(prepared_query) {}
+
+    /// Scores by gathers (the query must be what `score` holds).
+    void use_scatter(const SparseQueryScore *score) { scatter_ = score; }
 
     std::size_t max_degree() const { return g_->max_links(0); }
 
@@ -265,7 +288,10 @@ public:
         return n;
     }
 
-    float distance(Id id) const { return g_->distance(q_, g_->vector(id)); }
+    float distance(Id id) const
+    {
+        return scatter_ != nullptr ? (*scatter_)(g_->vector(id)) : g_->distance(q_, g_->vector(id));
+    }
 
     /// Prefetches every vector first (up to 4 KiB of each), then scores:
     /// the misses overlap.  Measured against prefetching one vector ahead,
@@ -279,7 +305,7 @@ public:
                 __builtin_prefetch(v + off);
         }
         for (std::size_t j = 0; j < n; j++)
-            out[j] = g_->distance(q_, g_->vector(ids[j]));
+            out[j] = distance(ids[j]);
     }
 
     bool is_result(Id id) const { return !kCheckDeleted || !g_->is_deleted(id); }
@@ -287,6 +313,7 @@ public:
 private:
     const MemoryGraph *g_;
     const float *q_;
+    const SparseQueryScore *scatter_ = nullptr;
 };
 
 // --- build (hnsw_build.cpp) ------------------------------------------------------

@@ -59,6 +59,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "../sparse_slots.h"
 #include "neighbor_select.h"
 
 #include "../core_only.h"
@@ -83,6 +84,7 @@ struct InsertScratch {
     Node *shrink;      ///< 2M + 1: a full neighbour list plus q, with distances
     Node *shrink_out;  ///< 2M + 1
     Node *pruned;      ///< max(ef_construction, 2M + 1): the heuristic's Wd
+    SparseScatter *scatter = nullptr;  ///< sparse forms under IP / cosine: q spread for the searches
     SearchStats stats;
 
     static std::size_t list_entries(const Params &p) { return 2 * std::size_t(p.M) + 1; }
@@ -170,6 +172,14 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
         g.unlock_entry();
 
     BuildReader reader(g, g.vector(q));
+    SparseQueryScore score{};
+    if (t.scatter != nullptr) {
+        const SparseView vq = sparse_view(g.vector(q));
+        t.scatter->load(vq);
+        score = SparseQueryScore{t.scatter, vq, g.metric() == Metric::Cosine ? sparse_squares_float(vq) : 0.0f,
+                                 g.metric()};
+        reader.use_scatter(&score);
+    }
     Node cur{reader.distance(ep), ep};
     t.stats.distance_computations++;
     for (int lc = L; lc > l; lc--)
@@ -253,6 +263,16 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
     std::vector<InsertScratch> scratch(threads);
     for (unsigned i = 0; i < threads; i++)
         scratch[i].init(memory.get() + i * per_thread, graph.capacity(), graph.params());
+    // Sparse forms: each thread's searches score by gathers from the
+    // inserted node spread over a dense array (SparseQueryScore).
+    const std::size_t width = scatter_width(graph, kMaxScatterWidth);
+    std::vector<std::vector<float>> dense(width > 0 ? threads : 0, std::vector<float>(width, 0.0f));
+    std::vector<SparseScatter> scatters;
+    scatters.reserve(dense.size());
+    for (unsigned i = 0; i < dense.size(); i++) {
+        scatters.emplace_back(dense[i].data(), width);
+        scratch[i].scatter = &scatters[i];
+    }
 
     std::atomic<std::uint32_t> next{begin};
     std::atomic<bool> stop{false};

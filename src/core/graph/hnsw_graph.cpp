@@ -188,6 +188,33 @@ MetricDistance packed_sparse_distance(Metric metric, std::uint32_t slots)
     return d;
 }
 
+float SparseQueryScore::operator()(const float *form) const
+{
+    const SparseView x = sparse_view(form);
+    const float dot = scatter->dot(x);
+    if (metric == Metric::InnerProduct)
+        return rank_float(-sparse_dot_from_sum(dot, query, x));
+    return rank_float(sparse_cosine_from_sums(dot, query_squares, sparse_squares_float(x), query, x));
+}
+
+bool scatters(Metric metric, const MetricDistance &distance)
+{
+    return distance.form == VectorForm::PackedSparse && (metric == Metric::InnerProduct || metric == Metric::Cosine);
+}
+
+std::size_t scatter_width(const MemoryGraph &graph, std::size_t max_width)
+{
+    if (!scatters(graph.metric(), graph.metric_distance()))
+        return 0;
+    std::size_t width = 0;
+    for (std::uint32_t id = 0; id < graph.size(); id++) {
+        const SparseView v = sparse_view(graph.vector(id));
+        if (v.nnz > 0)
+            width = std::max(width, std::size_t(v.indices[v.nnz - 1]) + 1);
+    }
+    return width <= max_width ? width : 0;
+}
+
 float MetricDistance::out_of_range(const float *a, const float *b) const
 {
     if (form != VectorForm::Floats) /* exact values, ranked by the kernel */

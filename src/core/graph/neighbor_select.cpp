@@ -22,41 +22,37 @@ namespace {
 /// candidate against the neighbours kept so far, so the candidate is
 /// spread over a dense array once and each pair costs a gather, not a
 /// merge (on SPLADE-like rows the merges were 70% of a build).  The values
-/// are bitwise the merges' (SparseScatter).  Indices wider than this, or no
-/// memory for the array: the merges.
-constexpr std::size_t kMaxScatterWidth = std::size_t(1) << 22;
+/// are bitwise the merges' (SparseScatter).  Indices wider than
+/// kMaxScatterWidth, or no memory for the array: the merges.
 
+/// Scatters the first node of each pair (the candidate, in Algorithm 4's
+/// inner loop) once, and scores the second by a gather.
 struct ScatterDistance {
     const MemoryGraph &graph;
     SparseScatter scatter;
+    SparseQueryScore score{&scatter, SparseView{nullptr, nullptr, 0}, 0.0f, Metric::InnerProduct};
     std::uint32_t loaded = MemoryGraph::kNone;
-    float loaded_squares = 0.0f;
 
     float operator()(std::uint32_t a, std::uint32_t b)
     {
-        const SparseView vb = sparse_view(graph.vector(b));
         if (a == b)
             return graph.distance(a, b);
-        const SparseView va = sparse_view(graph.vector(a));
         if (a != loaded) {
+            const SparseView va = sparse_view(graph.vector(a));
             scatter.load(va);
+            score = SparseQueryScore{&scatter, va, graph.metric() == Metric::Cosine ? sparse_squares_float(va) : 0.0f,
+                                     graph.metric()};
             loaded = a;
-            if (graph.metric() == Metric::Cosine)
-                loaded_squares = sparse_squares_float(va);
         }
-        const float dot = scatter.dot(vb);
-        if (graph.metric() == Metric::InnerProduct)
-            return rank_float(-sparse_dot_from_sum(dot, va, vb));
-        return rank_float(sparse_cosine_from_sums(dot, loaded_squares, sparse_squares_float(vb), va, vb));
+        return score(graph.vector(b));
     }
 };
 
 /// The width a scatter of the candidates needs (their largest index + 1),
 /// or 0 where none applies.
-std::size_t scatter_width(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n)
+std::size_t candidates_width(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n)
 {
-    const MetricDistance &d = graph.metric_distance();
-    if (d.form != VectorForm::PackedSparse || (graph.metric() != Metric::InnerProduct && graph.metric() != Metric::Cosine))
+    if (!scatters(graph.metric(), graph.metric_distance()))
         return 0;
     std::size_t width = 0;
     for (std::size_t i = 0; i < n; i++) {
@@ -74,7 +70,7 @@ std::size_t select_neighbors(const MemoryGraph &graph, const ScoredId<std::uint3
 {
     if (!graph.params().heuristic)
         return select_neighbors_simple(candidates, n, m, out);
-    if (const std::size_t width = scatter_width(graph, candidates, n); width > 0) {
+    if (const std::size_t width = candidates_width(graph, candidates, n); width > 0) {
         /* calloc: no exception can leave a build thread; null falls back */
         if (auto *dense = static_cast<float *>(std::calloc(width, sizeof(float))); dense != nullptr) {
             ScatterDistance distance{graph, SparseScatter(dense, width)};
