@@ -396,8 +396,12 @@ std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Par
 /// Algorithm 4 (or 3, per params.heuristic) for base node `base`: picks up to
 /// `m` of candidates[0 .. n) (sorted nearest first, distances to base) into
 /// out, nearest first.  pruned: n entries of scratch.  Returns the count.
+/// scatter (or null): a SparseScatter as wide as scatter_width(); with
+/// it, sparse forms under inner product or cosine are scored by gathers,
+/// and what it held is replaced.
 std::size_t select_neighbors(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n,
-                             std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned);
+                             std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned,
+                             SparseScatter *scatter = nullptr);
 
 // --- deletion (hnsw_delete.cpp) -----------------------------------------------------
 

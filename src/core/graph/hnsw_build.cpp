@@ -143,7 +143,7 @@ void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, st
             for (std::uint32_t j = 0; j < n; j++)
                 t.shrink[1 + j] = Node{g.distance(e.id, le[1 + j]), le[1 + j]};
             std::sort(t.shrink, t.shrink + n + 1, [](const Node &a, const Node &b) { return closer(a, b); });
-            const std::size_t kept = select_neighbors(g, t.shrink, n + 1, Mmax, t.shrink_out, t.pruned);
+            const std::size_t kept = select_neighbors(g, t.shrink, n + 1, Mmax, t.shrink_out, t.pruned, t.scatter);
             le[0] = static_cast<std::uint32_t>(kept);
             for (std::size_t j = 0; j < kept; j++)
                 le[1 + j] = t.shrink_out[j].id;
@@ -194,7 +194,9 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
         const std::uint32_t n = search_layer(reader, t.visited, t.search, t.entries, n_ep, p.ef_construction, lc, t.stats);
         const Node *W = t.search.results;
         // neighbors ← SELECT-NEIGHBORS(q, W, M, lc)
-        m[lc] = select_neighbors(g, W, n, p.M, t.selected + std::size_t(lc) * p.M, t.pruned);
+        m[lc] = select_neighbors(g, W, n, p.M, t.selected + std::size_t(lc) * p.M, t.pruned, t.scatter);
+        if (t.scatter != nullptr)
+            t.scatter->load(score.query);  // the selection spread candidates over it
         // ep ← W (kept as it was when W is empty: every node found was deleted)
         if (n > 0) {
             std::copy(W, W + n, t.entries);

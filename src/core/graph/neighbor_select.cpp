@@ -5,8 +5,6 @@
  */
 #include "neighbor_select.h"
 
-#include <cstdlib>
-
 #include "hnsw.h"
 
 #include "../metric.h"
@@ -19,17 +17,13 @@ namespace vecdb::hnsw {
 namespace {
 
 /// Sparse forms under inner product or cosine: Algorithm 4 scores each
-/// candidate against the neighbours kept so far, so the candidate is
-/// spread over a dense array once and each pair costs a gather, not a
-/// merge (on SPLADE-like rows the merges were 70% of a build).  The values
-/// are bitwise the merges' (SparseScatter).  Indices wider than
-/// kMaxScatterWidth, or no memory for the array: the merges.
-
-/// Scatters the first node of each pair (the candidate, in Algorithm 4's
-/// inner loop) once, and scores the second by a gather.
+/// candidate against the neighbours kept so far, so the candidate (the
+/// first of each pair) is spread over the dense array once and each pair
+/// costs a gather, not a merge (on SPLADE-like rows the merges were 70% of
+/// a build).  The values are bitwise the merges' (SparseScatter).
 struct ScatterDistance {
     const MemoryGraph &graph;
-    SparseScatter scatter;
+    SparseScatter &scatter;
     SparseQueryScore score{&scatter, SparseView{nullptr, nullptr, 0}, 0.0f, Metric::InnerProduct};
     std::uint32_t loaded = MemoryGraph::kNone;
 
@@ -48,37 +42,17 @@ struct ScatterDistance {
     }
 };
 
-/// The width a scatter of the candidates needs (their largest index + 1),
-/// or 0 where none applies.
-std::size_t candidates_width(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n)
-{
-    if (!scatters(graph.metric(), graph.metric_distance()))
-        return 0;
-    std::size_t width = 0;
-    for (std::size_t i = 0; i < n; i++) {
-        const SparseView v = sparse_view(graph.vector(candidates[i].id));
-        if (v.nnz > 0 && std::size_t(v.indices[v.nnz - 1]) + 1 > width)
-            width = std::size_t(v.indices[v.nnz - 1]) + 1;
-    }
-    return width <= kMaxScatterWidth ? width : 0;
-}
-
 }  // namespace
 
 std::size_t select_neighbors(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n,
-                             std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned)
+                             std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned,
+                             SparseScatter *scatter)
 {
     if (!graph.params().heuristic)
         return select_neighbors_simple(candidates, n, m, out);
-    if (const std::size_t width = candidates_width(graph, candidates, n); width > 0) {
-        /* calloc: no exception can leave a build thread; null falls back */
-        if (auto *dense = static_cast<float *>(std::calloc(width, sizeof(float))); dense != nullptr) {
-            ScatterDistance distance{graph, SparseScatter(dense, width)};
-            const std::size_t count = select_neighbors_heuristic(candidates, n, m, distance,
-                                                                 graph.params().keep_pruned, out, pruned);
-            std::free(dense);
-            return count;
-        }
+    if (scatter != nullptr && scatters(graph.metric(), graph.metric_distance())) {
+        ScatterDistance distance{graph, *scatter};
+        return select_neighbors_heuristic(candidates, n, m, distance, graph.params().keep_pruned, out, pruned);
     }
     const MetricDistance &distance = graph.metric_distance();
     return select_neighbors_heuristic(

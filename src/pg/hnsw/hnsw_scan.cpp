@@ -472,23 +472,25 @@ void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     st->query_slots = dims;
     st->query_null = true;
     st->orderable = true;
-    if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL) &&
-        Quantization(st->info->meta.quantization) == Quantization::Sparse) {
-        st->query = SparseQuery(scan->indexRelation, st->info->meta, orderbys[0].sk_argument, &st->query_slots);
+    if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
         st->query_null = false;
-    } else if (norderbys > 0 && !(orderbys[0].sk_flags & SK_ISNULL)) {
-        const Vector *q = IndexedVector(scan->indexRelation, orderbys[0].sk_argument);
-        if (uint32(q->dim) != dims)
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("different vector dimensions %u and %d", dims, q->dim)));
-        memcpy(st->query, q->x, sizeof(float) * dims);
-        for (uint32 i = 0; i < dims; i++)
-            if (!std::isfinite(st->query[i]))
-                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("query vector has a NaN or infinite element")));
-        st->query_null = false;
-        if (is_coarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
-            Orderable(Metric(st->info->meta.metric), st->query, dims))
-            st->rerank = MakeReranker(scan, orderbys[0]);
+        if (Quantization(st->info->meta.quantization) == Quantization::Sparse) {
+            /* the whole query, however many elements (SetQueryForm) */
+            st->query = SparseQuery(scan->indexRelation, st->info->meta, orderbys[0].sk_argument, &st->query_slots);
+        } else {
+            const Vector *q = IndexedVector(scan->indexRelation, orderbys[0].sk_argument);
+            if (uint32(q->dim) != dims)
+                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                                errmsg("different vector dimensions %u and %d", dims, q->dim)));
+            memcpy(st->query, q->x, sizeof(float) * dims);
+            for (uint32 i = 0; i < dims; i++)
+                if (!std::isfinite(st->query[i]))
+                    ereport(ERROR,
+                            (errcode(ERRCODE_DATA_EXCEPTION), errmsg("query vector has a NaN or infinite element")));
+            if (is_coarse(Quantization(st->info->meta.quantization)) && scan->heapRelation != nullptr &&
+                Orderable(Metric(st->info->meta.metric), st->query, dims))
+                st->rerank = MakeReranker(scan, orderbys[0]);
+        }
     }
     MemoryContextSwitchTo(old);
 }
