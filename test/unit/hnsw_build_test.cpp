@@ -114,6 +114,65 @@ TEST_F(HnswBuildTest, ConcurrentBuildsNeverBreakTheInvariants)
     }
 }
 
+TEST_F(HnswBuildTest, ListCacheBuildsTheSameGraph)
+{
+    // Adding a link to a full layer-0 list from the list's cached verdicts
+    // (hnsw_build.cpp, add_to_cached_list()) must give what Algorithm 4
+    // over the whole list gives: the same graph, list order included.  M = 4
+    // fills lists early, so most updates take the cached path.  Copies are
+    // the cache's hard case: the copy test decides whether a member is
+    // refilled.  (Its fallback, a refilled member that may turn into a copy
+    // of q, needs the copy sorted after q, i.e. a larger id: only builds on
+    // several threads meet it.)
+    Dataset clustered = testing::clustered(3000, 16, 12, 41, 42);
+    Dataset duplicated = testing::clustered(3000, 8, 6, 43, 44);
+    for (std::uint32_t i = 0; i < duplicated.n; i++)  // every third row repeats one of the rows before it
+        if (i % 3 == 2)
+            std::copy(duplicated.row(i / 7), duplicated.row(i / 7) + duplicated.dims,
+                      duplicated.data.begin() + std::size_t(i) * duplicated.dims);
+    const struct {
+        const Dataset *data;
+        Metric metric;
+        const char *name;
+    } cases[] = {{&clustered, Metric::L2, "L2"},
+                 {&clustered, Metric::InnerProduct, "inner product"},
+                 {&clustered, Metric::Cosine, "cosine"},
+                 {&clustered, Metric::L1, "L1"},
+                 {&duplicated, Metric::L2, "L2, duplicates"},
+                 {&duplicated, Metric::InnerProduct, "inner product, duplicates"}};
+    Params p;
+    p.M = 4;
+    p.ef_construction = 32;
+    p.keep_pruned = true;
+    for (const auto &c : cases) {
+        BuildStats with, without;
+        auto build_one = [&](bool cache, BuildStats *stats, unsigned threads) {
+            auto g = testing::make_graph(*c.data, c.metric, p, threads, false);
+            BuildOptions options;
+            options.threads = threads;
+            options.list_cache = cache;
+            options.stats = stats;
+            EXPECT_EQ(build(g->graph, options), BuildStatus::Done);
+            return g;
+        };
+        auto a = build_one(true, &with, 1);
+        auto b = build_one(false, &without, 1);
+        EXPECT_EQ(testing::first_difference(a->graph, b->graph), "") << c.name;
+        EXPECT_EQ(with.full_list_updates, without.full_list_updates) << c.name;
+        EXPECT_EQ(without.from_cache, 0u) << c.name;
+        EXPECT_GT(with.from_cache, with.full_list_updates / 2) << c.name;
+        // Two threads update cached lists concurrently (under node locks).
+        BuildStats two_threads;
+        auto two = build_one(true, &two_threads, 2);
+        EXPECT_EQ(testing::check_structure(two->graph), "") << c.name;
+        EXPECT_GT(two_threads.from_cache, two_threads.full_list_updates / 2) << c.name;
+        std::printf("    %-26s %6llu full-list updates, %6llu from the cache (2 threads: %llu fallbacks)\n",
+                    c.name, static_cast<unsigned long long>(with.full_list_updates),
+                    static_cast<unsigned long long>(with.from_cache),
+                    static_cast<unsigned long long>(two_threads.cache_fallbacks));
+    }
+}
+
 TEST_F(HnswBuildTest, LayerZeroIsFullyReachable)
 {
     // HNSW's pruning can leave a node with no in-link: 10 of this set

@@ -252,6 +252,25 @@ inline const Dataset &queries_for(Metric metric)
     return metric == Metric::InnerProduct ? normalized_queries() : clustered_queries();
 }
 
+/// The first difference between two graphs' levels, entry points and
+/// lists (in list order), or "" if they are the same.
+inline std::string first_difference(const MemoryGraph &a, const MemoryGraph &b)
+{
+    if (a.inserted() != b.inserted() || a.entry_point() != b.entry_point() || a.max_level() != b.max_level())
+        return "shape or entry point";
+    for (std::uint32_t u = 0; u < a.inserted(); u++) {
+        if (a.level(u) != b.level(u))
+            return "level of node " + std::to_string(u);
+        for (int lc = 0; lc <= a.level(u); lc++) {
+            const std::uint32_t *x = a.links(u, lc), *y = b.links(u, lc);
+            for (std::uint32_t i = 0; i <= x[0]; i++)
+                if (x[i] != y[i])
+                    return "node " + std::to_string(u) + " layer " + std::to_string(lc) + " entry " + std::to_string(i);
+        }
+    }
+    return "";
+}
+
 /// The first violation of the graph's invariants among the inserted nodes,
 /// or "" if none: list counts within Mmax(lc), no self-links, no duplicate
 /// links, links only to inserted, not removed nodes whose level is >= lc;

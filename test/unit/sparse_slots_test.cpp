@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -217,6 +218,38 @@ TEST(SparseSlotsTest, GraphOverFormsFindsTheNearestRows)
                     found += reranked[k].second == exact[j].second;
         }
         EXPECT_GE(found / 1000, 0.95) << int(metric);
+    }
+}
+
+TEST(SparseSlotsTest, ListCacheBuildsTheSameGraphOverForms)
+{
+    /* The build's list cache scores q against members through q's scatter
+     * (inner product, cosine) and members against each other by merges: the
+     * graph must be the one the full selection builds. */
+    const std::uint32_t n = 1500;
+    const SparseRows rows = make_rows(n, 30522, 10, 12);
+    const std::uint32_t slots = sparse_slots(64);
+    std::vector<float> forms(std::size_t(n) * slots);
+    std::vector<std::uint32_t> order(128);
+    for (std::size_t i = 0; i < n; i++)
+        pack_sparse(rows.view(i), slots, forms.data() + i * slots, order.data());
+    hnsw::Params p;
+    p.M = 6;
+    p.keep_pruned = true;
+    for (Metric metric : {Metric::InnerProduct, Metric::Cosine, Metric::L2}) {
+        hnsw::BuildStats stats[2];
+        std::unique_ptr<hnsw::testing::OwnedGraph> g[2];
+        for (int cache = 0; cache < 2; cache++) {
+            g[cache] = std::make_unique<hnsw::testing::OwnedGraph>(n, slots, metric, p, hnsw::VectorForm::PackedSparse);
+            for (std::uint32_t i = 0; i < n; i++)
+                g[cache]->graph.add(forms.data() + std::size_t(i) * slots);
+            hnsw::BuildOptions options;
+            options.list_cache = cache == 1;
+            options.stats = &stats[cache];
+            hnsw::build(g[cache]->graph, options);
+        }
+        EXPECT_EQ(hnsw::testing::first_difference(g[0]->graph, g[1]->graph), "") << int(metric);
+        EXPECT_GT(stats[1].from_cache, stats[1].full_list_updates / 2) << int(metric);
     }
 }
 

@@ -320,6 +320,13 @@ private:
 
 enum class BuildStatus { Done, Cancelled };
 
+/// What build() did to full neighbour lists (all layers).
+struct BuildStats {
+    std::uint64_t full_list_updates = 0;  ///< links added to a full list
+    std::uint64_t from_cache = 0;         ///< of which computed from the list cache
+    std::uint64_t cache_fallbacks = 0;    ///< cached, but selected in full (a possible copy)
+};
+
 struct BuildOptions {
     unsigned threads = 1;  ///< the calling thread plus threads - 1 std::threads
     void *context = nullptr;
@@ -334,6 +341,12 @@ struct BuildOptions {
     /// After a build that was not cancelled, run connect_unreachable() (on
     /// the calling thread).  Off only to study the graph without it.
     bool connect = true;
+    /// Keep, for the inserts, each full layer-0 list's distances and
+    /// selection verdicts (list_cache_bytes() more memory), so that adding a
+    /// link to a full list costs ~2M distances instead of a selection over
+    /// it.  The same graph either way.
+    bool list_cache = true;
+    BuildStats *stats = nullptr;  ///< added to when not null
 };
 
 /// Links nodes inserted() .. size()-1 into the graph (Algorithm 1 each).
@@ -385,10 +398,15 @@ bool link_layer0(MemoryGraph &graph, std::uint32_t v, std::uint32_t u);
 /// and selection buffers.
 std::size_t build_scratch_bytes(std::uint32_t capacity, const Params &params);
 
+/// The memory BuildOptions::list_cache takes for a graph of `capacity`
+/// nodes; 0 when params do not use it (it needs keep_pruned and heuristic).
+/// At M = 16: 165 bytes a node.
+std::size_t list_cache_bytes(std::uint32_t capacity, const Params &params);
+
 /// Everything a build of n vectors of dims dimensions needs: the graph
 /// block plus per-thread scratch, or connect_unreachable()'s if larger (it
 /// runs after the per-thread scratch is freed); for comparing with
-/// maintenance_work_mem.
+/// maintenance_work_mem.  Without list_cache_bytes(): the cache is optional.
 std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Params &params, unsigned threads);
 
 // --- neighbour selection over a MemoryGraph (neighbor_select.cpp) --------------------
@@ -398,10 +416,12 @@ std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Par
 /// out, nearest first.  pruned: n entries of scratch.  Returns the count.
 /// scatter (or null): a SparseScatter as wide as scatter_width(); with
 /// it, sparse forms under inner product or cosine are scored by gathers,
-/// and what it held is replaced.
+/// and what it held is replaced.  kept (or null; Algorithm 4 only): m
+/// entries, whether each of out passed the test or was refilled
+/// (select_neighbors_heuristic()).
 std::size_t select_neighbors(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n,
                              std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned,
-                             SparseScatter *scatter = nullptr);
+                             SparseScatter *scatter = nullptr, bool *kept = nullptr);
 
 // --- deletion (hnsw_delete.cpp) -----------------------------------------------------
 

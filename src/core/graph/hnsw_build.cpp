@@ -75,20 +75,32 @@ constexpr std::size_t kAlign = 64;
 
 std::size_t round_up(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
 
+/// A layer-0 list member as a full list's update sees it.
+struct Member {
+    Node node;             ///< the distance is to the list's node
+    std::uint8_t verdict;  ///< Algorithm 4's: kKept, kRefilled or kCopy
+};
+enum : std::uint8_t { kKept, kRefilled, kCopy };
+
 /// One thread's working memory for INSERT.
 struct InsertScratch {
     EpochVisitedSet visited;          ///< v, over every node id
     SearchScratch<std::uint32_t> search;
     Node *entries;     ///< ef_construction: W of the layer above = ep of this one
-    Node *selected;    ///< M per layer, layers 0 .. kMaxLevel: SELECT-NEIGHBORS output
+    Node *selected;    ///< Mmax per layer, layers 0 .. kMaxLevel: SELECT-NEIGHBORS output
     Node *shrink;      ///< 2M + 1: a full neighbour list plus q, with distances
     Node *shrink_out;  ///< 2M + 1
     Node *pruned;      ///< max(ef_construction, 2M + 1): the heuristic's Wd
+    bool *kept;        ///< 2M + 1: select_neighbors()'s verdicts on shrink_out
+    Member *members;   ///< 2M + 1: a cached list plus q, nearest first
+    std::uint32_t *picked;  ///< 2M + 1: indices into members
     SparseScatter *scatter = nullptr;  ///< sparse forms under IP / cosine: q spread for the searches
+    SparseQueryScore score{};          ///< q's distances through scatter (when not null)
     SearchStats stats;
+    BuildStats build_stats;
 
     static std::size_t list_entries(const Params &p) { return 2 * std::size_t(p.M) + 1; }
-    static std::size_t selected_entries(const Params &p) { return std::size_t(p.M) * (kMaxLevel + 1); }
+    static std::size_t selected_entries(const Params &p) { return 2 * std::size_t(p.M) * (kMaxLevel + 1); }
     static std::size_t pruned_entries(const Params &p)
     {
         return std::max<std::size_t>(p.ef_construction, list_entries(p));
@@ -99,7 +111,8 @@ struct InsertScratch {
         return kAlign + round_up(EpochVisitedSet::bytes(capacity)) +
                round_up(SearchScratch<std::uint32_t>::bytes(p.ef_construction, 2 * p.M)) +
                round_up(p.ef_construction * sizeof(Node)) + round_up(selected_entries(p) * sizeof(Node)) +
-               2 * round_up(list_entries(p) * sizeof(Node)) + round_up(pruned_entries(p) * sizeof(Node));
+               2 * round_up(list_entries(p) * sizeof(Node)) + round_up(pruned_entries(p) * sizeof(Node)) +
+               round_up(list_entries(p) * (sizeof(bool) + sizeof(Member) + sizeof(std::uint32_t))) + 2 * kAlign;
     }
 
     void init(char *memory, std::uint32_t capacity, const Params &p)
@@ -120,15 +133,203 @@ struct InsertScratch {
         shrink_out = reinterpret_cast<Node *>(m);
         m += round_up(list_entries(p) * sizeof(Node));
         pruned = reinterpret_cast<Node *>(m);
+        m += round_up(pruned_entries(p) * sizeof(Node));
+        members = reinterpret_cast<Member *>(m);
+        m += round_up(list_entries(p) * sizeof(Member));
+        picked = reinterpret_cast<std::uint32_t *>(m);
+        m += round_up(list_entries(p) * sizeof(std::uint32_t));
+        kept = reinterpret_cast<bool *>(m);
         stats = SearchStats{};
+        build_stats = BuildStats{};
     }
 };
 
+}  // namespace
+
+/// What the build knows about each layer-0 list between its updates, so that
+/// adding q to a full list costs ~2M distances from q, not a selection over
+/// the list (up to 2M^2 / 2 pair distances: 80% of a sparse build once
+/// new nodes took 2M neighbours).  For every member, in list order: its
+/// distance to the list's node and whether Algorithm 4 kept it or it was
+/// refilled (keepPrunedConnections).  A node's record is valid from the first
+/// selection over its full list until an append, and is read and written
+/// under the node's lock.  Per node also its distance to itself, which the
+/// copy test needs.  The build allocates it only with keepPrunedConnections
+/// and the heuristic, and only where BuildOptions::list_cache allows.
+class ListCache {
+public:
+    static std::size_t bytes(std::uint32_t capacity, const Params &p)
+    {
+        return std::size_t(capacity) * (sizeof(float) * (1 + 2 * std::size_t(p.M)) + 1 + 2 * std::size_t(p.M));
+    }
+
+    /// Every record invalid; self distances of nodes 0 .. size()-1.
+    void init(char *memory, const MemoryGraph &g)
+    {
+        width_ = 2 * g.params().M;
+        const std::uint32_t n = g.capacity();
+        self_ = reinterpret_cast<float *>(memory);
+        distances_ = self_ + n;
+        valid_ = reinterpret_cast<bool *>(distances_ + std::size_t(n) * width_);
+        kept_ = valid_ + n;
+        std::fill(valid_, valid_ + n, false);
+        for (std::uint32_t i = 0; i < g.size(); i++)
+            self_[i] = g.distance(i, i);
+    }
+
+    bool valid(std::uint32_t id) const { return valid_[id]; }
+    void set_valid(std::uint32_t id, bool valid) { valid_[id] = valid; }
+    float self(std::uint32_t id) const { return self_[id]; }
+    float *distances(std::uint32_t id) { return distances_ + std::size_t(id) * width_; }
+    bool *kept(std::uint32_t id) { return kept_ + std::size_t(id) * width_; }
+
+private:
+    float *self_ = nullptr;
+    float *distances_ = nullptr;
+    bool *valid_ = nullptr;
+    bool *kept_ = nullptr;
+    std::size_t width_ = 0;
+};
+
+namespace {
+
+/// Adds q to e's full layer-0 list by the selection link_back() would run
+/// over the list plus q, computed from e's ListCache record: Algorithm 4's
+/// verdict on a member depends only on the kept members nearer than it, so
+/// members nearer than q keep theirs, q is tested against the kept ones
+/// before it, and a member past q is tested again only against what became
+/// kept (q, or a refilled member whose rejecter was dropped) -- in full only
+/// when some member before it lost its place.  The values are bitwise the
+/// full selection's: the same distances (q's through its scatter, which
+/// gives the merge's bits), the same order.  Returns false, having changed
+/// nothing, where a refilled member may turn into a copy of q (its first
+/// rejecter would decide); the caller then selects over the whole list.
+bool add_to_cached_list(MemoryGraph &g, const Node &e, std::uint32_t q, ListCache &cache, InsertScratch &t)
+{
+    std::uint32_t *le = g.links(e.id, 0);
+    const std::uint32_t n = le[0];
+    const std::uint32_t Mmax = g.max_links(0);
+    float *dist = cache.distances(e.id);
+    bool *kept = cache.kept(e.id);
+    Member *S = t.members;
+    for (std::uint32_t j = 0; j < n; j++)
+        S[j] = Member{Node{dist[j], le[1 + j]}, kept[j] ? kKept : kRefilled};
+    S[n] = Member{Node{e.distance, q}, kKept};
+    std::sort(S, S + n + 1, [](const Member &a, const Member &b) { return closer(a.node, b.node); });
+
+    const float *vq = g.vector(q);
+    auto distance = [&](std::uint32_t a, std::uint32_t b) {
+        if (a == q)
+            std::swap(a, b);
+        if (b != q)
+            return g.distance(a, b);
+        return t.scatter != nullptr ? t.score(g.vector(a)) : g.distance(vq, g.vector(a));
+    };
+    // Algorithm 4's test of S[i] against the kept members before it.
+    auto test = [&](std::size_t i) -> std::uint8_t {
+        for (std::size_t j = 0; j < i; j++) {
+            if (S[j].verdict != kKept)
+                continue;
+            const float d = distance(S[i].node.id, S[j].node.id);
+            if (!(S[i].node.distance < d))
+                return !(d > cache.self(S[j].node.id)) && !(d > cache.self(S[i].node.id)) ? kCopy : kRefilled;
+        }
+        return kKept;
+    };
+
+    std::size_t added = 0;  // members newly kept: t.picked[0 .. added)
+    bool lost = false;      // a kept member before this one is kept no more
+    for (std::size_t i = 0; i <= n; i++) {
+        Member &x = S[i];
+        if (x.node.id == q) {
+            x.verdict = test(i);
+            if (x.verdict != kKept)
+                break;  // nothing past q changes
+            t.picked[added++] = std::uint32_t(i);
+        } else if (added == 0) {
+            continue;  // before q
+        } else if (x.verdict == kKept) {
+            for (std::size_t k = 0; k < added; k++) {
+                const std::uint32_t a = S[t.picked[k]].node.id;
+                const float d = distance(x.node.id, a);
+                if (!(x.node.distance < d)) {
+                    x.verdict = !(d > cache.self(a)) && !(d > cache.self(x.node.id)) ? kCopy : kRefilled;
+                    lost = true;
+                    break;
+                }
+            }
+        } else if (lost) {
+            x.verdict = test(i);
+            if (x.verdict == kKept)
+                t.picked[added++] = std::uint32_t(i);
+        } else {
+            for (std::size_t k = 0; k < added; k++) {
+                const std::uint32_t a = S[t.picked[k]].node.id;
+                const float d = distance(x.node.id, a);
+                if (!(x.node.distance < d) && !(d > cache.self(a)) && !(d > cache.self(x.node.id)))
+                    return false;
+            }
+        }
+    }
+
+    // Algorithm 4's output from the verdicts: the kept (up to Mmax), then
+    // the refilled.
+    std::size_t r = 0, refilled = 0;
+    // the refilled; a break at Mmax kept members leaves none to refill.
+    std::uint32_t *R = t.picked;
+    for (std::size_t i = 0; i <= n && r < Mmax; i++)
+        if (S[i].verdict == kKept)
+            R[r++] = std::uint32_t(i);
+    for (std::size_t i = 0; i <= n && r < Mmax; i++)
+        if (S[i].verdict == kRefilled) {
+            R[r++] = std::uint32_t(i);
+            refilled++;
+        }
+    le[0] = std::uint32_t(r);
+    for (std::size_t j = 0; j < r; j++) {
+        le[1 + j] = S[R[j]].node.id;
+        dist[j] = S[R[j]].node.distance;
+        kept[j] = j + refilled < r;
+    }
+    return true;
+}
+
+/// Adds q to e's full list on layer lc by Algorithm 4 over the list plus q
+/// (Algorithm 1, lines 13-15), filling e's ListCache record when cache is
+/// not null.
+void reselect_list(MemoryGraph &g, const Node &e, std::uint32_t q, int lc, InsertScratch &t, ListCache *cache)
+{
+    // eConn ← neighbourhood(e) ∪ q; eNewConn ← SELECT-NEIGHBORS(e, eConn, Mmax, lc)
+    std::uint32_t *le = g.links(e.id, lc);
+    const std::uint32_t n = le[0];
+    t.shrink[0] = Node{e.distance, q};  // every metric here is symmetric
+    for (std::uint32_t j = 0; j < n; j++)
+        t.shrink[1 + j] = Node{g.distance(e.id, le[1 + j]), le[1 + j]};
+    std::sort(t.shrink, t.shrink + n + 1, [](const Node &a, const Node &b) { return closer(a, b); });
+    const std::size_t kept = select_neighbors(g, t.shrink, n + 1, g.max_links(lc), t.shrink_out, t.pruned, t.scatter,
+                                              t.kept);
+    le[0] = static_cast<std::uint32_t>(kept);
+    for (std::size_t j = 0; j < kept; j++)
+        le[1 + j] = t.shrink_out[j].id;
+    if (cache != nullptr) {
+        for (std::size_t j = 0; j < kept; j++) {
+            cache->distances(e.id)[j] = t.shrink_out[j].distance;
+            cache->kept(e.id)[j] = t.kept[j];
+        }
+        cache->set_valid(e.id, true);
+    }
+    if (t.scatter != nullptr)
+        t.scatter->load(t.score.query);  // the selection spread the members over it
+}
+
 /// Adds q to the lists of selected[0 .. m) on layer lc, shrinking any that
-/// overflows Mmax (Algorithm 1, lines 11-16).
-void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, std::size_t m, InsertScratch &t)
+/// overflows Mmax (Algorithm 1, lines 11-16).  cache: layer 0's, or null.
+void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, std::size_t m, InsertScratch &t,
+               ListCache *cache)
 {
     const std::uint32_t Mmax = g.max_links(lc);
+    if (lc != 0)
+        cache = nullptr;
     for (std::size_t i = 0; i < m; i++) {
         const Node e = selected[i];
         std::uint32_t *le = g.links(e.id, lc);
@@ -137,16 +338,17 @@ void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, st
         if (n < Mmax) {
             le[1 + n] = q;
             le[0] = n + 1;
+            if (cache != nullptr)
+                cache->set_valid(e.id, false);
         } else {
-            // eConn ← neighbourhood(e) ∪ q; eNewConn ← SELECT-NEIGHBORS(e, eConn, Mmax, lc)
-            t.shrink[0] = Node{e.distance, q};  // every metric here is symmetric
-            for (std::uint32_t j = 0; j < n; j++)
-                t.shrink[1 + j] = Node{g.distance(e.id, le[1 + j]), le[1 + j]};
-            std::sort(t.shrink, t.shrink + n + 1, [](const Node &a, const Node &b) { return closer(a, b); });
-            const std::size_t kept = select_neighbors(g, t.shrink, n + 1, Mmax, t.shrink_out, t.pruned, t.scatter);
-            le[0] = static_cast<std::uint32_t>(kept);
-            for (std::size_t j = 0; j < kept; j++)
-                le[1 + j] = t.shrink_out[j].id;
+            t.build_stats.full_list_updates++;
+            bool done = false;
+            if (cache != nullptr && cache->valid(e.id)) {
+                done = add_to_cached_list(g, e, q, *cache, t);
+                (done ? t.build_stats.from_cache : t.build_stats.cache_fallbacks)++;
+            }
+            if (!done)
+                reselect_list(g, e, q, lc, t, cache);
         }
         g.unlock(e.id);
     }
@@ -154,7 +356,7 @@ void link_back(MemoryGraph &g, std::uint32_t q, int lc, const Node *selected, st
 
 /// insert_node() -- Algorithm 1, INSERT(hnsw, q, M, Mmax, efConstruction, mL)
 /// for node q, already added (its vector and level are set).
-void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
+void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t, ListCache *cache)
 {
     const Params &p = g.params();
     const int l = g.level(q);
@@ -172,13 +374,12 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
         g.unlock_entry();
 
     BuildReader reader(g, g.vector(q));
-    SparseQueryScore score{};
     if (t.scatter != nullptr) {
         const SparseView vq = sparse_view(g.vector(q));
         t.scatter->load(vq);
-        score = SparseQueryScore{t.scatter, vq, g.metric() == Metric::Cosine ? sparse_squares_float(vq) : 0.0f,
-                                 g.metric()};
-        reader.use_scatter(&score);
+        t.score = SparseQueryScore{t.scatter, vq, g.metric() == Metric::Cosine ? sparse_squares_float(vq) : 0.0f,
+                                   g.metric()};
+        reader.use_scatter(&t.score);
     }
     Node cur{reader.distance(ep), ep};
     t.stats.distance_computations++;
@@ -193,10 +394,11 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
         // W ← SEARCH-LAYER(q, ep, efConstruction, lc)
         const std::uint32_t n = search_layer(reader, t.visited, t.search, t.entries, n_ep, p.ef_construction, lc, t.stats);
         const Node *W = t.search.results;
-        // neighbors ← SELECT-NEIGHBORS(q, W, M, lc)
-        m[lc] = select_neighbors(g, W, n, p.M, t.selected + std::size_t(lc) * p.M, t.pruned, t.scatter);
+        // neighbors ← SELECT-NEIGHBORS(q, W, M, lc), or Mmax (see the top)
+        m[lc] = select_neighbors(g, W, n, p.keep_pruned ? g.max_links(lc) : p.M, t.selected + std::size_t(lc) * 2 * p.M, t.pruned,
+                                 t.scatter);
         if (t.scatter != nullptr)
-            t.scatter->load(score.query);  // the selection spread candidates over it
+            t.scatter->load(t.score.query);  // the selection spread candidates over it
         // ep ← W (kept as it was when W is empty: every node found was deleted)
         if (n > 0) {
             std::copy(W, W + n, t.entries);
@@ -210,13 +412,13 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t)
         std::uint32_t *lq = g.links(q, lc);
         lq[0] = static_cast<std::uint32_t>(m[lc]);
         for (std::size_t i = 0; i < m[lc]; i++)
-            lq[1 + i] = t.selected[std::size_t(lc) * p.M + i].id;
+            lq[1 + i] = t.selected[std::size_t(lc) * 2 * p.M + i].id;
     }
     g.unlock(q);
 
     // Then the back-links, which make q reachable.
     for (int lc = top; lc >= 0; lc--)
-        link_back(g, q, lc, t.selected + std::size_t(lc) * p.M, m[lc], t);
+        link_back(g, q, lc, t.selected + std::size_t(lc) * 2 * p.M, m[lc], t, cache);
 
     if (new_top) {  // set enter point for hnsw to q
         g.set_entry_point(q, l);
@@ -230,6 +432,11 @@ std::size_t build_scratch_bytes(std::uint32_t capacity, const Params &params)
 {
     validate(params);
     return InsertScratch::bytes(capacity, params);
+}
+
+std::size_t list_cache_bytes(std::uint32_t capacity, const Params &params)
+{
+    return params.keep_pruned && params.heuristic ? ListCache::bytes(capacity, params) : 0;
 }
 
 std::size_t build_memory_estimate(std::uint32_t n, std::uint32_t dims, const Params &params, unsigned threads)
@@ -276,9 +483,19 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
         scratch[i].scatter = &scatters[i];
     }
 
+    // Full layer-0 lists updated from what the last update found.
+    std::unique_ptr<char[]> cache_memory;
+    ListCache list_cache;
+    ListCache *cache = nullptr;
+    if (options.list_cache && list_cache_bytes(graph.capacity(), graph.params()) > 0) {
+        cache_memory.reset(new char[ListCache::bytes(graph.capacity(), graph.params())]);
+        list_cache.init(cache_memory.get(), graph);
+        cache = &list_cache;
+    }
+
     std::atomic<std::uint32_t> next{begin};
     std::atomic<bool> stop{false};
-    auto work = [&graph, &next, &stop, end](InsertScratch *t) {
+    auto work = [&graph, &next, &stop, end, cache](InsertScratch *t) {
         // Signals go to the calling thread only: a host's handlers
         // (PostgreSQL's) expect to interrupt the thread they belong to.
         sigset_t all;
@@ -288,7 +505,7 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
             const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
             if (id >= end)
                 break;
-            insert_node(graph, id, *t);
+            insert_node(graph, id, *t, cache);
         }
     };
 
@@ -315,7 +532,7 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
             const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
             if (id >= end)
                 break;
-            insert_node(graph, id, scratch[0]);
+            insert_node(graph, id, scratch[0], cache);
             if (options.progress != nullptr) {
                 const std::uint32_t now = std::min(next.load(std::memory_order_relaxed), end);
                 if (now - reported >= options.progress_every) {
@@ -336,6 +553,13 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
     for (std::thread &w : workers)
         w.join();
 
+    if (options.stats != nullptr)
+        for (const InsertScratch &t : scratch) {
+            options.stats->full_list_updates += t.build_stats.full_list_updates;
+            options.stats->from_cache += t.build_stats.from_cache;
+            options.stats->cache_fallbacks += t.build_stats.cache_fallbacks;
+        }
+
     // Every id taken from the counter below end was inserted completely.
     graph.set_inserted(std::min(next.load(), end));
     if (cancelled)
@@ -345,6 +569,7 @@ BuildStatus build(MemoryGraph &graph, const BuildOptions &options)
     // estimate).
     scratch.clear();
     memory.reset();
+    cache_memory.reset();
     return connect_after_inserts(graph, options);
 }
 

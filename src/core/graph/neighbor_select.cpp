@@ -46,19 +46,19 @@ struct ScatterDistance {
 
 std::size_t select_neighbors(const MemoryGraph &graph, const ScoredId<std::uint32_t> *candidates, std::size_t n,
                              std::size_t m, ScoredId<std::uint32_t> *out, ScoredId<std::uint32_t> *pruned,
-                             SparseScatter *scatter)
+                             SparseScatter *scatter, bool *kept)
 {
     if (!graph.params().heuristic)
         return select_neighbors_simple(candidates, n, m, out);
     if (scatter != nullptr && scatters(graph.metric(), graph.metric_distance())) {
         ScatterDistance distance{graph, *scatter};
-        return select_neighbors_heuristic(candidates, n, m, distance, graph.params().keep_pruned, out, pruned);
+        return select_neighbors_heuristic(candidates, n, m, distance, graph.params().keep_pruned, out, pruned, kept);
     }
     const MetricDistance &distance = graph.metric_distance();
     return select_neighbors_heuristic(
         candidates, n, m,
         [&](std::uint32_t a, std::uint32_t b) { return distance(graph.vector(a), graph.vector(b)); },
-        graph.params().keep_pruned, out, pruned);
+        graph.params().keep_pruned, out, pruned, kept);
 }
 
 }  // namespace vecdb::hnsw

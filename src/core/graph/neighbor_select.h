@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
 #include "scored_heap.h"
@@ -47,10 +48,12 @@ std::size_t select_neighbors_simple(const ScoredId<Id> *C, std::size_t n, std::s
 /// gives the distance between two candidate ids.  R: M entries, must not
 /// alias C.  Wd: n entries of scratch when keep_pruned (else may be null).
 /// Returns |R|; R is nearest first among the kept, then the refilled.
+/// kept (or null): M entries, set to whether R[i] passed the test (true
+/// for the first ones, false for the refilled).
 template <class Id, class PairDistance>
 std::size_t select_neighbors_heuristic(const ScoredId<Id> *C, std::size_t n, std::size_t M,
                                        PairDistance &&pair_distance, bool keep_pruned, ScoredId<Id> *R,
-                                       ScoredId<Id> *Wd)
+                                       ScoredId<Id> *Wd, bool *kept = nullptr)
 {
     std::size_t r = 0;
     std::size_t discarded = 0;
@@ -73,8 +76,13 @@ std::size_t select_neighbors_heuristic(const ScoredId<Id> *C, std::size_t n, std
             Wd[discarded++] = e;  // Wd ← Wd ∪ e
     }
     // Candidates never reached (R filled first) are not needed: |R| = M.
-    for (std::size_t i = 0; keep_pruned && i < discarded && r < M; i++)
+    if (kept != nullptr)
+        std::fill(kept, kept + r, true);
+    for (std::size_t i = 0; keep_pruned && i < discarded && r < M; i++) {
+        if (kept != nullptr)
+            kept[r] = false;
         R[r++] = Wd[i];
+    }
     return r;
 }
 

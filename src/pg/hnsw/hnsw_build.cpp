@@ -188,15 +188,20 @@ void PlanIndex(Relation index, MetaPageData *meta, core::Params *params, MetaPag
     params->keep_pruned = true;
 }
 
+/* What a build of n nodes needs, without the optional list cache. */
+Size BuildBytes(uint32 n, uint32 dims, const core::Params &params, unsigned threads)
+{
+    return core::build_memory_estimate(n, dims, params, threads) +
+           Size(n) * (sizeof(ItemPointerData) + kCopyBytesPerNode);
+}
+
 /* The most nodes whose build fits `bytes`. */
 uint32 CapacityFor(Size bytes, uint32 dims, const core::Params &params, unsigned threads)
 {
     uint32 lo = 0, hi = 1u << 30;
     while (lo < hi) {
         uint32 mid = lo + (hi - lo + 1) / 2;
-        Size need = core::build_memory_estimate(mid, dims, params, threads) +
-                    Size(mid) * (sizeof(ItemPointerData) + kCopyBytesPerNode);
-        if (need <= bytes)
+        if (BuildBytes(mid, dims, params, threads) <= bytes)
             lo = mid;
         else
             hi = mid - 1;
@@ -655,6 +660,11 @@ IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info)
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs.graph->size());
     core::BuildOptions options;
     options.threads = threads;
+    /* Where the rest of maintenance_work_mem holds it (the same graph
+     * without it, built slower: 165 bytes a node at m = 16). */
+    options.list_cache = BuildBytes(capacity, graph_dims, params, threads) +
+                             core::list_cache_bytes(capacity, params) <=
+                         budget;
     options.cancel = [](void *) { return bool(INTERRUPTS_PENDING_CONDITION()); };
     options.progress = [](void *, uint32 inserted, uint32) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, inserted);
