@@ -145,6 +145,26 @@ SELECT op, count(*) AS queries,
                             SELECT '<->', * FROM splade_knn('<->')) a USING (op, qid)
   GROUP BY op ORDER BY op;
 
+-- A column of no dimension count: scans spread a query over an array as
+-- wide as its largest index (a row's elements past it count 0), or merge
+-- when that index is past 2^20.  With ef_search past the row count, the
+-- index's ten nearest distances are the exact ones.
+CREATE TABLE anywidth (id int, v sparsevec);
+INSERT INTO anywidth SELECT i, format('{%s:%s,%s:1.5}/2000000', 1 + i % 50, i, 1 + (i * 7919) % 1999999)::sparsevec
+  FROM generate_series(1, 400) i;
+CREATE INDEX anywidth_ip ON anywidth USING hnsw (v sparsevec_ip_ops);
+CREATE TEMP TABLE anywidth_q (q sparsevec);
+INSERT INTO anywidth_q VALUES ('{3:1}/2000000'), ('{3:1,1999999:2}/2000000'),
+    ((SELECT v FROM anywidth WHERE id = 77)), ('{1:0.5,50:1}/2000000');
+CREATE FUNCTION anywidth_knn() RETURNS SETOF float8[] AS
+    'SELECT array(SELECT v <#> q FROM anywidth ORDER BY v <#> q LIMIT 10) FROM anywidth_q' LANGUAGE sql;
+SET enable_seqscan = off;
+SET hnsw.ef_search = 500;
+EXPLAIN (COSTS OFF) SELECT id FROM anywidth ORDER BY v <#> '{3:1}/2000000' LIMIT 10;
+CREATE TEMP TABLE anywidth_index AS SELECT anywidth_knn() d;
+DROP INDEX anywidth_ip;
+SELECT (SELECT array_agg(d) FROM anywidth_index) = (SELECT array_agg(d) FROM anywidth_knn() d) AS exact_distances;
+
 RESET enable_seqscan;
 RESET hnsw.ef_search;
 RESET search_path;

@@ -3,7 +3,9 @@
  */
 #include "sparse_distance.h"
 
+#include <algorithm>
 #include <cfloat>
+#include <cstdint>
 #include <cmath>
 
 #include "simd/distance.h"
@@ -161,6 +163,24 @@ float SparseScatter::dot(SparseView b) const
     for (std::size_t j = 0; j < b.nnz; j++)
         sum += dense_[b.indices[j]] * b.values[j];
     return sum;
+}
+
+float SparseScatter::dot_within(SparseView b) const
+{
+    float sum = 0.0f;
+    for (std::size_t j = 0; j < b.nnz; j++) {
+        const std::uint32_t i = static_cast<std::uint32_t>(b.indices[j]);
+        sum += (i < width_ ? dense_[i] : 0.0f) * b.values[j];
+    }
+    return sum;
+}
+
+std::size_t sparse_scatter_width(SparseView v)
+{
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < v.nnz; i++)
+        width = std::max<std::size_t>(width, std::size_t(static_cast<std::uint32_t>(v.indices[i])) + 1);
+    return width;
 }
 
 int sparse_compare(SparseView a, std::int32_t dims_a, SparseView b, std::int32_t dims_b)

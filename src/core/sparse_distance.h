@@ -58,12 +58,20 @@ public:
     /// Spreads v (clearing the one before).
     void load(SparseView v);
     float dot(SparseView b) const;
+    /// dot() of a vector read from untrusted memory: an index at or past
+    /// width (or negative) reads 0, never outside the array.  The same
+    /// value as dot() otherwise.
+    float dot_within(SparseView b) const;
 
 private:
     float *dense_;
     std::size_t width_;
     SparseView loaded_{nullptr, nullptr, 0};
 };
+
+/// The width a SparseScatter needs to load v: its largest index + 1 (indices
+/// taken as unsigned, in any order: a negative one asks for ~4 G).
+std::size_t sparse_scatter_width(SparseView v);
 
 /// The float sums alone, as pgvector computes them (tests compare the
 /// checked results with these on ordinary data).

@@ -151,6 +151,26 @@ TEST(SparseSlotsTest, DistancesAreTheOperatorsValues)
                       sparse_cosine_distance(rows.view(a), rows.view(b)));
         }
     }
+    /* a scan's scatter is only as wide as its query (sparse_scatter_width())
+     * and reads codes from pages: dot_within() is dot() inside the width,
+     * and indices past it (or negative: a corrupt page) read 0 */
+    {
+        const SparseView q = rows.view(7);
+        const std::size_t width = sparse_scatter_width(q);
+        ASSERT_EQ(width, std::size_t(q.indices[q.nnz - 1]) + 1);
+        std::vector<float> narrow(width, 0.0f);
+        SparseScatter s(narrow.data(), width);
+        s.load(q);
+        scatter.load(q);
+        for (std::size_t b = 0; b < 60; b++)
+            ASSERT_EQ(s.dot_within(rows.view(b)), scatter.dot(rows.view(b))) << b;
+        const std::int32_t wild[] = {-1, std::int32_t(width), 0x7fffffff, q.indices[0]};
+        const float ones[] = {1.0f, 1.0f, 1.0f, 1.0f};
+        EXPECT_EQ(s.dot_within(SparseView{wild, ones, 4}), q.values[0]);
+        const std::int32_t negative[] = {5, -3};
+        EXPECT_EQ(sparse_scatter_width(SparseView{negative, ones, 2}), std::size_t(0xFFFFFFFDu) + 1);
+        EXPECT_EQ(sparse_scatter_width(SparseView{nullptr, nullptr, 0}), 0u);
+    }
     scatter.load(SparseView{nullptr, nullptr, 0});
     for (float f : dense)
         ASSERT_EQ(f, 0.0f);
