@@ -144,32 +144,36 @@ TEST_F(HnswBuildTest, ListCacheBuildsTheSameGraph)
     p.M = 4;
     p.ef_construction = 32;
     p.keep_pruned = true;
-    for (const auto &c : cases) {
-        BuildStats with, without;
-        auto build_one = [&](bool cache, BuildStats *stats, unsigned threads) {
-            auto g = testing::make_graph(*c.data, c.metric, p, threads, false);
-            BuildOptions options;
-            options.threads = threads;
-            options.list_cache = cache;
-            options.stats = stats;
-            EXPECT_EQ(build(g->graph, options), BuildStatus::Done);
-            return g;
-        };
-        auto a = build_one(true, &with, 1);
-        auto b = build_one(false, &without, 1);
-        EXPECT_EQ(testing::first_difference(a->graph, b->graph), "") << c.name;
-        EXPECT_EQ(with.full_list_updates, without.full_list_updates) << c.name;
-        EXPECT_EQ(without.from_cache, 0u) << c.name;
-        EXPECT_GT(with.from_cache, with.full_list_updates / 2) << c.name;
-        // Two threads update cached lists concurrently (under node locks).
-        BuildStats two_threads;
-        auto two = build_one(true, &two_threads, 2);
-        EXPECT_EQ(testing::check_structure(two->graph), "") << c.name;
-        EXPECT_GT(two_threads.from_cache, two_threads.full_list_updates / 2) << c.name;
-        std::printf("    %-26s %6llu full-list updates, %6llu from the cache (2 threads: %llu fallbacks)\n",
-                    c.name, static_cast<unsigned long long>(with.full_list_updates),
-                    static_cast<unsigned long long>(with.from_cache),
-                    static_cast<unsigned long long>(two_threads.cache_fallbacks));
+    for (int select_max_links = 0; select_max_links < 2; select_max_links++) {
+        for (const auto &c : cases) {
+            p.select_max_links = select_max_links == 1;
+            BuildStats with, without;
+            auto build_one = [&](bool cache, BuildStats *stats, unsigned threads) {
+                auto g = testing::make_graph(*c.data, c.metric, p, threads, false);
+                BuildOptions options;
+                options.threads = threads;
+                options.list_cache = cache;
+                options.stats = stats;
+                EXPECT_EQ(build(g->graph, options), BuildStatus::Done);
+                return g;
+            };
+            auto a = build_one(true, &with, 1);
+            auto b = build_one(false, &without, 1);
+            EXPECT_EQ(testing::first_difference(a->graph, b->graph), "") << c.name;
+            EXPECT_EQ(with.full_list_updates, without.full_list_updates) << c.name;
+            EXPECT_EQ(without.from_cache, 0u) << c.name;
+            // The rest: each list's first selection, and the upper layers'.
+            EXPECT_GT(with.from_cache, with.full_list_updates / 3) << c.name;
+            // Two threads update cached lists concurrently (under node locks).
+            BuildStats two_threads;
+            auto two = build_one(true, &two_threads, 2);
+            EXPECT_EQ(testing::check_structure(two->graph), "") << c.name;
+            EXPECT_GT(two_threads.from_cache, two_threads.full_list_updates / 3) << c.name;
+            std::printf("    %-26s %-4s %6llu full-list updates, %6llu from the cache (2 threads: %llu fallbacks)\n",
+                        c.name, select_max_links ? "2M" : "M", static_cast<unsigned long long>(with.full_list_updates),
+                        static_cast<unsigned long long>(with.from_cache),
+                        static_cast<unsigned long long>(two_threads.cache_fallbacks));
+        }
     }
 }
 

@@ -65,6 +65,9 @@ struct Params {
     std::uint64_t seed = 0x7665636462ull;  ///< levels are a function of (seed, node id)
     bool heuristic = true;               ///< select neighbours with Algorithm 4 (else Algorithm 3)
     bool keep_pruned = false;            ///< Algorithm 4's keepPrunedConnections
+    /// A new node selects up to Mmax neighbours (2M on layer 0, as pgvector
+    /// does) instead of M (the paper, hnswlib); see hnsw_build.cpp.
+    bool select_max_links = false;
     int max_level = 31;                  ///< levels above are capped (index tuples must fit a page)
 };
 

@@ -9,7 +9,19 @@
  * default), link q to them and them to q, shrinking any neighbour list that
  * overflows Mmax (2M on layer 0) with the same selection; if l > L, q
  * becomes the entry point.  Layer 0 links M neighbours and keeps up to 2M,
- * as in the paper and hnswlib.
+ * as in the paper and hnswlib; with Params::select_max_links a new node
+ * links up to Mmax (2M on layer 0), as pgvector does.
+ *
+ * Full lists.  With keepPrunedConnections a full list plus q always
+ * selects back to a full list: q or one member drops out.  Selecting over
+ * the whole list costs up to (2M)^2 / 2 pair distances, and was most of a
+ * build.  ListCache keeps, per layer-0 list, each member's distance to
+ * the list's node and whether Algorithm 4 kept or refilled it; a member's
+ * verdict depends only on the kept members nearer than it, so adding q
+ * tests q against those and re-tests only the members past q against what
+ * newly became kept (add_to_cached_list()).  The graph is the same, to the
+ * bit (hnsw_build_test.cpp); GloVe-100's graph builds 13% faster in the
+ * index, sparse rows (where q's distances are gathers) 2.4 times.
  *
  * One departure in order, none in result: the paper links q on layer lc
  * before searching layer lc-1; here every layer is searched first, then q's
@@ -394,8 +406,8 @@ void insert_node(MemoryGraph &g, std::uint32_t q, InsertScratch &t, ListCache *c
         // W ← SEARCH-LAYER(q, ep, efConstruction, lc)
         const std::uint32_t n = search_layer(reader, t.visited, t.search, t.entries, n_ep, p.ef_construction, lc, t.stats);
         const Node *W = t.search.results;
-        // neighbors ← SELECT-NEIGHBORS(q, W, M, lc), or Mmax (see the top)
-        m[lc] = select_neighbors(g, W, n, p.keep_pruned ? g.max_links(lc) : p.M, t.selected + std::size_t(lc) * 2 * p.M, t.pruned,
+        // neighbors ← SELECT-NEIGHBORS(q, W, M, lc), or Mmax (select_max_links)
+        m[lc] = select_neighbors(g, W, n, p.select_max_links ? g.max_links(lc) : p.M, t.selected + std::size_t(lc) * 2 * p.M, t.pruned,
                                  t.scatter);
         if (t.scatter != nullptr)
             t.scatter->load(t.score.query);  // the selection spread candidates over it
