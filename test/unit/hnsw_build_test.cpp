@@ -160,6 +160,10 @@ TEST_F(HnswBuildTest, ListCacheBuildsTheSameGraph)
             auto a = build_one(true, &with, 1);
             auto b = build_one(false, &without, 1);
             EXPECT_EQ(testing::first_difference(a->graph, b->graph), "") << c.name;
+            // Full lists everywhere (2M links for every new node) leave
+            // connect_unreachable() no free slot: it must still link every node.
+            EXPECT_EQ(testing::layer0_reachable(a->graph, a->graph.entry_point()).size(), a->graph.inserted())
+                << c.name;
             EXPECT_EQ(with.full_list_updates, without.full_list_updates) << c.name;
             EXPECT_EQ(without.from_cache, 0u) << c.name;
             // The rest: each list's first selection, and the upper layers'.

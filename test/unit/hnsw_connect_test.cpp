@@ -321,6 +321,17 @@ TEST_F(HnswConnectTest, LinkLayer0SplicesWithoutLosingAPath)
     EXPECT_EQ(g.get(8), l8);
     EXPECT_FALSE(link_layer0(m, 8, 8));  // never a self-link
 
+    // Unless 8 is not reached yet (connect_unreachable()'s in-links): then
+    // 8's farthest link (5) makes room for 1's farthest neighbour (4), and
+    // 1 -> 4 becomes 1 -> 8 -> 4.
+    before = g.reached();
+    ASSERT_EQ(before.count(8), 0u);
+    ASSERT_TRUE(link_layer0(m, 1, 8, true));
+    EXPECT_EQ(g.get(1), (std::vector<std::uint32_t>{0, 2, 3, 8}));
+    EXPECT_EQ(g.get(8), (std::vector<std::uint32_t>{4, 6, 7, 9}));
+    EXPECT_TRUE(includes(g.reached(), before));
+    EXPECT_EQ(g.reached().count(8), 1u);
+
     // A list with room just gets the link; an existing link is kept as is.
     ASSERT_TRUE(link_layer0(m, 5, 8));
     EXPECT_EQ(g.get(5), (std::vector<std::uint32_t>{9, 8}));

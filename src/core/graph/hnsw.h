@@ -394,8 +394,10 @@ std::size_t connect_scratch_bytes(std::uint32_t capacity, const Params &params);
 /// Makes the layer-0 link v -> u exist without exceeding Mmax0 and without
 /// losing any path: appends u if v has room, else replaces one of v's links
 /// v -> w by v -> u and makes sure u -> w exists.  False (nothing changed)
-/// if v is u, or v is full and u is full and links to none of v's neighbours.
-bool link_layer0(MemoryGraph &graph, std::uint32_t v, std::uint32_t u);
+/// if v is u, or v is full and u is full and links to none of v's neighbours
+/// -- unless u_unreached (no path from the entry point runs through u): then
+/// u's farthest link makes room for w.
+bool link_layer0(MemoryGraph &graph, std::uint32_t v, std::uint32_t u, bool u_unreached = false);
 
 /// Scratch build() allocates per thread: the visited tags and the search
 /// and selection buffers.

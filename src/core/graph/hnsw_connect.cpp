@@ -46,7 +46,12 @@
  *     neighbour, appended to u's list if u has a free slot.  v loses its
  *     longest link, which the heuristic values least, and u, which is near
  *     v, gets the slot.
- *   - If v is full, u is full, and they share no neighbour, v refuses.
+ *   - If v is full, u is full, and they share no neighbour: where u is
+ *     not reached yet (step 1), u's farthest link gives way to v's farthest
+ *     neighbour w, then v -> w becomes v -> u -> w.  No path from the entry
+ *     point ran through u, so none is lost.  Elsewhere v refuses.  (Builds
+ *     whose new nodes take 2M links leave every list full: with refusals,
+ *     42 of 100,000 SPLADE-like rows stayed unreachable.)
  * Re-running Algorithm 4 on v's list plus u would be the "natural" choice,
  * but it drops whichever old neighbours it likes, and any of them could
  * lose its only in-link.  Proving otherwise takes another reachability
@@ -116,7 +121,7 @@ std::uint32_t mark_from(const MemoryGraph &g, std::uint32_t start, std::vector<s
 
 }  // namespace
 
-bool link_layer0(MemoryGraph &g, std::uint32_t v, std::uint32_t u)
+bool link_layer0(MemoryGraph &g, std::uint32_t v, std::uint32_t u, bool u_unreached)
 {
     if (u == v)
         return false;
@@ -148,12 +153,29 @@ bool link_layer0(MemoryGraph &g, std::uint32_t v, std::uint32_t u)
             }
         }
         if (slot == Mmax) {
-            if (!room)
+            if (!room && !u_unreached)
                 return false;
             continue;
         }
-        if (pass == 1)
-            lu[1 + lu[0]++] = lv[1 + slot];  // not u (u is not in v's list), not in u's list (pass 0 found none)
+        if (pass == 1) {
+            // w is not u (u is not in v's list) and not in u's list (pass 0
+            // found none).  A full u gives up its farthest link: no path
+            // from the entry point runs through u yet.
+            std::uint32_t at = lu[0];
+            if (!room) {
+                float far_u = 0;
+                for (std::uint32_t i = 0; i < lu[0]; i++) {
+                    const float d = g.distance(u, lu[1 + i]);
+                    if (i == 0 || d > far_u) {
+                        at = i;
+                        far_u = d;
+                    }
+                }
+            } else {
+                lu[0]++;
+            }
+            lu[1 + at] = lv[1 + slot];
+        }
         lv[1 + slot] = u;
         return true;
     }
@@ -217,9 +239,9 @@ ConnectStats connect_unreachable(MemoryGraph &g, bool (*cancel)(void *context), 
             bool linked = false;
             for (std::uint32_t i = 0; i < found && !linked; i++)
                 if (reached[s.results[i].id])  // not u itself: u is not reached
-                    linked = link_layer0(g, s.results[i].id, u);
+                    linked = link_layer0(g, s.results[i].id, u, true);
             if (!linked)
-                linked = link_layer0(g, ep, u);
+                linked = link_layer0(g, ep, u, true);
             if (linked) {
                 st.linked_in++;
                 mark_from(g, u, reached, stack);
