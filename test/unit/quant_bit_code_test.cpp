@@ -139,6 +139,16 @@ TEST(BitCode, VectorsThatAreNotBitsBoundNothing)
     coder.computer->set_query(q.data());
     EXPECT_EQ(coder.computer->lower_bound(code.data()), -std::numeric_limits<float>::infinity());
     EXPECT_EQ(coder.computer->distance(code.data()), 20.0f);  // the estimate: all 20 bits set
+    // Wherever the stray value sits (a full byte or the last, partial one),
+    // and NaN too, the code bounds nothing.
+    for (std::size_t at : {0u, 7u, 8u, 16u, 19u})
+        for (float stray : {0.3f, -1.0f, 2.0f, std::numeric_limits<float>::quiet_NaN()}) {
+            std::vector<float> y(20, 0.0f);
+            y[at] = stray;
+            const auto c = coder.encode(y);
+            std::memcpy(&r, c.data(), sizeof(r));
+            EXPECT_TRUE(std::isinf(r)) << at << " " << stray;
+        }
 }
 
 TEST(BitCode, QueriesThatAreNotBitsGetBoundsBelowTheDistance)

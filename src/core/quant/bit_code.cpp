@@ -44,15 +44,23 @@ BitQuantizer::BitQuantizer(std::size_t dim, Metric metric) : Quantizer(dim, metr
 
 void BitQuantizer::encode(const float *x, std::uint8_t *code, float *) const
 {
+    // A byte at a time in a register, and no early exit from the 0/1 test:
+    // the loop vectorizes (a bit index build spent a fifth of its time here
+    // setting one bit at a time in memory).
     std::uint8_t *bits = code + kHeaderBytes;
     std::memset(bits, 0, bit_bytes());
-    bool binary = true;
-    for (std::size_t i = 0; i < dim_; i++) {
-        if (x[i] > 0.5f)
-            bits[i / 8] |= std::uint8_t(1u << (i % 8));
-        binary = binary && (x[i] == 0.0f || x[i] == 1.0f);
+    unsigned other = 0;  // any value other than 0 or 1
+    for (std::size_t base = 0; base < dim_; base += 8) {
+        const std::size_t n = dim_ - base < 8 ? dim_ - base : 8;
+        unsigned byte = 0;
+        for (std::size_t k = 0; k < n; k++) {
+            const float v = x[base + k];
+            byte |= unsigned(v > 0.5f) << k;
+            other |= unsigned(v != 0.0f) & unsigned(v != 1.0f);
+        }
+        bits[base / 8] = std::uint8_t(byte);
     }
-    const float r = binary ? 0.0f : std::numeric_limits<float>::infinity();
+    const float r = other == 0 ? 0.0f : std::numeric_limits<float>::infinity();
     std::memcpy(code, &r, sizeof(r));
 }
 
