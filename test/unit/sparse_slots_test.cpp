@@ -53,6 +53,21 @@ SparseRows make_rows(std::uint32_t n, std::int32_t dims, std::uint32_t min_nnz, 
     return r;
 }
 
+/// The rows' forms in `slots` slots each, back to back; *truncated (if not
+/// null) counts the rows that did not fit.
+std::vector<float> pack_rows(const SparseRows &rows, std::uint32_t slots, std::uint32_t *truncated = nullptr)
+{
+    std::vector<float> forms(rows.indices.size() * slots);
+    std::vector<std::uint32_t> order(4 * slots);
+    for (std::size_t i = 0; i < rows.indices.size(); i++) {
+        order.resize(std::max(order.size(), rows.indices[i].size()));
+        const bool whole = pack_sparse(rows.view(i), slots, forms.data() + i * slots, order.data());
+        if (truncated != nullptr)
+            *truncated += !whole;
+    }
+    return forms;
+}
+
 TEST(SparseSlotsTest, PacksWholeVectorsAndViewsThemBack)
 {
     const std::int32_t idx[] = {3, 17, 40000};
@@ -199,12 +214,10 @@ TEST(SparseSlotsTest, GraphOverFormsFindsTheNearestRows)
     const std::uint32_t n = 3000;
     const SparseRows rows = make_rows(n, 30522, 10, 11);
     const std::uint32_t slots = sparse_slots(32);
-    std::vector<float> forms(std::size_t(n) * slots);
-    std::vector<std::uint32_t> order(64);
     std::uint32_t truncated = 0;
-    for (std::size_t i = 0; i < n; i++)
-        truncated += !pack_sparse(rows.view(i), slots, forms.data() + i * slots, order.data());
+    const std::vector<float> forms = pack_rows(rows, slots, &truncated);
     EXPECT_GT(truncated, n / 10);
+    std::vector<std::uint32_t> order(64);  // for the queries
     for (Metric metric : {Metric::InnerProduct, Metric::Cosine, Metric::L2}) {
         hnsw::testing::OwnedGraph g(n, slots, metric, hnsw::Params{}, hnsw::VectorForm::PackedSparse);
         for (std::uint32_t i = 0; i < n; i++)
@@ -249,10 +262,7 @@ TEST(SparseSlotsTest, ListCacheBuildsTheSameGraphOverForms)
     const std::uint32_t n = 1500;
     const SparseRows rows = make_rows(n, 30522, 10, 12);
     const std::uint32_t slots = sparse_slots(64);
-    std::vector<float> forms(std::size_t(n) * slots);
-    std::vector<std::uint32_t> order(128);
-    for (std::size_t i = 0; i < n; i++)
-        pack_sparse(rows.view(i), slots, forms.data() + i * slots, order.data());
+    const std::vector<float> forms = pack_rows(rows, slots);
     hnsw::Params p;
     p.M = 6;
     p.keep_pruned = true;
