@@ -106,9 +106,10 @@ uint32 MostElementsAt(uint32 per, uint32 most, int m)
  * SPLADE-like rows (p98 277 elements, p99 316) 99% asks for 320, two elements
  * a page, the rest of the page empty.  So: the most elements a page holds
  * per page-count, taking the largest count that still keeps kFewestWholeRows
- * of the rows whole -- there 310 elements, three a page, a third fewer pages
- * for 1.1% of rows truncated instead of 1% -- and filling the page at that
- * count (never fewer elements than `whole` needs for its pages).
+ * of the rows whole -- there 319 elements, three a page, 29% fewer pages
+ * for 0.93% of rows truncated -- and filling the page at that count (never
+ * fewer elements than `whole` needs for its pages).  Measured on SPLADE-like
+ * rows only (100,000 and 20,000 of them).
  */
 uint32 PageFillingElements(uint32 whole, uint32 fewest, int m)
 {
