@@ -237,6 +237,10 @@ bool add_to_cached_list(MemoryGraph &g, const Node &e, std::uint32_t q, ListCach
             return g.distance(a, b);
         return t.scatter != nullptr ? t.score(g.vector(a)) : g.distance(vq, g.vector(a));
     };
+    // Algorithm 4's copy test: x rejected by r at distance d is a copy of r.
+    auto copy = [&](std::uint32_t x, std::uint32_t r, float d) {
+        return !(d > cache.self(r)) && !(d > cache.self(x));
+    };
     // Algorithm 4's test of S[i] against the kept members before it.
     auto test = [&](std::size_t i) -> std::uint8_t {
         for (std::size_t j = 0; j < i; j++) {
@@ -244,7 +248,7 @@ bool add_to_cached_list(MemoryGraph &g, const Node &e, std::uint32_t q, ListCach
                 continue;
             const float d = distance(S[i].node.id, S[j].node.id);
             if (!(S[i].node.distance < d))
-                return !(d > cache.self(S[j].node.id)) && !(d > cache.self(S[i].node.id)) ? kCopy : kRefilled;
+                return copy(S[i].node.id, S[j].node.id, d) ? kCopy : kRefilled;
         }
         return kKept;
     };
@@ -265,7 +269,7 @@ bool add_to_cached_list(MemoryGraph &g, const Node &e, std::uint32_t q, ListCach
                 const std::uint32_t a = S[t.picked[k]].node.id;
                 const float d = distance(x.node.id, a);
                 if (!(x.node.distance < d)) {
-                    x.verdict = !(d > cache.self(a)) && !(d > cache.self(x.node.id)) ? kCopy : kRefilled;
+                    x.verdict = copy(x.node.id, a, d) ? kCopy : kRefilled;
                     lost = true;
                     break;
                 }
@@ -278,16 +282,15 @@ bool add_to_cached_list(MemoryGraph &g, const Node &e, std::uint32_t q, ListCach
             for (std::size_t k = 0; k < added; k++) {
                 const std::uint32_t a = S[t.picked[k]].node.id;
                 const float d = distance(x.node.id, a);
-                if (!(x.node.distance < d) && !(d > cache.self(a)) && !(d > cache.self(x.node.id)))
+                if (!(x.node.distance < d) && copy(x.node.id, a, d))
                     return false;
             }
         }
     }
 
     // Algorithm 4's output from the verdicts: the kept (up to Mmax), then
-    // the refilled.
-    std::size_t r = 0, refilled = 0;
     // the refilled; a break at Mmax kept members leaves none to refill.
+    std::size_t r = 0, refilled = 0;
     std::uint32_t *R = t.picked;
     for (std::size_t i = 0; i <= n && r < Mmax; i++)
         if (S[i].verdict == kKept)
